@@ -1,0 +1,54 @@
+# Spyglass: the entry points for people, pre-commit and CI. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV = $(shell scripts/ensure-uv.sh)
+RUN = $(UV) run --frozen --no-sync
+PYTEST_ARGS ?=
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: install
+install: ## Install uv if missing and sync the workspace (one lockfile, --locked)
+	@$(UV) sync --locked --all-packages --quiet
+
+.PHONY: run
+run: install ## Run the whole platform: embedded PostgreSQL, NATS, Redis and every service
+	@$(RUN) spyglass run
+
+.PHONY: test
+test: install ## Run the whole test suite against real servers (PYTEST_ARGS="--stack=env" ...)
+	@$(RUN) pytest $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: install ## Lint and check formatting with ruff
+	@$(RUN) ruff check .
+	@$(RUN) ruff format --check .
+
+.PHONY: format
+format: install ## Format the code and fix what ruff can
+	@$(RUN) ruff format .
+	@$(RUN) ruff check --fix .
+
+.PHONY: typecheck
+typecheck: install ## Type-check with mypy (strict on libs/)
+	@$(RUN) mypy
+
+.PHONY: proto
+proto: install ## Regenerate the Python for proto/ into libs/proto
+	@PATH="$(CURDIR)/.venv/bin:$$PATH" scripts/gen-proto.sh
+
+.PHONY: proto-check
+proto-check: install ## Fail if the checked-in generated protobuf differs from proto/
+	@PATH="$(CURDIR)/.venv/bin:$$PATH" scripts/check-proto.sh
+
+.PHONY: check
+check: lint typecheck proto-check ## Every static check CI runs
+
+.PHONY: ci
+ci: check test ## What CI runs: static checks, then the whole test suite
+
+.PHONY: clean
+clean: ## Remove caches and the virtual environment (keeps SPYGLASS_HOME data)
+	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache

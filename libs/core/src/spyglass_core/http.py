@@ -1,0 +1,129 @@
+"""Serving an ASGI app with uvicorn as a :class:`BackgroundService`.
+
+The socket is bound before uvicorn starts so that a port already in use fails at start-up with
+a :class:`ConfigurationError` naming the setting to change, instead of a log line and a hang.
+Signals are left to :func:`spyglass_core.lifecycle.run_services`, which owns the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import uvicorn
+
+from spyglass_core.errors import ConfigurationError
+from spyglass_core.lifecycle import BackgroundService
+from spyglass_core.settings import ServerSettings, env_name
+
+
+def bind_socket(host: str, port: int, port_setting: str) -> socket.socket:
+    """Bind and listen on ``host:port``; port 0 picks a free port.
+
+    Raises:
+        ConfigurationError: the address is in use or can't be bound; names ``port_setting``.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as error:
+        sock.close()
+        raise ConfigurationError(
+            f"cannot listen on {host}:{port} ({error.strerror or error}); "
+            f"set {port_setting} to a free port"
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+class _UnmanagedServer(uvicorn.Server):
+    """uvicorn without its own signal handling: the process lifecycle owns signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class HttpServerService(BackgroundService):
+    """Serves an ASGI app on the address in ``settings`` until stopped."""
+
+    def __init__(
+        self, name: str, app: Any, settings: ServerSettings, drain_seconds: float = 10.0
+    ) -> None:
+        """Args:
+        name: the component name in logs.
+        app: the ASGI application.
+        settings: where to listen.
+        drain_seconds: how long open requests may take to finish when stopping.
+        """
+        self.name = name
+        self._drain_seconds = drain_seconds
+        self._app = app
+        self._settings = settings
+        self._server: _UnmanagedServer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.port: int = settings.port
+
+    async def start(self) -> None:
+        sock = bind_socket(
+            self._settings.host, self._settings.port, env_name(type(self._settings), "port")
+        )
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self._app,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=max(1, int(self._drain_seconds)),
+            lifespan="on",
+        )
+        self._server = _UnmanagedServer(config)
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name=self.name)
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+                raise RuntimeError(f"{self.name} stopped while starting")
+            await asyncio.sleep(0.02)
+
+    async def wait(self) -> None:
+        assert self._task is not None
+        await asyncio.shield(self._task)
+
+    async def stop(self) -> None:
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            await self._task
+
+
+class HttpServerThread:
+    """Runs an :class:`HttpServerService` on its own event loop in a daemon thread.
+
+    For processes whose main thread belongs to someone else (a Celery worker): the health
+    port keeps answering while the main thread runs jobs.
+    """
+
+    def __init__(self, service: HttpServerService) -> None:
+        self.service = service
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name=service.name, daemon=True
+        )
+
+    def start(self) -> None:
+        """Start the thread and return once the server listens; re-raise a start-up error."""
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.service.start(), self._loop).result()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the server and the thread's loop."""
+        future = asyncio.run_coroutine_threadsafe(self.service.stop(), self._loop)
+        with contextlib.suppress(Exception):
+            future.result(timeout=timeout)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=timeout)

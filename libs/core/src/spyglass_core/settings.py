@@ -1,0 +1,243 @@
+"""Settings groups shared by every Spyglass process.
+
+Each concern is one ``BaseSettings`` class whose environment names follow its path:
+``DbSettings.url`` is ``SPYGLASS_DB_URL``, ``LogSettings.level`` is ``SPYGLASS_LOG_LEVEL``. A
+service composes the groups it needs into its own settings class and builds it once, in
+``main()``, with :func:`load_settings`. Nothing here reads the environment at import time, and
+tests construct settings directly with keyword arguments.
+
+Where Phoenix users already set a ``PHOENIX_*`` variable for the same thing, it is accepted as an
+alias (the ``SPYGLASS_*`` name wins when both are set).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from spyglass_core.errors import ConfigurationError
+
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
+
+Port = Annotated[int, Field(ge=0, le=65535)]
+"""A TCP port; 0 asks the operating system for a free one (useful in tests)."""
+
+
+def group_config(prefix: str) -> SettingsConfigDict:
+    """The configuration every settings group shares, reading variables named ``prefix + FIELD``."""
+    return SettingsConfigDict(
+        env_prefix=prefix,
+        extra="ignore",
+        populate_by_name=True,
+        validate_default=True,
+    )
+
+
+def _check_url(value: str, schemes: tuple[str, ...], what: str) -> str:
+    """Reject a URL that has the wrong scheme, no host or an invalid port."""
+    parts = urlsplit(value)
+    if parts.scheme not in schemes:
+        expected = ", ".join(f"{scheme}://" for scheme in schemes)
+        raise ValueError(f"{what} URL must start with one of {expected}; got {value!r}")
+    if not parts.hostname:
+        raise ValueError(f"{what} URL has no host: {value!r}")
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a non-numeric or out-of-range port
+    except ValueError as error:
+        raise ValueError(f"{what} URL has an invalid port: {value!r} ({error})") from None
+    return value
+
+
+class LogSettings(BaseSettings):
+    """How a process logs: structlog, JSON unless told otherwise."""
+
+    model_config = group_config("SPYGLASS_LOG_")
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Lowest level that is written."
+    )
+    format: Literal["json", "console", "auto"] = Field(
+        default="auto",
+        description="`json` for machines, `console` for people, `auto`: console on a terminal.",
+    )
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class DbSettings(BaseSettings):
+    """The one PostgreSQL database (`libs/db` owns its schema)."""
+
+    model_config = group_config("SPYGLASS_DB_")
+
+    url: str = Field(
+        default="postgresql://postgres@127.0.0.1:5432/spyglass",
+        validation_alias=AliasChoices("SPYGLASS_DB_URL", "PHOENIX_SQL_DATABASE_URL", "url"),
+        description="PostgreSQL URL (`postgresql://user:password@host:port/database`).",
+    )
+    pool_size: int = Field(default=10, ge=1, description="Connections kept open per process.")
+    pool_max_overflow: int = Field(
+        default=10, ge=0, description="Extra connections allowed above the pool size under load."
+    )
+    connect_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="How long one connection attempt may take."
+    )
+    statement_timeout_seconds: float = Field(
+        default=30.0, ge=0, description="Server-side limit on one statement; 0 disables it."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, value: str) -> str:
+        return _check_url(
+            value,
+            ("postgresql", "postgres", "postgresql+asyncpg", "postgresql+psycopg"),
+            "database",
+        )
+
+    @property
+    def async_url(self) -> str:
+        """The URL with the asyncpg driver, for SQLAlchemy's async engine."""
+        parts = urlsplit(self.url)
+        return urlunsplit(parts._replace(scheme="postgresql+asyncpg"))
+
+    @property
+    def plain_url(self) -> str:
+        """The URL without a SQLAlchemy driver suffix, for asyncpg and libpq tools."""
+        parts = urlsplit(self.url)
+        return urlunsplit(parts._replace(scheme="postgresql"))
+
+
+class NatsSettings(BaseSettings):
+    """The NATS JetStream server that carries the span bus."""
+
+    model_config = group_config("SPYGLASS_NATS_")
+
+    url: str = Field(
+        default="nats://127.0.0.1:4222",
+        validation_alias=AliasChoices("SPYGLASS_NATS_URL", "url"),
+        description="NATS server URL (`nats://host:port`).",
+    )
+    connect_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="How long one connection attempt may take."
+    )
+    namespace: str = Field(
+        default="spyglass",
+        pattern=r"^[a-z][a-z0-9_-]{0,31}$",
+        description="Prefix of every subject and stream, so deployments can share a server.",
+    )
+    spans_max_bytes: int = Field(
+        default=1 << 30,
+        ge=1 << 20,
+        description="Unwritten span batches the SPANS stream holds before ingest pushes back.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, value: str) -> str:
+        return _check_url(value, ("nats", "tls"), "NATS")
+
+
+class RedisSettings(BaseSettings):
+    """Redis: the Celery broker for evaluation and experiment jobs, and rate-limit counters."""
+
+    model_config = group_config("SPYGLASS_REDIS_")
+
+    url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        validation_alias=AliasChoices("SPYGLASS_REDIS_URL", "url"),
+        description="Redis URL (`redis://host:port/db`).",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, value: str) -> str:
+        return _check_url(value, ("redis", "rediss"), "Redis")
+
+
+class ServerSettings(BaseSettings):
+    """Where an HTTP process listens. Each service gives it its own prefix and default port."""
+
+    model_config = group_config("SPYGLASS_SERVER_")
+
+    host: str = Field(default="127.0.0.1", description="Interface to bind; 0.0.0.0 for all.")
+    port: Port = Field(default=8080, description="TCP port.")
+
+
+class ProcessSettings(BaseSettings):
+    """What every Spyglass process reads; each service's settings class extends it."""
+
+    model_config = group_config("SPYGLASS_")
+
+    log: LogSettings = Field(default_factory=LogSettings)
+    shutdown_timeout_seconds: float = Field(
+        default=15.0, gt=0, description="Deadline for a clean stop after SIGTERM."
+    )
+
+
+def default_home() -> Path:
+    """Where `make run` keeps its embedded servers' data unless ``SPYGLASS_HOME`` says otherwise."""
+    return Path.home() / ".local" / "share" / "spyglass"
+
+
+def env_name(settings_cls: type[BaseSettings], field: str) -> str:
+    """The environment variable that sets ``field`` of ``settings_cls``."""
+    info = settings_cls.model_fields.get(field)
+    if info is not None and isinstance(info.validation_alias, AliasChoices):
+        first = info.validation_alias.choices[0]
+        if isinstance(first, str):
+            return first
+    prefix = str(settings_cls.model_config.get("env_prefix", ""))
+    return f"{prefix}{field}".upper()
+
+
+def load_settings(settings_cls: type[SettingsT], **overrides: Any) -> SettingsT:
+    """Build ``settings_cls`` from the environment, turning validation errors into one message.
+
+    Raises:
+        ConfigurationError: a value is invalid; the message names each environment variable to fix.
+    """
+    try:
+        return settings_cls(**overrides)
+    except ValidationError as error:
+        raise ConfigurationError(describe_validation_error(settings_cls, error)) from None
+
+
+def describe_validation_error(settings_cls: type[BaseSettings], error: ValidationError) -> str:
+    """One line per invalid value, each naming the environment variable that sets it.
+
+    A group built by a ``default_factory`` raises its own error, so the class that failed is
+    found by the error's title among ``settings_cls`` and the groups it is composed of.
+    """
+    owner = _find_group(settings_cls, error.title) or settings_cls
+    lines = []
+    for problem in error.errors():
+        location = [str(part) for part in problem["loc"]]
+        group: type[BaseSettings] = owner
+        for part in location[:-1]:
+            annotation = group.model_fields[part].annotation if part in group.model_fields else None
+            if isinstance(annotation, type) and issubclass(annotation, BaseSettings):
+                group = annotation
+        field = location[-1] if location else "?"
+        name = env_name(group, field) if field in group.model_fields else field
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        lines.append(f"{name}: {message}")
+    return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def _find_group(root: type[BaseSettings], title: str) -> type[BaseSettings] | None:
+    if root.__name__ == title:
+        return root
+    for info in root.model_fields.values():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseSettings):
+            found = _find_group(annotation, title)
+            if found is not None:
+                return found
+    return None

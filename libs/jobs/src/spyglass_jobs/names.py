@@ -1,0 +1,27 @@
+"""Celery task names and queues, declared once so producers never import worker code."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Queue(StrEnum):
+    """The Celery queues; each is consumed by one kind of worker, scaled on its own."""
+
+    EVALUATIONS = "evaluations"
+    EXPERIMENTS = "experiments"
+
+
+class TaskName(StrEnum):
+    """Explicit task names (never derived from module paths, which move)."""
+
+    EVALUATE_SPAN = "spyglass.evaluate_span"
+    RUN_EXPERIMENT = "spyglass.run_experiment"
+    PING = "spyglass.ping"
+
+
+TASK_QUEUES: dict[TaskName, Queue] = {
+    TaskName.EVALUATE_SPAN: Queue.EVALUATIONS,
+    TaskName.RUN_EXPERIMENT: Queue.EXPERIMENTS,
+}
+"""Where each task is routed; ``PING`` goes to whichever queue the caller names."""

@@ -1,0 +1,288 @@
+"""The whole platform on one machine: servers, migrations, every service, one Ctrl-C to stop.
+
+Order of start: validate every setting (nothing starts if one is wrong), take the lock on
+``SPYGLASS_HOME``, start or check PostgreSQL, NATS and Redis, migrate, start the services and
+wait for each one's ``/healthz``. Stop in reverse: services first (SIGTERM, then SIGKILL after
+the deadline), then the servers, so no acknowledged span is cut off mid-write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import httpx
+
+from spyglass_core.errors import ConfigurationError
+from spyglass_core.logging import get_logger
+from spyglass_core.settings import env_name, load_settings
+from spyglass_eval_worker.settings import EvalWorkerSettings
+from spyglass_experiment_runner.settings import ExperimentRunnerSettings
+from spyglass_gateway.settings import GatewaySettings
+from spyglass_ingest.settings import ReceiverSettings, WriterSettings
+from spyglass_launcher.infrastructure import Infrastructure
+from spyglass_launcher.ports import ensure_port_free
+from spyglass_launcher.processes import ManagedProcess, ProcessSpec
+from spyglass_launcher.settings import LauncherSettings
+from spyglass_query_api.settings import QueryApiSettings
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceProcess:
+    """One service of the platform: its command line and where its health endpoint answers."""
+
+    name: str
+    argv: tuple[str, ...]
+    health_url: str
+
+
+@dataclass
+class PlatformPlan:
+    """Everything decided before anything starts."""
+
+    launcher: LauncherSettings
+    gateway: GatewaySettings
+    query_api: QueryApiSettings
+    receiver: ReceiverSettings
+    writer: WriterSettings
+    eval_worker: EvalWorkerSettings
+    experiment_runner: ExperimentRunnerSettings
+    services: list[ServiceProcess] = field(default_factory=list)
+
+    @classmethod
+    def from_environment(cls) -> PlatformPlan:
+        """Read and validate every setting of every process, and check their ports are free.
+
+        Raises:
+            ConfigurationError: the first invalid setting or busy port, by its variable name.
+        """
+        plan = cls(
+            launcher=load_settings(LauncherSettings),
+            gateway=load_settings(GatewaySettings),
+            query_api=load_settings(QueryApiSettings),
+            receiver=load_settings(ReceiverSettings),
+            writer=load_settings(WriterSettings),
+            eval_worker=load_settings(EvalWorkerSettings),
+            experiment_runner=load_settings(ExperimentRunnerSettings),
+        )
+        listeners = [
+            (plan.gateway.server, "gateway"),
+            (plan.query_api.server, "query API"),
+            (plan.receiver.http, "OTLP/HTTP"),
+            (plan.receiver.grpc, "OTLP/gRPC"),
+            (plan.writer.health, "writer health"),
+            (plan.eval_worker.worker, "eval-worker health"),
+            (plan.experiment_runner.worker, "experiment-runner health"),
+        ]
+        for server, _ in listeners:
+            ensure_port_free(server.host, server.port, env_name(type(server), "port"))
+        python = sys.executable
+        plan.services = [
+            ServiceProcess(
+                "query-api", (python, "-m", "spyglass_query_api"), _health(plan.query_api.server)
+            ),
+            ServiceProcess(
+                "ingest-receiver",
+                (python, "-m", "spyglass_ingest", "receiver"),
+                _health(plan.receiver.http),
+            ),
+            ServiceProcess(
+                "ingest-writer",
+                (python, "-m", "spyglass_ingest", "writer"),
+                _health(plan.writer.health),
+            ),
+            ServiceProcess(
+                "eval-worker",
+                (python, "-m", "spyglass_eval_worker"),
+                _health(plan.eval_worker.worker),
+            ),
+            ServiceProcess(
+                "experiment-runner",
+                (python, "-m", "spyglass_experiment_runner"),
+                _health(plan.experiment_runner.worker),
+            ),
+            ServiceProcess(
+                "gateway", (python, "-m", "spyglass_gateway"), _health(plan.gateway.server)
+            ),
+        ]
+        return plan
+
+
+def _health(server: object) -> str:
+    host = server.host
+    port = server.port
+    host = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104 - a client address
+    return f"http://{host}:{port}/healthz"
+
+
+@contextmanager
+def home_lock(home: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``home`` so two launchers never share one set of data.
+
+    Raises:
+        ConfigurationError: another launcher holds it, or ``home`` is not writable.
+    """
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        handle = open(home / "launcher.lock", "a+")  # noqa: SIM115 - held for the whole run
+    except OSError as error:
+        raise ConfigurationError(
+            f"cannot use {home} for data ({error.strerror}); "
+            f"set {env_name(LauncherSettings, 'home')}"
+        ) from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise ConfigurationError(
+            f"another Spyglass is already running with its data in {home}; stop it, or set "
+            f"{env_name(LauncherSettings, 'home')} to another folder"
+        ) from None
+    try:
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+class Platform:
+    """Runs a :class:`PlatformPlan` until a signal or a failure."""
+
+    def __init__(self, plan: PlatformPlan, output: TextIO = sys.stdout) -> None:
+        self.plan = plan
+        self.output = output
+        self.infrastructure = Infrastructure(plan.launcher)
+        self.processes: list[ManagedProcess] = []
+
+    def _environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(self.infrastructure.environment())
+        if "SPYGLASS_LOG_FORMAT" not in env:
+            env["SPYGLASS_LOG_FORMAT"] = "console" if self.output.isatty() else "json"
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    async def run(self) -> int:
+        """Start everything, wait for a signal or a crash, stop everything; return the exit code."""
+        loop = asyncio.get_running_loop()
+        stop_requested = asyncio.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop_requested.set)
+        try:
+            started = await self._start_all(stop_requested)
+            if not started:
+                return 1 if not stop_requested.is_set() else 0
+            self._print_banner()
+            return await self._supervise(stop_requested)
+        finally:
+            await self._stop_all()
+
+    async def _start_all(self, stop_requested: asyncio.Event) -> bool:
+        await self.infrastructure.start()
+        await self.infrastructure.migrate()
+        env = self._environment()
+        for service in self.plan.services:
+            process = ManagedProcess(
+                ProcessSpec(name=service.name, argv=service.argv, env=env), self.output
+            )
+            await process.start()
+            self.processes.append(process)
+        timeout = self.plan.launcher.startup_timeout_seconds
+        waits = [
+            self._wait_healthy(service, process, timeout)
+            for service, process in zip(self.plan.services, self.processes, strict=True)
+        ]
+        healthy = asyncio.gather(*waits)
+        stop_wait = asyncio.create_task(stop_requested.wait())
+        done, _ = await asyncio.wait([healthy, stop_wait], return_when=asyncio.FIRST_COMPLETED)
+        stop_wait.cancel()
+        if healthy not in done:
+            healthy.cancel()
+            return False
+        failures = [problem for problem in healthy.result() if problem]
+        for problem in failures:
+            print(f"spyglass: {problem}", file=sys.stderr)
+        return not failures
+
+    async def _wait_healthy(
+        self, service: ServiceProcess, process: ManagedProcess, timeout: float
+    ) -> str | None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        async with httpx.AsyncClient(timeout=1.0) as http:
+            while asyncio.get_running_loop().time() < deadline:
+                if process.returncode is not None:
+                    return (
+                        f"{service.name} exited with code {process.returncode} while starting "
+                        "(see its lines above)"
+                    )
+                try:
+                    if (await http.get(service.health_url)).status_code == 200:
+                        return None
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.2)
+        return f"{service.name} did not answer {service.health_url} within {timeout:g}s"
+
+    async def _supervise(self, stop_requested: asyncio.Event) -> int:
+        exits = {asyncio.create_task(process.wait()): process for process in self.processes}
+        stop_wait = asyncio.create_task(stop_requested.wait())
+        done, _ = await asyncio.wait([stop_wait, *exits], return_when=asyncio.FIRST_COMPLETED)
+        for task in [stop_wait, *exits]:
+            if task not in done:
+                task.cancel()
+        if stop_wait in done:
+            print("spyglass: stopping...", file=self.output, flush=True)
+            return 0
+        crashed = exits[next(task for task in done if task is not stop_wait)]
+        print(
+            f"spyglass: {crashed.spec.name} exited with code {crashed.returncode}; "
+            "stopping everything",
+            file=sys.stderr,
+        )
+        return 1
+
+    async def _stop_all(self) -> None:
+        timeout = (
+            max(
+                process_settings.shutdown_timeout_seconds
+                for process_settings in (
+                    self.plan.query_api,
+                    self.plan.receiver,
+                    self.plan.writer,
+                    self.plan.eval_worker,
+                    self.plan.experiment_runner,
+                    self.plan.gateway,
+                )
+            )
+            + 5
+        )
+        await asyncio.gather(*(process.stop(timeout) for process in reversed(self.processes)))
+        await self.infrastructure.stop()
+
+    def _print_banner(self) -> None:
+        gateway = self.plan.gateway.server
+        receiver = self.plan.receiver
+        lines = [
+            "",
+            "Spyglass is running.",
+            f"  UI:          http://127.0.0.1:{gateway.port}",
+            f"  OTLP/gRPC:   http://127.0.0.1:{receiver.grpc.port}",
+            f"  OTLP/HTTP:   http://127.0.0.1:{receiver.http.port}/v1/traces",
+            *(
+                f"  {label + ':':<12} {description}"
+                for label, description in self.infrastructure.describe()
+            ),
+            "Press Ctrl-C to stop.",
+            "",
+        ]
+        print("\n".join(lines), file=self.output, flush=True)

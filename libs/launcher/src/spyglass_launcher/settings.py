@@ -1,0 +1,42 @@
+"""Settings of the launcher that runs the whole platform on one machine (`make run`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings
+
+from spyglass_core.settings import default_home, group_config
+
+
+class LauncherSettings(BaseSettings):
+    """Where embedded servers keep their data, and which external servers replace them.
+
+    Leave a URL unset to run that server embedded (from its PyPI wheel) on a free port, with its
+    data under ``home``; set it to use a server you run yourself.
+    """
+
+    model_config = group_config("SPYGLASS_")
+
+    home: Path = Field(
+        default_factory=default_home,
+        description="Data of the embedded PostgreSQL, NATS and Redis, kept between runs.",
+    )
+    db_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SPYGLASS_DB_URL", "PHOENIX_SQL_DATABASE_URL", "db_url"),
+        description="Use this PostgreSQL instead of embedded.",
+    )
+    nats_url: str | None = Field(default=None, description="Use this NATS instead of embedded.")
+    redis_url: str | None = Field(default=None, description="Use this Redis instead of embedded.")
+    startup_timeout_seconds: float = Field(
+        default=45.0,
+        gt=0,
+        description="How long every process together may take to become healthy.",
+    )
+
+    @field_validator("home")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().absolute()

@@ -1,0 +1,51 @@
+"""Composition root of the gateway: ``create_app(settings, resources) -> Litestar``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from litestar import Litestar
+from litestar.static_files import create_static_files_router
+
+from spyglass_core.health import Readiness, health_routes
+from spyglass_gateway.settings import GatewaySettings
+
+STATIC_DIRECTORY = Path(__file__).parent / "static"
+
+
+@dataclass(frozen=True)
+class GatewayResources:
+    """The live clients of the gateway: one pooled HTTP client for every upstream."""
+
+    http: httpx.AsyncClient
+
+
+def create_app(settings: GatewaySettings, resources: GatewayResources) -> Litestar:
+    """The gateway: the UI, and readiness that reflects its upstreams."""
+    readiness = Readiness()
+    upstreams = {
+        "query-api": settings.server.query_api_url,
+        "ingest": settings.server.ingest_url,
+    }
+    for name, base_url in upstreams.items():
+        readiness.add(name, _upstream_check(resources.http, base_url))
+    ui = create_static_files_router(
+        path="/", directories=[STATIC_DIRECTORY], html_mode=True, include_in_schema=False
+    )
+    return Litestar(
+        route_handlers=[*health_routes(readiness), ui], openapi_config=None, logging_config=None
+    )
+
+
+def _upstream_check(http: httpx.AsyncClient, base_url: str):  # type: ignore[no-untyped-def]
+    async def check() -> None:
+        try:
+            response = await http.get(f"{base_url}/healthz", timeout=2.0)
+        except httpx.HTTPError as error:
+            raise RuntimeError(f"{base_url} unreachable ({type(error).__name__})") from None
+        if response.status_code != 200:
+            raise RuntimeError(f"{base_url}/healthz answered {response.status_code}")
+
+    return check

@@ -1,0 +1,41 @@
+"""Settings of the gateway (`SPYGLASS_GATEWAY_*`), the one public HTTP address."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, field_validator
+
+from spyglass_core.settings import Port, ProcessSettings, ServerSettings, group_config
+
+
+class GatewayServerSettings(ServerSettings):
+    """Where the gateway listens, and the upstreams it routes to."""
+
+    model_config = group_config("SPYGLASS_GATEWAY_")
+
+    port: Port = Field(
+        default=6006,
+        validation_alias=AliasChoices("SPYGLASS_GATEWAY_PORT", "PHOENIX_PORT", "port"),
+        description="The public HTTP port: UI, REST, GraphQL and OTLP/HTTP.",
+    )
+    query_api_url: str = Field(
+        default="http://127.0.0.1:6007", description="Base URL of the query API."
+    )
+    ingest_url: str = Field(
+        default="http://127.0.0.1:4318", description="Base URL of the receiver's OTLP/HTTP port."
+    )
+    upstream_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="How long an upstream may take to answer."
+    )
+
+    @field_validator("query_api_url", "ingest_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"must be an http:// or https:// URL; got {value!r}")
+        return value.rstrip("/")
+
+
+class GatewaySettings(ProcessSettings):
+    """Everything the gateway reads from the environment."""
+
+    server: GatewayServerSettings = Field(default_factory=GatewayServerSettings)

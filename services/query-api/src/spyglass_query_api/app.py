@@ -1,0 +1,41 @@
+"""Composition root of the query API: ``create_app(settings, resources) -> Litestar``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from litestar import Litestar, Response, get
+from litestar.openapi import OpenAPIConfig
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from spyglass_core import __version__
+from spyglass_core.health import Readiness, health_routes
+from spyglass_db import database_readiness
+from spyglass_query_api.settings import QueryApiSettings
+
+
+@dataclass(frozen=True)
+class QueryApiResources:
+    """The live clients the query API's handlers use."""
+
+    engine: AsyncEngine
+    session_maker: async_sessionmaker[AsyncSession]
+
+
+def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Litestar:
+    """The query API application: REST ``/v1``, health, metrics and the OpenAPI document."""
+    readiness = Readiness()
+    readiness.add("database", lambda: database_readiness(resources.engine))
+    openapi = OpenAPIConfig(title="Spyglass", version=__version__, path="/docs")
+
+    @get("/openapi.json", include_in_schema=False)
+    async def openapi_document(app: Litestar) -> Response[dict[str, object]]:
+        return Response(app.openapi_schema.to_schema())
+
+    return Litestar(
+        route_handlers=[*health_routes(readiness), openapi_document],
+        openapi_config=openapi,
+        logging_config=None,
+        state=None,
+        debug=False,
+    )
