@@ -1,0 +1,61 @@
+"""Connecting to the database: the async engine, sessions, and fail-fast checks."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import create_async_engine as sqlalchemy_create_async_engine
+
+from spyglass_core.errors import DependencyUnavailableError
+from spyglass_core.settings import DbSettings, env_name
+
+
+def create_engine(settings: DbSettings) -> AsyncEngine:
+    """An asyncpg engine with the pool, connect timeout and statement timeout of ``settings``."""
+    server_settings = {"application_name": "spyglass"}
+    if settings.statement_timeout_seconds:
+        server_settings["statement_timeout"] = str(int(settings.statement_timeout_seconds * 1000))
+    return sqlalchemy_create_async_engine(
+        settings.async_url,
+        pool_size=settings.pool_size,
+        max_overflow=settings.pool_max_overflow,
+        pool_pre_ping=True,
+        connect_args={
+            "timeout": settings.connect_timeout_seconds,
+            "server_settings": server_settings,
+        },
+    )
+
+
+def create_session_maker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded objects usable after commit (no implicit reloads in async)."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def database_readiness(engine: AsyncEngine) -> None:
+    """A readiness check: ``SELECT 1``; raises if the database can't answer now."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+async def check_database(engine: AsyncEngine, settings: DbSettings) -> None:
+    """Connect once at start-up, so a wrong URL fails in seconds with the setting named.
+
+    Raises:
+        DependencyUnavailableError: the database can't be reached or refused the connection.
+    """
+    try:
+        await database_readiness(engine)
+    except Exception as error:
+        await engine.dispose()
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise DependencyUnavailableError(
+            f"cannot connect to PostgreSQL at {_redacted(settings.plain_url)} ({reason}); "
+            f"check {env_name(DbSettings, 'url')}"
+        ) from None
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,56 @@
+"""Alembic environment: runs migrations over asyncpg against the URL given in the config."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from alembic import context
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from spyglass_db.models import metadata
+
+PARTITION_PREFIXES = ("spans_default", "spans_p")
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Leave partitions of ``spans`` to the partition manager, not to autogenerate.
+
+    PostgreSQL also gives every foreign key that references ``spans`` one hidden twin per
+    partition; those are skipped too.
+    """
+    if type_ == "table":
+        return not (name or "").startswith(PARTITION_PREFIXES)
+    if type_ == "foreign_key_constraint":
+        return not str(obj.referred_table.name).startswith(PARTITION_PREFIXES)
+    return True
+
+
+def run_migrations(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        include_object=include_object,
+        compare_type=True,
+        compare_server_default=False,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_async() -> None:
+    url = context.config.get_main_option("sqlalchemy.url")
+    assert url, "spyglass_db.migrate sets sqlalchemy.url"
+    engine = create_async_engine(url, connect_args={"timeout": 10})
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(run_migrations)
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+asyncio.run(run_async())

@@ -1,0 +1,33 @@
+"""Every table of the Spyglass schema, on one ``metadata``."""
+
+from spyglass_db.models.annotations import (
+    ANNOTATION_SOURCES,
+    ANNOTATOR_KINDS,
+    AnnotationConfig,
+    DocumentAnnotation,
+    ProjectAnnotationConfig,
+    ProjectSessionAnnotation,
+    SpanAnnotation,
+    TraceAnnotation,
+)
+from spyglass_db.models.base import metadata
+from spyglass_db.models.projects import DEFAULT_PROJECT_NAME, Project
+from spyglass_db.models.tracing import SPAN_STATUS_CODES, ProjectSession, Span, Trace
+
+__all__ = [
+    "ANNOTATION_SOURCES",
+    "ANNOTATOR_KINDS",
+    "DEFAULT_PROJECT_NAME",
+    "SPAN_STATUS_CODES",
+    "AnnotationConfig",
+    "DocumentAnnotation",
+    "Project",
+    "ProjectAnnotationConfig",
+    "ProjectSession",
+    "ProjectSessionAnnotation",
+    "Span",
+    "SpanAnnotation",
+    "Trace",
+    "TraceAnnotation",
+    "metadata",
+]
