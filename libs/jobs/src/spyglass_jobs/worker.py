@@ -131,6 +131,14 @@ def worker_main(
             return 0
         app = create_celery(settings.redis, service)
         register_ping(app)
-        return run_worker(app, queue, service, settings.worker, settings.redis, settings.log)
+        return run_worker(
+            app,
+            queue,
+            service,
+            settings.worker,
+            settings.redis,
+            settings.log,
+            settings.shutdown_timeout_seconds,
+        )
 
     run_command(program, command)

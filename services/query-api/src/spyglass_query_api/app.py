@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from litestar import Litestar, Response, get
+from litestar import Litestar, Request, Response, get
 from litestar.openapi import OpenAPIConfig
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -29,8 +29,8 @@ def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Lite
     openapi = OpenAPIConfig(title="Spyglass", version=__version__, path="/docs")
 
     @get("/openapi.json", include_in_schema=False)
-    async def openapi_document(app: Litestar) -> Response[dict[str, object]]:
-        return Response(app.openapi_schema.to_schema())
+    async def openapi_document(request: Request) -> Response[dict[str, object]]:
+        return Response(request.app.openapi_schema.to_schema())
 
     return Litestar(
         route_handlers=[*health_routes(readiness), openapi_document],

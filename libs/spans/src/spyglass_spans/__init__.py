@@ -1,0 +1,1 @@
+"""Decoding and normalizing OTLP spans (OpenInference conventions) for the span bus."""
