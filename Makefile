@@ -43,6 +43,10 @@ proto: install ## Regenerate the Python for proto/ into libs/proto
 proto-check: install ## Fail if the checked-in generated protobuf differs from proto/
 	@PATH="$(CURDIR)/.venv/bin:$$PATH" scripts/check-proto.sh
 
+.PHONY: docs
+docs: install ## Rewrite the README's configuration table from the settings classes
+	@$(RUN) python -m spyglass_launcher.reference README.md
+
 .PHONY: check
 check: lint typecheck proto-check ## Every static check CI runs
 

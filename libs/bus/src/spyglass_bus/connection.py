@@ -36,9 +36,12 @@ async def connect(settings: NatsSettings, client_name: str) -> NatsClient:
         await client.connect(
             servers=[settings.url],
             name=client_name,
-            connect_timeout=settings.connect_timeout_seconds,
+            connect_timeout=max(1, round(settings.connect_timeout_seconds)),
+            # nats-py retries a refused first connection for ever unless a limit is set:
+            # one retry, a second apart, then NoServersError.
             allow_reconnect=False,
-            max_reconnect_attempts=0,
+            max_reconnect_attempts=1,
+            reconnect_time_wait=1,
             disconnected_cb=on_disconnected,
             reconnected_cb=on_reconnected,
             error_cb=on_error,
@@ -51,6 +54,7 @@ async def connect(settings: NatsSettings, client_name: str) -> NatsClient:
     # Reconnect for ever once the first connection proved the address right.
     client.options["allow_reconnect"] = True
     client.options["max_reconnect_attempts"] = -1
+    client.options["reconnect_time_wait"] = 2
     return client
 
 

@@ -69,13 +69,25 @@ class HttpServerService(BackgroundService):
         self._settings = settings
         self._server: _UnmanagedServer | None = None
         self._task: asyncio.Task[None] | None = None
+        self._socket: socket.socket | None = None
         self.port: int = settings.port
 
+    def bind(self) -> None:
+        """Claim the listening socket now, so a busy port fails before anything else starts.
+
+        Raises:
+            ConfigurationError: the port can't be bound; names the setting.
+        """
+        if self._socket is None:
+            self._socket = bind_socket(
+                self._settings.host, self._settings.port, env_name(type(self._settings), "port")
+            )
+            self.port = self._socket.getsockname()[1]
+
     async def start(self) -> None:
-        sock = bind_socket(
-            self._settings.host, self._settings.port, env_name(type(self._settings), "port")
-        )
-        self.port = sock.getsockname()[1]
+        self.bind()
+        assert self._socket is not None
+        sock = self._socket
         config = uvicorn.Config(
             self._app,
             log_config=None,
@@ -90,6 +102,11 @@ class HttpServerService(BackgroundService):
                 self._task.result()
                 raise RuntimeError(f"{self.name} stopped while starting")
             await asyncio.sleep(0.02)
+
+    def close_socket(self) -> None:
+        """Release a socket claimed by :meth:`bind` but never served."""
+        if self._socket is not None and self._task is None:
+            self._socket.close()
 
     async def wait(self) -> None:
         assert self._task is not None
@@ -121,7 +138,10 @@ class HttpServerThread:
         asyncio.run_coroutine_threadsafe(self.service.start(), self._loop).result()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop the server and the thread's loop."""
+        """Stop the server and the thread's loop (a server never started only closes its socket)."""
+        if not self._thread.is_alive():
+            self.service.close_socket()
+            return
         future = asyncio.run_coroutine_threadsafe(self.service.stop(), self._loop)
         with contextlib.suppress(Exception):
             future.result(timeout=timeout)

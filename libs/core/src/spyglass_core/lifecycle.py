@@ -121,7 +121,10 @@ async def run_services(services: Sequence[BackgroundService], shutdown_timeout: 
 async def _wait_for_end(
     services: Sequence[BackgroundService], signalled: asyncio.Event, received: list[str]
 ) -> int:
-    signal_wait = asyncio.create_task(signalled.wait())
+    async def wait_for_signal() -> None:
+        await signalled.wait()
+
+    signal_wait = asyncio.create_task(wait_for_signal())
     waits = {asyncio.create_task(service.wait()): service for service in services}
     done, _ = await asyncio.wait([signal_wait, *waits], return_when=asyncio.FIRST_COMPLETED)
     for task in [signal_wait, *waits]:

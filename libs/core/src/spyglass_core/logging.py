@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import orjson
@@ -33,7 +34,7 @@ def configure_logging(settings: LogSettings, service: str) -> None:
         settings.format == "auto" and sys.stderr.isatty()
     )
 
-    def add_service(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    def add_service(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
         event.setdefault("service", service)
         return event
 

@@ -7,7 +7,7 @@ import socket
 from typing import Literal, NoReturn
 
 from celery import Celery
-from celery.signals import setup_logging
+from celery.signals import setup_logging, worker_ready
 from pydantic import Field
 
 from spyglass_core.cli import run_command
@@ -71,13 +71,19 @@ def run_worker(
     health = HttpServerThread(
         HttpServerService(f"{name}-health", create_health_app(readiness), worker)
     )
-    health.start()
+    health.service.bind()
     log.info(
         "worker_starting",
         queue=queue.value,
         health_port=health.service.port,
         pool=worker.pool,
     )
+
+    def serve_health(**_: object) -> None:
+        # Only once Celery consumes (and handles SIGTERM) does the worker report healthy.
+        health.start()
+
+    worker_ready.connect(serve_health, weak=False)
     setup_logging.connect(_keep_structlog_logging, weak=False)
     app.conf.worker_soft_shutdown_timeout = shutdown_timeout_seconds
     try:

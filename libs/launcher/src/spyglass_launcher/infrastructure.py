@@ -65,14 +65,14 @@ class Infrastructure:
         if "redis" in self.embedded:
             self.redis_url = self.embedded["redis"].url
 
-    def _external_checks(self) -> list[asyncio.Future[None]]:
-        checks = []
+    def _external_checks(self) -> list[asyncio.Task[None]]:
+        checks: list[asyncio.Task[None]] = []
         if self.db_url is not None:
-            checks.append(asyncio.ensure_future(check_postgres(self.db_url)))
+            checks.append(asyncio.create_task(check_postgres(self.db_url)))
         if self.nats_url is not None:
-            checks.append(asyncio.ensure_future(check_nats(self.nats_url)))
+            checks.append(asyncio.create_task(check_nats(self.nats_url)))
         if self.redis_url is not None:
-            checks.append(asyncio.ensure_future(check_redis(self.redis_url)))
+            checks.append(asyncio.create_task(check_redis(self.redis_url)))
         return checks
 
     async def migrate(self) -> None:

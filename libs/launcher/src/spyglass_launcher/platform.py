@@ -17,16 +17,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import httpx
 
 from spyglass_core.errors import ConfigurationError
 from spyglass_core.logging import get_logger
-from spyglass_core.settings import env_name, load_settings
+from spyglass_core.settings import ServerSettings, env_name, load_settings
 from spyglass_eval_worker.settings import EvalWorkerSettings
 from spyglass_experiment_runner.settings import ExperimentRunnerSettings
-from spyglass_gateway.settings import GatewaySettings
+from spyglass_gateway.settings import GatewayServerSettings, GatewaySettings
 from spyglass_ingest.settings import ReceiverSettings, WriterSettings
 from spyglass_launcher.infrastructure import Infrastructure
 from spyglass_launcher.ports import ensure_port_free
@@ -118,11 +118,14 @@ class PlatformPlan:
         return plan
 
 
-def _health(server: object) -> str:
-    host = server.host
-    port = server.port
-    host = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104 - a client address
-    return f"http://{host}:{port}/healthz"
+def _base_url(server: ServerSettings) -> str:
+    """How a client on this machine reaches ``server``."""
+    host = "127.0.0.1" if server.host in ("0.0.0.0", "") else server.host  # noqa: S104 - a client address
+    return f"http://{host}:{server.port}"
+
+
+def _health(server: ServerSettings) -> str:
+    return f"{_base_url(server)}/healthz"
 
 
 @contextmanager
@@ -167,6 +170,14 @@ class Platform:
     def _environment(self) -> dict[str, str]:
         env = dict(os.environ)
         env.update(self.infrastructure.environment())
+        # The gateway follows the query API and receiver wherever their ports were moved.
+        env.setdefault(
+            env_name(GatewayServerSettings, "query_api_url"),
+            _base_url(self.plan.query_api.server),
+        )
+        env.setdefault(
+            env_name(GatewayServerSettings, "ingest_url"), _base_url(self.plan.receiver.http)
+        )
         if "SPYGLASS_LOG_FORMAT" not in env:
             env["SPYGLASS_LOG_FORMAT"] = "console" if self.output.isatty() else "json"
         env["PYTHONUNBUFFERED"] = "1"
@@ -202,9 +213,10 @@ class Platform:
             self._wait_healthy(service, process, timeout)
             for service, process in zip(self.plan.services, self.processes, strict=True)
         ]
-        healthy = asyncio.gather(*waits)
+        healthy = asyncio.ensure_future(asyncio.gather(*waits))
         stop_wait = asyncio.create_task(stop_requested.wait())
-        done, _ = await asyncio.wait([healthy, stop_wait], return_when=asyncio.FIRST_COMPLETED)
+        pending: list[asyncio.Future[Any]] = [healthy, stop_wait]
+        done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
         stop_wait.cancel()
         if healthy not in done:
             healthy.cancel()

@@ -5,7 +5,9 @@ The README's configuration table is this output; a test fails when the two drift
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
@@ -52,18 +54,51 @@ def _rows(settings_cls: type[BaseSettings]) -> Iterator[tuple[str, str, str, str
 
 
 def configuration_table() -> str:
-    """A Markdown table of every variable: name, default, meaning, Phoenix alias, processes."""
-    variables: dict[str, tuple[str, str, str, list[str]]] = {}
+    """A Markdown table of every variable: name, default, meaning, Phoenix alias, processes.
+
+    A server URL that the launcher leaves unset (to run that server embedded) shows the services'
+    own default beside it.
+    """
+    launcher = next(iter(SETTINGS_BY_PROCESS))
+    defaults: dict[str, dict[str, str]] = {}
+    variables: dict[str, tuple[str, str, list[str]]] = {}
     for process, settings_cls in SETTINGS_BY_PROCESS.items():
         for name, default, description, aliases in _rows(settings_cls):
-            entry = variables.setdefault(name, (default, description, aliases, []))
-            entry[3].append(process.split(" (")[0])
+            defaults.setdefault(name, {})[process] = default
+            entry = variables.setdefault(name, (description, aliases, []))
+            short_name = process.split(" (")[0]
+            if short_name not in entry[2]:
+                entry[2].append(short_name)
     lines = [
         "| variable | default | meaning | also read from | used by |",
         "|---|---|---|---|---|",
     ]
     for name in sorted(variables):
-        default, description, aliases, processes = variables[name]
+        description, aliases, processes = variables[name]
+        by_process = defaults[name]
+        default = next(iter(by_process.values()))
+        if by_process.get(launcher) == "(unset)" and len(by_process) > 1:
+            service_default = next(value for key, value in by_process.items() if key != launcher)
+            default = f"{service_default}; `make run`: embedded"
         users = "all" if len(processes) == len(SETTINGS_BY_PROCESS) - 1 else ", ".join(processes)
         lines.append(f"| `{name}` | {default} | {description} | {aliases} | {users} |")
     return "\n".join(lines)
+
+
+TABLE_START = "<!-- configuration-table:start -->"
+TABLE_END = "<!-- configuration-table:end -->"
+
+
+def readme_with_table(readme: str) -> str:
+    """``readme`` with the text between the configuration-table markers replaced by the table."""
+    head, _, rest = readme.partition(TABLE_START)
+    _, _, tail = rest.partition(TABLE_END)
+    if not rest:
+        raise ValueError(f"the README has no {TABLE_START} marker")
+    return f"{head}{TABLE_START}\n{configuration_table()}\n{TABLE_END}{tail}"
+
+
+if __name__ == "__main__":
+    # `make docs`: rewrite the README's configuration table in place.
+    path = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
+    path.write_text(readme_with_table(path.read_text()))

@@ -26,10 +26,14 @@ class LauncherSettings(BaseSettings):
     db_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("SPYGLASS_DB_URL", "PHOENIX_SQL_DATABASE_URL", "db_url"),
-        description="Use this PostgreSQL instead of embedded.",
+        description="PostgreSQL URL; unset, `make run` starts an embedded PostgreSQL.",
     )
-    nats_url: str | None = Field(default=None, description="Use this NATS instead of embedded.")
-    redis_url: str | None = Field(default=None, description="Use this Redis instead of embedded.")
+    nats_url: str | None = Field(
+        default=None, description="NATS URL; unset, `make run` starts an embedded nats-server."
+    )
+    redis_url: str | None = Field(
+        default=None, description="Redis URL; unset, `make run` starts an embedded Valkey."
+    )
     startup_timeout_seconds: float = Field(
         default=45.0,
         gt=0,

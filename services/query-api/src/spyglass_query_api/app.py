@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from litestar import Litestar, Request, Response, get
 from litestar.openapi import OpenAPIConfig
@@ -29,7 +30,7 @@ def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Lite
     openapi = OpenAPIConfig(title="Spyglass", version=__version__, path="/docs")
 
     @get("/openapi.json", include_in_schema=False)
-    async def openapi_document(request: Request) -> Response[dict[str, object]]:
+    async def openapi_document(request: Request[Any, Any, Any]) -> Response[dict[str, object]]:
         return Response(request.app.openapi_schema.to_schema())
 
     return Litestar(

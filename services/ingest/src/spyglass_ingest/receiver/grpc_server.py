@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
@@ -45,7 +47,9 @@ class GrpcServerService(BackgroundService):
         await self.health.set("", health_pb2.HealthCheckResponse.SERVING)
 
     async def wait(self) -> None:
-        await self.server.wait_for_termination()
+        # Shielded: cancelling this wait must not cancel the server's own shutdown future,
+        # which stop() awaits afterwards.
+        await asyncio.shield(self.server.wait_for_termination())
         raise RuntimeError("the gRPC server stopped")
 
     async def stop(self) -> None:

@@ -1,0 +1,259 @@
+"""Every service as a real process: it starts, serves health, logs JSON and stops on SIGTERM.
+
+And when it is misconfigured (a malformed URL, a server that isn't there, a busy port) it fails
+within seconds with a message naming the variable to fix.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from celery import Celery
+
+from spyglass_jobs import TaskName
+from spyglass_launcher.ports import free_port
+from tests.support.processes import (
+    ServiceProcess,
+    SpawnService,
+    service_environment,
+    wait_for_exit,
+    wait_healthy,
+)
+from tests.support.stack import Stack
+from tests.support.waiting import assert_eventually
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass(frozen=True)
+class ServiceCase:
+    """How to run one service: its module and role, and the variable that sets its health port."""
+
+    name: str
+    argv: tuple[str, ...]
+    port_variable: str
+    needs: tuple[str, ...]
+    """The readiness checks it reports: the servers it needs (``database``, ``nats``, ``redis``)."""
+
+
+SERVICES = [
+    ServiceCase("query-api", ("spyglass_query_api",), "SPYGLASS_QUERY_API_PORT", ("database",)),
+    ServiceCase(
+        "ingest-receiver", ("spyglass_ingest", "receiver"), "SPYGLASS_INGEST_HTTP_PORT", ("nats",)
+    ),
+    ServiceCase(
+        "ingest-writer",
+        ("spyglass_ingest", "writer"),
+        "SPYGLASS_INGEST_WRITER_HEALTH_PORT",
+        ("database", "nats"),
+    ),
+    ServiceCase(
+        "eval-worker", ("spyglass_eval_worker",), "SPYGLASS_EVAL_WORKER_HEALTH_PORT", ("redis",)
+    ),
+    ServiceCase(
+        "experiment-runner",
+        ("spyglass_experiment_runner",),
+        "SPYGLASS_EXPERIMENT_RUNNER_HEALTH_PORT",
+        ("redis",),
+    ),
+    ServiceCase("gateway", ("spyglass_gateway",), "SPYGLASS_GATEWAY_PORT", ()),
+]
+
+
+@pytest.fixture
+def server_urls(
+    stack: Stack, database_url: str, redis_url: str, nats_namespace: str
+) -> dict[str, str]:
+    """The variables that point a service at this test's database, NATS namespace and Redis."""
+    return {
+        "SPYGLASS_DB_URL": database_url,
+        "SPYGLASS_NATS_URL": stack.nats_url,
+        "SPYGLASS_NATS_NAMESPACE": nats_namespace,
+        "SPYGLASS_REDIS_URL": redis_url,
+    }
+
+
+def _environment(case: ServiceCase, port: int, server_urls: dict[str, str]) -> dict[str, str]:
+    return service_environment(
+        **server_urls,
+        **{case.port_variable: str(port)},
+        # The receiver has a second listener; keep it off the default port too.
+        SPYGLASS_INGEST_GRPC_PORT=str(free_port()),
+        SPYGLASS_SHUTDOWN_TIMEOUT_SECONDS="10",
+    )
+
+
+def _json_lines(output: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+
+@pytest.mark.parametrize("case", SERVICES, ids=[case.name for case in SERVICES])
+def test_service_serves_health_logs_json_and_stops_on_sigterm(
+    case: ServiceCase, spawn_service: SpawnService, server_urls: dict[str, str]
+) -> None:
+    port = free_port()
+    service = spawn_service(case.name, case.argv, _environment(case, port, server_urls))
+    base = f"http://127.0.0.1:{port}"
+
+    wait_healthy(service, f"{base}/healthz")
+    if case.name != "gateway":  # the gateway's readiness depends on its upstreams; tested below
+        ready = assert_eventually(lambda: _ready(base), timeout=15)
+        assert set(ready["checks"]) == set(case.needs)
+    metrics = httpx.get(f"{base}/metrics", timeout=5)
+    assert metrics.status_code == 200
+    assert "python_info" in metrics.text
+
+    started = time.monotonic()
+    exit_code = service.stop(signal.SIGTERM, timeout=20)
+    assert exit_code == 0, service.output()
+    assert time.monotonic() - started < 15, "stopped, but only after the shutdown deadline"
+    events = _json_lines(service.output())
+    assert events, f"no JSON log lines:\n{service.output()}"
+    assert all(event["service"] == case.name for event in events)
+    assert all({"level", "timestamp", "event"} <= event.keys() for event in events)
+
+
+def _ready(base: str) -> dict[str, dict[str, str]]:
+    response = httpx.get(f"{base}/readyz", timeout=5)
+    assert response.status_code == 200, response.text
+    body: dict[str, dict[str, str]] = response.json()
+    assert all(outcome == "ok" for outcome in body["checks"].values()), body
+    return body
+
+
+def test_gateway_is_not_ready_while_its_upstreams_are_down(spawn_service: SpawnService) -> None:
+    port = free_port()
+    query_api_url = f"http://127.0.0.1:{free_port()}"
+    gateway = spawn_service(
+        "gateway",
+        ("spyglass_gateway",),
+        service_environment(
+            SPYGLASS_GATEWAY_PORT=str(port), SPYGLASS_GATEWAY_QUERY_API_URL=query_api_url
+        ),
+    )
+    wait_healthy(gateway, f"http://127.0.0.1:{port}/healthz")
+
+    response = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["ready"] is False
+    assert query_api_url in body["checks"]["query-api"]
+
+
+def test_worker_runs_a_job_from_its_queue(
+    spawn_service: SpawnService, server_urls: dict[str, str]
+) -> None:
+    case = next(case for case in SERVICES if case.name == "eval-worker")
+    port = free_port()
+    worker = spawn_service(case.name, case.argv, _environment(case, port, server_urls))
+    wait_healthy(worker, f"http://127.0.0.1:{port}/healthz")
+    producer = Celery("test-producer", broker=server_urls["SPYGLASS_REDIS_URL"])
+
+    producer.send_task(
+        TaskName.PING.value, kwargs={"message": "hello-from-test"}, queue="evaluations"
+    )
+
+    def ran() -> None:
+        assert any(
+            event.get("event") == "ping_received" and event.get("message") == "hello-from-test"
+            for event in _json_lines(worker.output())
+        )
+
+    assert_eventually(ran, timeout=20, message=worker.output)
+    producer.close()
+
+
+# --- misconfiguration: fail fast, name the variable, leave nothing running ---------------------
+
+
+@pytest.fixture
+def listening_port() -> Iterator[int]:
+    """A port something already listens on."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+        yield sock.getsockname()[1]
+
+
+def _fails(service: ServiceProcess, code: int, *fragments: str) -> None:
+    assert wait_for_exit(service, timeout=20) == code, service.output()
+    for fragment in fragments:
+        assert fragment in service.output()
+
+
+def test_malformed_database_url_names_the_variable(spawn_service: SpawnService) -> None:
+    service = spawn_service(
+        "query-api",
+        ("spyglass_query_api",),
+        service_environment(SPYGLASS_DB_URL="mysql://nowhere/spyglass"),
+    )
+    _fails(service, 2, "SPYGLASS_DB_URL", "postgresql://")
+
+
+def test_unreachable_database_names_the_variable(spawn_service: SpawnService) -> None:
+    closed = free_port()
+    service = spawn_service(
+        "query-api",
+        ("spyglass_query_api",),
+        service_environment(
+            SPYGLASS_DB_URL=f"postgresql://postgres@127.0.0.1:{closed}/spyglass",
+            SPYGLASS_QUERY_API_PORT=str(free_port()),
+        ),
+    )
+    _fails(service, 3, "SPYGLASS_DB_URL", f"127.0.0.1:{closed}")
+
+
+def test_unreachable_nats_names_the_variable(spawn_service: SpawnService) -> None:
+    closed = free_port()
+    service = spawn_service(
+        "ingest-receiver",
+        ("spyglass_ingest", "receiver"),
+        service_environment(SPYGLASS_NATS_URL=f"nats://127.0.0.1:{closed}"),
+    )
+    _fails(service, 3, "SPYGLASS_NATS_URL")
+
+
+def test_unreachable_redis_names_the_variable(spawn_service: SpawnService) -> None:
+    closed = free_port()
+    service = spawn_service(
+        "eval-worker",
+        ("spyglass_eval_worker",),
+        service_environment(
+            SPYGLASS_REDIS_URL=f"redis://127.0.0.1:{closed}/0",
+            SPYGLASS_EVAL_WORKER_HEALTH_PORT=str(free_port()),
+        ),
+    )
+    _fails(service, 3, "SPYGLASS_REDIS_URL")
+
+
+def test_busy_port_names_the_variable(spawn_service: SpawnService, listening_port: int) -> None:
+    service = spawn_service(
+        "gateway",
+        ("spyglass_gateway",),
+        service_environment(SPYGLASS_GATEWAY_PORT=str(listening_port)),
+    )
+    _fails(service, 2, "SPYGLASS_GATEWAY_PORT", str(listening_port))
+
+
+def test_busy_grpc_port_names_the_variable(
+    spawn_service: SpawnService, stack: Stack, listening_port: int, nats_namespace: str
+) -> None:
+    service = spawn_service(
+        "ingest-receiver",
+        ("spyglass_ingest", "receiver"),
+        service_environment(
+            SPYGLASS_NATS_URL=stack.nats_url,
+            SPYGLASS_NATS_NAMESPACE=nats_namespace,
+            SPYGLASS_INGEST_HTTP_PORT=str(free_port()),
+            SPYGLASS_INGEST_GRPC_PORT=str(listening_port),
+        ),
+    )
+    _fails(service, 2, "SPYGLASS_INGEST_GRPC_PORT")
