@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings
 
 from spyglass_core.settings import (
     DbSettings,
@@ -38,6 +41,42 @@ class ReceiverGrpcSettings(ServerSettings):
     )
 
 
+class ReceiverLimitSettings(BaseSettings):
+    """What one receiver accepts, and how it pushes back when it can't take more."""
+
+    model_config = group_config("SPYGLASS_INGEST_")
+
+    max_request_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=1024,
+        description="Largest export request, after decompression; larger ones get 413.",
+    )
+    max_inflight_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="Request bytes decoded and published at once (memory is a few times this); "
+        "past it, requests are refused with 429 and Retry-After.",
+    )
+    max_attribute_value_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest single attribute value; a span with a larger one is refused (413).",
+    )
+    max_attributes_per_span: int = Field(
+        default=1024, ge=16, description="Most attributes one span may carry."
+    )
+    publish_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="How long JetStream may take to store a batch."
+    )
+    retry_after_seconds: int = Field(
+        default=2, ge=1, description="The Retry-After a client is given when the bus is full."
+    )
+    model_prices_file: Path | None = Field(
+        default=None,
+        description="JSON file of model prices that extend or override the built-in table.",
+    )
+
+
 class WriterHealthSettings(ServerSettings):
     """The writer's health and metrics server."""
 
@@ -50,11 +89,37 @@ class WriterHealthSettings(ServerSettings):
     )
 
 
+class WriterTuningSettings(BaseSettings):
+    """How much one writer takes at a time, and how patiently it retries the database."""
+
+    model_config = group_config("SPYGLASS_INGEST_WRITER_")
+
+    fetch_messages: int = Field(
+        default=64, ge=1, le=1024, description="Span batch messages written per transaction."
+    )
+    ack_wait_seconds: float = Field(
+        default=60.0,
+        gt=1,
+        description="How long a fetched message may stay unacked before JetStream redelivers it.",
+    )
+    max_ack_pending: int = Field(
+        default=1024, ge=1, description="Messages all writers together may hold unacked."
+    )
+    retry_initial_seconds: float = Field(
+        default=0.5, gt=0, description="First pause before retrying a write the database refused."
+    )
+    retry_max_seconds: float = Field(
+        default=5.0, gt=0, description="Longest pause between retries while the database is down."
+    )
+    pool_size: int = Field(default=4, ge=1, description="PostgreSQL connections of one writer.")
+
+
 class ReceiverSettings(ProcessSettings):
     """Everything the receiver reads from the environment."""
 
     http: ReceiverHttpSettings = Field(default_factory=ReceiverHttpSettings)
     grpc: ReceiverGrpcSettings = Field(default_factory=ReceiverGrpcSettings)
+    limits: ReceiverLimitSettings = Field(default_factory=ReceiverLimitSettings)
     nats: NatsSettings = Field(default_factory=NatsSettings)
 
 
@@ -62,5 +127,6 @@ class WriterSettings(ProcessSettings):
     """Everything the writer reads from the environment."""
 
     health: WriterHealthSettings = Field(default_factory=WriterHealthSettings)
+    tuning: WriterTuningSettings = Field(default_factory=WriterTuningSettings)
     nats: NatsSettings = Field(default_factory=NatsSettings)
     db: DbSettings = Field(default_factory=DbSettings)

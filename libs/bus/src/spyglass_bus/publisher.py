@@ -1,0 +1,140 @@
+"""Publishing span batches to the SPANS stream, answering only once JetStream stored them.
+
+A batch larger than the server's ``max_payload`` is split into several messages (each with its
+own ``Nats-Msg-Id``, derived from the batch id, so a retried publish is de-duplicated by the
+stream). Failures come back as the error tree's retryable errors, which each edge maps to its
+back-pressure status:
+
+* the stream is full (``discard=new`` at ``max_bytes``): :class:`OverloadedError`;
+* NATS is unreachable, or JetStream does not answer in time: :class:`DependencyUnavailableError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import nats.errors
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+from nats.js.errors import APIError
+
+from spyglass_bus.names import BusNames
+from spyglass_core.errors import DependencyUnavailableError, OverloadedError
+from spyglass_core.logging import get_logger
+from spyglass_proto.bus.v1.spans_pb2 import DecodedSpanBatch
+
+log = get_logger(__name__)
+
+_STREAM_FULL_ERROR_CODE = 10077
+"""JetStream's error code for a store failure; with ``discard=new`` it means the stream is full."""
+
+_HEADER_ROOM = 1024
+"""Bytes of ``max_payload`` left for the message's headers and subject."""
+
+
+class SpanBatchPublisher:
+    """Publishes :class:`DecodedSpanBatch` messages to the SPANS stream of one namespace."""
+
+    def __init__(
+        self,
+        nats: NatsClient,
+        names: BusNames,
+        timeout_seconds: float = 10.0,
+        retry_after_seconds: float = 2.0,
+    ) -> None:
+        self._nats = nats
+        self._jetstream: JetStreamContext = nats.jetstream()
+        self._names = names
+        self._timeout_seconds = timeout_seconds
+        self._retry_after_seconds = retry_after_seconds
+
+    @property
+    def max_message_bytes(self) -> int:
+        """The largest message this publisher sends: the server's limit less header room."""
+        return max(64 * 1024, self._nats.max_payload - _HEADER_ROOM)
+
+    async def publish(self, batch: DecodedSpanBatch) -> int:
+        """Publish ``batch`` and wait until JetStream stored every part of it.
+
+        Returns:
+            The number of messages the batch became.
+
+        Raises:
+            OverloadedError: the stream is at its byte limit; retry after a while.
+            DependencyUnavailableError: NATS or JetStream can't be reached or did not answer.
+        """
+        if not self._nats.is_connected:
+            raise DependencyUnavailableError("the span bus (NATS) is unreachable; retry later")
+        parts = list(split_batch(batch, self.max_message_bytes))
+        results = await asyncio.gather(
+            *(self._publish_one(part) for part in parts), return_exceptions=True
+        )
+        errors = [result for result in results if isinstance(result, BaseException)]
+        if errors:
+            raise self._translate(errors[0], batch) from errors[0]
+        return len(parts)
+
+    async def _publish_one(self, part: DecodedSpanBatch) -> None:
+        await self._jetstream.publish(
+            self._names.spans_subject,
+            part.SerializeToString(),
+            timeout=self._timeout_seconds,
+            stream=self._names.spans_stream,
+            headers={"Nats-Msg-Id": part.batch_id},
+        )
+
+    def _translate(self, error: BaseException, batch: DecodedSpanBatch) -> Exception:
+        if isinstance(error, APIError) and (
+            error.err_code == _STREAM_FULL_ERROR_CODE or "maximum" in (error.description or "")
+        ):
+            log.warning(
+                "span_bus_full",
+                spans=len(batch.spans),
+                project=batch.project_name,
+                retry_after_seconds=self._retry_after_seconds,
+            )
+            return OverloadedError(
+                "the span bus is full (writers are behind); retry later",
+                retry_after_seconds=self._retry_after_seconds,
+            )
+        if isinstance(error, APIError | nats.errors.Error | asyncio.TimeoutError | OSError):
+            log.warning("span_publish_failed", spans=len(batch.spans), error=repr(error))
+            return DependencyUnavailableError(
+                f"the span bus (NATS JetStream) did not store the spans ({type(error).__name__}); "
+                "retry later"
+            )
+        return RuntimeError(f"publishing spans failed: {error!r}")
+
+
+def split_batch(batch: DecodedSpanBatch, max_bytes: int) -> Iterator[DecodedSpanBatch]:
+    """``batch`` itself if it fits in ``max_bytes``, else parts that each fit.
+
+    Parts are named ``<batch_id>.<n>``. A single span larger than ``max_bytes`` still gets a
+    part of its own (the receiver's attribute limits keep spans far below NATS's limits).
+    """
+    if batch.ByteSize() <= max_bytes:
+        yield batch
+        return
+    number = 0
+    part = _empty_part(batch, number)
+    size = part.ByteSize()
+    for span in batch.spans:
+        span_size = span.ByteSize() + 8  # field tag and length prefix
+        if part.spans and size + span_size > max_bytes:
+            yield part
+            number += 1
+            part = _empty_part(batch, number)
+            size = part.ByteSize()
+        part.spans.append(span)
+        size += span_size
+    if part.spans:
+        yield part
+
+
+def _empty_part(batch: DecodedSpanBatch, number: int) -> DecodedSpanBatch:
+    return DecodedSpanBatch(
+        batch_id=f"{batch.batch_id}.{number}",
+        project_name=batch.project_name,
+        received_at_unix_nano=batch.received_at_unix_nano,
+    )

@@ -1,0 +1,394 @@
+"""Writing decoded span batches to PostgreSQL: one transaction a batch, COPY for the spans.
+
+What keeps the write path correct under redelivery, several writers and any arrival order:
+
+* Every insert is keyed by OpenTelemetry ids: projects by name, sessions by ``session.id``,
+  traces by trace id (``ON CONFLICT`` widens their bounds with ``LEAST`` / ``GREATEST``), spans
+  by ``(span_id, start_time)`` (``ON CONFLICT DO NOTHING``). Writing a batch twice changes nothing.
+* Spans are COPied into a temporary table, then moved with one ``INSERT ... SELECT ... ON CONFLICT
+  DO NOTHING RETURNING``, so only the spans that are new this time feed the derived counts.
+* Trace rows are upserted in sorted order before any span: the row lock serializes writers that
+  touch the same trace (and never deadlocks them), so the cumulative counts below see every span
+  other writers committed for it.
+* Cumulative error and token counts (a span's own plus all its descendants') are computed per
+  batch, not per span: a new span starts from its own values plus its stored children's
+  cumulative values, the batch's new spans are summed bottom-up, and each new subtree's total is
+  added to its stored ancestors with one recursive statement. The result is the same whatever
+  order the spans arrive in.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import asyncpg
+
+from spyglass_db.models import DEFAULT_PROJECT_NAME
+from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, DecodedSpanBatch, StatusCode
+
+_STATUS = {
+    StatusCode.STATUS_CODE_UNSET: "UNSET",
+    StatusCode.STATUS_CODE_OK: "OK",
+    StatusCode.STATUS_CODE_ERROR: "ERROR",
+}
+
+STAGING_TABLE = "spans_staging"
+
+_STAGING_COLUMNS = (
+    "trace_rowid",
+    "project_rowid",
+    "span_id",
+    "parent_id",
+    "name",
+    "span_kind",
+    "start_time",
+    "end_time",
+    "attributes",
+    "events",
+    "status_code",
+    "status_message",
+    "llm_token_count_prompt",
+    "llm_token_count_completion",
+    "cumulative_error_count",
+    "cumulative_llm_token_count_prompt",
+    "cumulative_llm_token_count_completion",
+)
+
+_CREATE_STAGING = f"""
+CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING_TABLE} (
+    trace_rowid bigint, project_rowid bigint, span_id text, parent_id text, name text,
+    span_kind text, start_time timestamptz, end_time timestamptz, attributes jsonb, events jsonb,
+    status_code text, status_message text, llm_token_count_prompt integer,
+    llm_token_count_completion integer, cumulative_error_count integer,
+    cumulative_llm_token_count_prompt integer, cumulative_llm_token_count_completion integer
+) ON COMMIT DELETE ROWS
+"""
+
+_UPSERT_PROJECTS = """
+INSERT INTO projects (name) SELECT unnest($1::text[]) ORDER BY 1
+ON CONFLICT (name) DO NOTHING
+"""
+
+_SELECT_PROJECTS = "SELECT id, name FROM projects WHERE name = ANY($1::text[])"
+
+_UPSERT_SESSIONS = """
+INSERT INTO project_sessions (session_id, project_id, start_time, end_time)
+SELECT * FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::timestamptz[])
+ON CONFLICT (session_id) DO UPDATE
+SET start_time = LEAST(project_sessions.start_time, EXCLUDED.start_time),
+    end_time = GREATEST(project_sessions.end_time, EXCLUDED.end_time)
+RETURNING id, session_id
+"""
+
+_UPSERT_TRACES = """
+INSERT INTO traces (trace_id, project_rowid, project_session_rowid, start_time, end_time)
+SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::timestamptz[])
+ON CONFLICT (trace_id) DO UPDATE
+SET start_time = LEAST(traces.start_time, EXCLUDED.start_time),
+    end_time = GREATEST(traces.end_time, EXCLUDED.end_time),
+    project_session_rowid = COALESCE(traces.project_session_rowid, EXCLUDED.project_session_rowid)
+RETURNING id, trace_id, project_rowid
+"""
+
+_MOVE_STAGED_SPANS = f"""
+INSERT INTO spans ({", ".join(_STAGING_COLUMNS)})
+SELECT {", ".join(_STAGING_COLUMNS)} FROM {STAGING_TABLE}
+ON CONFLICT (span_id, start_time) DO NOTHING
+RETURNING span_id
+"""
+
+_STORED_CHILDREN_TOTALS = """
+SELECT parent_id, sum(cumulative_error_count)::int AS errors,
+       sum(cumulative_llm_token_count_prompt)::int AS prompt,
+       sum(cumulative_llm_token_count_completion)::int AS completion
+FROM spans
+WHERE trace_rowid = ANY($1::bigint[]) AND parent_id = ANY($2::text[])
+  AND NOT (span_id = ANY($2::text[]))
+GROUP BY parent_id
+"""
+
+_SET_CUMULATIVE = """
+UPDATE spans SET cumulative_error_count = v.errors,
+                 cumulative_llm_token_count_prompt = v.prompt,
+                 cumulative_llm_token_count_completion = v.completion
+FROM unnest($1::text[], $2::bigint[], $3::int[], $4::int[], $5::int[])
+     AS v(span_id, trace_rowid, errors, prompt, completion)
+WHERE spans.span_id = v.span_id AND spans.trace_rowid = v.trace_rowid
+"""
+
+_ADD_TO_ANCESTORS = """
+WITH RECURSIVE
+delta(parent_id, trace_rowid, errors, prompt, completion) AS (
+    SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[], $4::int[], $5::int[])
+),
+ancestor(span_id, parent_id, trace_rowid, errors, prompt, completion, depth) AS (
+    SELECT s.span_id, s.parent_id, s.trace_rowid, d.errors, d.prompt, d.completion, 1
+    FROM delta d JOIN spans s ON s.trace_rowid = d.trace_rowid AND s.span_id = d.parent_id
+    UNION ALL
+    SELECT s.span_id, s.parent_id, s.trace_rowid, a.errors, a.prompt, a.completion, a.depth + 1
+    FROM ancestor a JOIN spans s ON s.trace_rowid = a.trace_rowid AND s.span_id = a.parent_id
+    WHERE a.depth < 10000
+),
+total AS (
+    SELECT span_id, trace_rowid, sum(errors)::int AS errors, sum(prompt)::int AS prompt,
+           sum(completion)::int AS completion
+    FROM ancestor GROUP BY span_id, trace_rowid
+)
+UPDATE spans SET cumulative_error_count = spans.cumulative_error_count + total.errors,
+    cumulative_llm_token_count_prompt = spans.cumulative_llm_token_count_prompt + total.prompt,
+    cumulative_llm_token_count_completion =
+        spans.cumulative_llm_token_count_completion + total.completion
+FROM total WHERE spans.span_id = total.span_id AND spans.trace_rowid = total.trace_rowid
+"""
+
+
+@dataclass
+class WriteResult:
+    """What one write stored: spans new to the database and spans it already had."""
+
+    inserted: int = 0
+    duplicates: int = 0
+    inserted_span_ids: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _Counts:
+    errors: int
+    prompt: int
+    completion: int
+
+    def add(self, other: _Counts) -> None:
+        self.errors += other.errors
+        self.prompt += other.prompt
+        self.completion += other.completion
+
+    @property
+    def empty(self) -> bool:
+        return not (self.errors or self.prompt or self.completion)
+
+
+def _timestamp(unix_nano: int) -> datetime:
+    return datetime.fromtimestamp(unix_nano / 1e9, tz=UTC)
+
+
+def _own_counts(span: DecodedSpan) -> _Counts:
+    return _Counts(
+        1 if span.status_code == StatusCode.STATUS_CODE_ERROR else 0,
+        span.llm_token_count_prompt if span.HasField("llm_token_count_prompt") else 0,
+        span.llm_token_count_completion if span.HasField("llm_token_count_completion") else 0,
+    )
+
+
+async def prepare_connection(connection: asyncpg.Connection) -> None:
+    """Per-connection set-up: the staging table the spans are COPied into."""
+    await connection.execute(_CREATE_STAGING)
+
+
+async def write_batches(
+    connection: asyncpg.Connection, batches: Sequence[DecodedSpanBatch]
+) -> WriteResult:
+    """Write ``batches`` in one transaction; return what was new.
+
+    Raises:
+        asyncpg.PostgresError: the write failed; nothing of it is committed.
+    """
+    spans_by_id: dict[str, tuple[DecodedSpan, str]] = {}
+    for batch in batches:
+        project = batch.project_name or DEFAULT_PROJECT_NAME
+        for span in batch.spans:
+            spans_by_id[span.span_id] = (span, project)  # a span twice in one write: keep one
+    if not spans_by_id:
+        return WriteResult()
+    async with connection.transaction():
+        project_ids = await _upsert_projects(connection, {p for _, p in spans_by_id.values()})
+        session_ids = await _upsert_sessions(connection, spans_by_id.values(), project_ids)
+        traces = await _upsert_traces(connection, spans_by_id.values(), project_ids, session_ids)
+        await _stage_spans(connection, spans_by_id.values(), traces)
+        inserted = {row["span_id"] for row in await connection.fetch(_MOVE_STAGED_SPANS)}
+        await _update_cumulative_counts(connection, spans_by_id, inserted, traces)
+    return WriteResult(len(inserted), len(spans_by_id) - len(inserted), inserted)
+
+
+async def _upsert_projects(connection: asyncpg.Connection, names: set[str]) -> dict[str, int]:
+    ordered = sorted(names)
+    await connection.execute(_UPSERT_PROJECTS, ordered)
+    rows = await connection.fetch(_SELECT_PROJECTS, ordered)
+    return {row["name"]: row["id"] for row in rows}
+
+
+async def _upsert_sessions(
+    connection: asyncpg.Connection,
+    spans: Iterable[tuple[DecodedSpan, str]],
+    project_ids: dict[str, int],
+) -> dict[str, int]:
+    bounds: dict[str, list[int]] = {}
+    projects: dict[str, int] = {}
+    for span, project in spans:
+        if not span.session_id:
+            continue
+        known = bounds.get(span.session_id)
+        if known is None:
+            bounds[span.session_id] = [span.start_time_unix_nano, span.end_time_unix_nano]
+            projects[span.session_id] = project_ids[project]
+        else:
+            known[0] = min(known[0], span.start_time_unix_nano)
+            known[1] = max(known[1], span.end_time_unix_nano)
+    if not bounds:
+        return {}
+    keys = sorted(bounds)
+    rows = await connection.fetch(
+        _UPSERT_SESSIONS,
+        keys,
+        [projects[key] for key in keys],
+        [_timestamp(bounds[key][0]) for key in keys],
+        [_timestamp(bounds[key][1]) for key in keys],
+    )
+    return {row["session_id"]: row["id"] for row in rows}
+
+
+async def _upsert_traces(
+    connection: asyncpg.Connection,
+    spans: Iterable[tuple[DecodedSpan, str]],
+    project_ids: dict[str, int],
+    session_ids: dict[str, int],
+) -> dict[str, tuple[int, int]]:
+    """Upsert the traces of ``spans``; return trace id -> (trace row id, project row id).
+
+    A trace that exists keeps its project (traces can be moved between projects), so its spans
+    join that project whatever the sender named.
+    """
+    bounds: dict[str, list[int]] = {}
+    projects: dict[str, int] = {}
+    sessions: dict[str, int | None] = {}
+    for span, project in spans:
+        known = bounds.get(span.trace_id)
+        if known is None:
+            bounds[span.trace_id] = [span.start_time_unix_nano, span.end_time_unix_nano]
+            projects[span.trace_id] = project_ids[project]
+            sessions[span.trace_id] = session_ids.get(span.session_id)
+        else:
+            known[0] = min(known[0], span.start_time_unix_nano)
+            known[1] = max(known[1], span.end_time_unix_nano)
+            if sessions[span.trace_id] is None:
+                sessions[span.trace_id] = session_ids.get(span.session_id)
+    keys = sorted(bounds)
+    rows = await connection.fetch(
+        _UPSERT_TRACES,
+        keys,
+        [projects[key] for key in keys],
+        [sessions[key] for key in keys],
+        [_timestamp(bounds[key][0]) for key in keys],
+        [_timestamp(bounds[key][1]) for key in keys],
+    )
+    return {row["trace_id"]: (row["id"], row["project_rowid"]) for row in rows}
+
+
+async def _stage_spans(
+    connection: asyncpg.Connection,
+    spans: Iterable[tuple[DecodedSpan, str]],
+    traces: dict[str, tuple[int, int]],
+) -> None:
+    records = []
+    for span, _ in spans:
+        trace_rowid, project_rowid = traces[span.trace_id]
+        own = _own_counts(span)
+        records.append(
+            (
+                trace_rowid,
+                project_rowid,
+                span.span_id,
+                span.parent_span_id or None,
+                span.name,
+                span.span_kind,
+                _timestamp(span.start_time_unix_nano),
+                _timestamp(span.end_time_unix_nano),
+                span.attributes_json.decode(),
+                span.events_json.decode() if span.events_json else "[]",
+                _STATUS[span.status_code],
+                span.status_message,
+                span.llm_token_count_prompt if span.HasField("llm_token_count_prompt") else None,
+                (
+                    span.llm_token_count_completion
+                    if span.HasField("llm_token_count_completion")
+                    else None
+                ),
+                own.errors,
+                own.prompt,
+                own.completion,
+            )
+        )
+    await connection.copy_records_to_table(STAGING_TABLE, records=records, columns=_STAGING_COLUMNS)
+
+
+async def _update_cumulative_counts(
+    connection: asyncpg.Connection,
+    spans_by_id: dict[str, tuple[DecodedSpan, str]],
+    inserted: set[str],
+    traces: dict[str, tuple[int, int]],
+) -> None:
+    if not inserted:
+        return
+    counts = {span_id: _own_counts(spans_by_id[span_id][0]) for span_id in inserted}
+    children: dict[str, list[str]] = defaultdict(list)
+    for span_id in inserted:
+        parent = spans_by_id[span_id][0].parent_span_id
+        if parent in inserted:
+            children[parent].append(span_id)
+    trace_rowids = sorted({traces[spans_by_id[s][0].trace_id][0] for s in inserted})
+    for row in await connection.fetch(_STORED_CHILDREN_TOTALS, trace_rowids, sorted(inserted)):
+        counts[row["parent_id"]].add(_Counts(row["errors"], row["prompt"], row["completion"]))
+    own = {span_id: _own_counts(spans_by_id[span_id][0]) for span_id in inserted}
+    for span_id in _children_first(inserted, children):
+        for child in children.get(span_id, ()):
+            counts[span_id].add(counts[child])
+    changed = [span_id for span_id in inserted if counts[span_id] != own[span_id]]
+    if changed:
+        await connection.execute(
+            _SET_CUMULATIVE,
+            changed,
+            [traces[spans_by_id[s][0].trace_id][0] for s in changed],
+            [counts[s].errors for s in changed],
+            [counts[s].prompt for s in changed],
+            [counts[s].completion for s in changed],
+        )
+    # Each new subtree whose parent is stored (or yet to come) adds its total to its ancestors.
+    tops = [
+        span_id
+        for span_id in inserted
+        if spans_by_id[span_id][0].parent_span_id
+        and spans_by_id[span_id][0].parent_span_id not in inserted
+        and not counts[span_id].empty
+    ]
+    if tops:
+        await connection.execute(
+            _ADD_TO_ANCESTORS,
+            [spans_by_id[s][0].parent_span_id for s in tops],
+            [traces[spans_by_id[s][0].trace_id][0] for s in tops],
+            [counts[s].errors for s in tops],
+            [counts[s].prompt for s in tops],
+            [counts[s].completion for s in tops],
+        )
+
+
+def _children_first(span_ids: set[str], children: dict[str, list[str]]) -> list[str]:
+    """``span_ids`` ordered so that every span comes after all of its descendants."""
+    order: list[str] = []
+    seen: set[str] = set()
+    for root in span_ids:
+        if root in seen:
+            continue
+        stack: list[tuple[str, bool]] = [(root, False)]
+        while stack:
+            span_id, expanded = stack.pop()
+            if expanded:
+                order.append(span_id)
+                continue
+            if span_id in seen:
+                continue
+            seen.add(span_id)
+            stack.append((span_id, True))
+            stack.extend((child, False) for child in children.get(span_id, ()))
+    return order
