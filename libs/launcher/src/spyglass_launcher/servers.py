@@ -87,7 +87,8 @@ class EmbeddedServer(ABC):
     async def start(self, timeout: float = 30.0) -> str:
         """Start the server on a free port and return its URL once it answers."""
         await asyncio.to_thread(self._prepare)
-        self.port = free_port()
+        # A restart keeps the port, so clients reconnect to the same address.
+        self.port = self.port or free_port()
         self.process = ManagedProcess(self._spec())
         await self.process.start()
         deadline = asyncio.get_running_loop().time() + timeout

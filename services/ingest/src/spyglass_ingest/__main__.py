@@ -6,9 +6,7 @@ import sys
 from typing import NoReturn
 
 from spyglass_core.cli import service_main
-from spyglass_ingest.receiver import build_receiver
 from spyglass_ingest.settings import ReceiverSettings, WriterSettings
-from spyglass_ingest.writer import build_writer
 
 USAGE = "usage: spyglass-ingest {receiver,writer} [serve|check-config]"
 
@@ -17,7 +15,10 @@ def main(argv: list[str] | None = None) -> NoReturn:
     """Run the receiver or the writer until SIGTERM."""
     arguments = sys.argv[1:] if argv is None else argv
     role, rest = (arguments[0], arguments[1:]) if arguments else ("", [])
+    # Each role imports only its own code: the writer never loads the decoder and its price table.
     if role == "receiver":
+        from spyglass_ingest.receiver import build_receiver
+
         service_main(
             "spyglass-ingest receiver",
             "ingest-receiver",
@@ -27,6 +28,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
             rest,
         )
     if role == "writer":
+        from spyglass_ingest.writer import build_writer
+
         service_main(
             "spyglass-ingest writer",
             "ingest-writer",
