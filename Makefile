@@ -21,6 +21,10 @@ run: install ## Run the whole platform: embedded PostgreSQL, NATS, Redis and eve
 test: install ## Run the whole test suite against real servers (PYTEST_ARGS="--stack=env" ...)
 	@$(RUN) pytest $(PYTEST_ARGS)
 
+.PHONY: bench
+bench: install ## Run the benchmarks (the whole platform on this machine; BENCH_ARGS="--spans 400000")
+	@$(RUN) python -m tests.bench.ingest $(BENCH_ARGS)
+
 .PHONY: lint
 lint: install ## Lint and check formatting with ruff
 	@$(RUN) ruff check .

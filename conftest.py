@@ -6,7 +6,7 @@ from collections.abc import Generator
 
 import pytest
 
-pytest_plugins = ["tests.support.stack", "tests.support.processes"]
+pytest_plugins = ["tests.support.stack", "tests.support.processes", "tests.support.ingest"]
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)

@@ -44,6 +44,8 @@ class ServiceProcess:
     name: str
     argv: tuple[str, ...]
     health_url: str
+    environment: tuple[tuple[str, str], ...] = ()
+    """Variables set for this process only, over the platform's environment."""
 
 
 @dataclass
@@ -96,11 +98,7 @@ class PlatformPlan:
                 (python, "-m", "spyglass_ingest", "receiver"),
                 _health(plan.receiver.http),
             ),
-            ServiceProcess(
-                "ingest-writer",
-                (python, "-m", "spyglass_ingest", "writer"),
-                _health(plan.writer.health),
-            ),
+            *_writers(plan, python),
             ServiceProcess(
                 "eval-worker",
                 (python, "-m", "spyglass_eval_worker"),
@@ -116,6 +114,23 @@ class PlatformPlan:
             ),
         ]
         return plan
+
+
+def _writers(plan: PlatformPlan, python: str) -> list[ServiceProcess]:
+    """The ingest writers: competing consumers, each with its own health port (one up)."""
+    health = plan.writer.health
+    writers = []
+    for number in range(plan.launcher.ingest_writers):
+        port = health.port + number if health.port else 0
+        writers.append(
+            ServiceProcess(
+                "ingest-writer" if number == 0 else f"ingest-writer-{number + 1}",
+                (python, "-m", "spyglass_ingest", "writer"),
+                _health(health.model_copy(update={"port": port})),
+                ((env_name(type(health), "port"), str(port)),),
+            )
+        )
+    return writers
 
 
 def _base_url(server: ServerSettings) -> str:
@@ -204,7 +219,10 @@ class Platform:
         env = self._environment()
         for service in self.plan.services:
             process = ManagedProcess(
-                ProcessSpec(name=service.name, argv=service.argv, env=env), self.output
+                ProcessSpec(
+                    name=service.name, argv=service.argv, env={**env, **dict(service.environment)}
+                ),
+                self.output,
             )
             await process.start()
             self.processes.append(process)

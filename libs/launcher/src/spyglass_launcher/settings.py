@@ -34,6 +34,13 @@ class LauncherSettings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="Redis URL; unset, `make run` starts an embedded Valkey."
     )
+    ingest_writers: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        validation_alias=AliasChoices("SPYGLASS_INGEST_WRITERS", "ingest_writers"),
+        description="Ingest writer processes `make run` starts (competing JetStream consumers).",
+    )
     startup_timeout_seconds: float = Field(
         default=45.0,
         gt=0,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
-from litestar import Litestar
+from litestar import Litestar, Request, Response, post
 from litestar.static_files import create_static_files_router
 
 from spyglass_core.health import Readiness, health_routes
+from spyglass_gateway.proxy import forward
 from spyglass_gateway.settings import GatewaySettings
 
 STATIC_DIRECTORY = Path(__file__).parent / "static"
@@ -34,8 +36,18 @@ def create_app(settings: GatewaySettings, resources: GatewayResources) -> Litest
     ui = create_static_files_router(
         path="/", directories=[STATIC_DIRECTORY], html_mode=True, include_in_schema=False
     )
+
+    @post("/v1/traces", include_in_schema=False)
+    async def otlp_traces(request: Request[Any, Any, Any]) -> Response[Any]:
+        """OTLP/HTTP on the public port, as Phoenix serves it: forwarded to the receiver."""
+        return await forward(resources.http, request, settings.server.ingest_url, "ingest")
+
     return Litestar(
-        route_handlers=[*health_routes(readiness), ui], openapi_config=None, logging_config=None
+        route_handlers=[*health_routes(readiness), otlp_traces, ui],
+        openapi_config=None,
+        logging_config=None,
+        # Bodies are streamed to the upstream, which enforces its own limits.
+        request_max_body_size=None,
     )
 
 
