@@ -1,30 +1,123 @@
-"""The receiver's gRPC server as a :class:`BackgroundService`."""
+"""OTLP/gRPC: ``TraceService/Export``, plus the standard gRPC health service.
+
+Errors map to the status codes OTLP exporters understand: ``INVALID_ARGUMENT`` (never retried),
+``RESOURCE_EXHAUSTED`` (too large, or the bus is full) and ``UNAVAILABLE`` (retried with
+back-off). Concurrency is capped, so memory stays bounded: past the cap, gRPC itself answers
+``RESOURCE_EXHAUSTED``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 
 import grpc
+from google.protobuf.message import DecodeError
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTracePartialSuccess,
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
 
-from spyglass_core.errors import ConfigurationError
+from spyglass_core.errors import (
+    ConfigurationError,
+    DependencyUnavailableError,
+    InvalidArgumentError,
+    OverloadedError,
+    PayloadTooLargeError,
+    SpyglassError,
+)
 from spyglass_core.lifecycle import BackgroundService
 from spyglass_core.settings import ServerSettings, env_name
+from spyglass_ingest.receiver import metrics
+from spyglass_ingest.receiver.export import ExportService
+
+_CODE_BY_ERROR: list[tuple[type[SpyglassError], grpc.StatusCode]] = [
+    (PayloadTooLargeError, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (InvalidArgumentError, grpc.StatusCode.INVALID_ARGUMENT),
+    (OverloadedError, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (DependencyUnavailableError, grpc.StatusCode.UNAVAILABLE),
+]
+
+PROJECT_METADATA_KEY = "x-project-name"
+
+
+EXPORT_METHOD = "Export"
+TRACE_SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
+
+
+def trace_service_handler(exporter: ExportService) -> grpc.GenericRpcHandler:
+    """``TraceService/Export``, taking the request as bytes.
+
+    Parsing the bytes here, rather than in gRPC's deserializer, lets the memory budget be taken
+    first and a malformed request get ``INVALID_ARGUMENT`` with the reason (gRPC's own
+    deserializer would answer a bare ``INTERNAL``).
+    """
+
+    async def export(body: bytes, context: grpc.aio.ServicerContext) -> ExportTraceServiceResponse:
+        try:
+            with exporter.budget.reserve(len(body)):
+                metrics.REQUEST_BYTES.observe(len(body))
+                try:
+                    request = ExportTraceServiceRequest.FromString(body)
+                except DecodeError as error:
+                    raise InvalidArgumentError(
+                        f"the request is not a valid protobuf ExportTraceServiceRequest ({error})"
+                    ) from None
+                del body
+                outcome = await exporter.export(request, _project(context), "grpc")
+        except SpyglassError as error:
+            code = next(
+                (code for kind, code in _CODE_BY_ERROR if isinstance(error, kind)),
+                grpc.StatusCode.INTERNAL,
+            )
+            metrics.REQUESTS_REFUSED.labels("grpc", type(error).__name__).inc()
+            await context.abort(code, error.message)
+        response = ExportTraceServiceResponse()
+        if outcome.rejected_spans:
+            response.partial_success.CopyFrom(
+                ExportTracePartialSuccess(
+                    rejected_spans=outcome.rejected_spans, error_message=outcome.error_message
+                )
+            )
+        return response
+
+    method = grpc.unary_unary_rpc_method_handler(
+        export, response_serializer=ExportTraceServiceResponse.SerializeToString
+    )
+    return grpc.method_handlers_generic_handler(TRACE_SERVICE, {EXPORT_METHOD: method})
+
+
+def _project(context: grpc.aio.ServicerContext) -> str | None:
+    for key, value in context.invocation_metadata() or ():
+        if key == PROJECT_METADATA_KEY and isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
 
 
 class GrpcServerService(BackgroundService):
-    """Serves the standard gRPC health service (and, from the ingest issue, OTLP) until stopped."""
+    """Serves OTLP ``TraceService`` and gRPC health until stopped."""
 
-    def __init__(self, name: str, settings: ServerSettings, drain_seconds: float = 10.0) -> None:
+    def __init__(
+        self,
+        name: str,
+        settings: ServerSettings,
+        exporter: ExportService,
+        max_message_bytes: int,
+        max_concurrent_rpcs: int = 64,
+        drain_seconds: float = 10.0,
+    ) -> None:
         self.name = name
         self._settings = settings
         self._drain_seconds = drain_seconds
         self.server = grpc.aio.server(
             options=[
                 ("grpc.so_reuseport", 0),
-                ("grpc.max_receive_message_length", 16 * 1024 * 1024),
-            ]
+                ("grpc.max_receive_message_length", max_message_bytes),
+            ],
+            maximum_concurrent_rpcs=max_concurrent_rpcs,
         )
+        self.server.add_generic_rpc_handlers((trace_service_handler(exporter),))
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         self.port = settings.port

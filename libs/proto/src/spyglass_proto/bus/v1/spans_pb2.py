@@ -24,21 +24,21 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!spyglass_proto/bus/v1/spans.proto\x12\x0fspyglass.bus.v1\"\xf8\x03\n\x0b\x44\x65\x63odedSpan\x12\x10\n\x08trace_id\x18\x01 \x01(\t\x12\x0f\n\x07span_id\x18\x02 \x01(\t\x12\x16\n\x0eparent_span_id\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x11\n\tspan_kind\x18\x05 \x01(\t\x12\x1c\n\x14start_time_unix_nano\x18\x06 \x01(\x03\x12\x1a\n\x12\x65nd_time_unix_nano\x18\x07 \x01(\x03\x12\x30\n\x0bstatus_code\x18\x08 \x01(\x0e\x32\x1b.spyglass.bus.v1.StatusCode\x12\x16\n\x0estatus_message\x18\t \x01(\t\x12\x17\n\x0f\x61ttributes_json\x18\n \x01(\x0c\x12\x13\n\x0b\x65vents_json\x18\x0b \x01(\x0c\x12\x12\n\nsession_id\x18\x0c \x01(\t\x12\x0f\n\x07user_id\x18\r \x01(\t\x12#\n\x16llm_token_count_prompt\x18\x0e \x01(\x03H\x00\x88\x01\x01\x12\'\n\x1allm_token_count_completion\x18\x0f \x01(\x03H\x01\x88\x01\x01\x12\x1b\n\x0e\x63ost_total_usd\x18\x10 \x01(\x01H\x02\x88\x01\x01\x42\x19\n\x17_llm_token_count_promptB\x1d\n\x1b_llm_token_count_completionB\x11\n\x0f_cost_total_usd\"\x86\x01\n\x10\x44\x65\x63odedSpanBatch\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x14\n\x0cproject_name\x18\x02 \x01(\t\x12\x1d\n\x15received_at_unix_nano\x18\x03 \x01(\x03\x12+\n\x05spans\x18\x04 \x03(\x0b\x32\x1c.spyglass.bus.v1.DecodedSpan\"B\n\nStoredSpan\x12\x10\n\x08trace_id\x18\x01 \x01(\t\x12\x0f\n\x07span_id\x18\x02 \x01(\t\x12\x11\n\tspan_kind\x18\x03 \x01(\t\"l\n\x0bSpansStored\x12\x14\n\x0cproject_name\x18\x01 \x01(\t\x12\x1b\n\x13stored_at_unix_nano\x18\x02 \x01(\x03\x12*\n\x05spans\x18\x03 \x03(\x0b\x32\x1b.spyglass.bus.v1.StoredSpan*N\n\nStatusCode\x12\x15\n\x11STATUS_CODE_UNSET\x10\x00\x12\x12\n\x0eSTATUS_CODE_OK\x10\x01\x12\x15\n\x11STATUS_CODE_ERROR\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!spyglass_proto/bus/v1/spans.proto\x12\x0fspyglass.bus.v1\"\xc8\x05\n\x0b\x44\x65\x63odedSpan\x12\x10\n\x08trace_id\x18\x01 \x01(\t\x12\x0f\n\x07span_id\x18\x02 \x01(\t\x12\x16\n\x0eparent_span_id\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x11\n\tspan_kind\x18\x05 \x01(\t\x12\x1c\n\x14start_time_unix_nano\x18\x06 \x01(\x03\x12\x1a\n\x12\x65nd_time_unix_nano\x18\x07 \x01(\x03\x12\x30\n\x0bstatus_code\x18\x08 \x01(\x0e\x32\x1b.spyglass.bus.v1.StatusCode\x12\x16\n\x0estatus_message\x18\t \x01(\t\x12\x17\n\x0f\x61ttributes_json\x18\n \x01(\x0c\x12\x13\n\x0b\x65vents_json\x18\x0b \x01(\x0c\x12\x12\n\nsession_id\x18\x0c \x01(\t\x12\x0f\n\x07user_id\x18\r \x01(\t\x12#\n\x16llm_token_count_prompt\x18\x0e \x01(\x03H\x00\x88\x01\x01\x12\'\n\x1allm_token_count_completion\x18\x0f \x01(\x03H\x01\x88\x01\x01\x12\x1b\n\x0e\x63ost_total_usd\x18\x10 \x01(\x01H\x02\x88\x01\x01\x12\"\n\x15llm_token_count_total\x18\x11 \x01(\x03H\x03\x88\x01\x01\x12\x1c\n\x0f\x63ost_prompt_usd\x18\x12 \x01(\x01H\x04\x88\x01\x01\x12 \n\x13\x63ost_completion_usd\x18\x13 \x01(\x01H\x05\x88\x01\x01\x12\x12\n\nmodel_name\x18\x14 \x01(\t\x12\x10\n\x08provider\x18\x15 \x01(\tB\x19\n\x17_llm_token_count_promptB\x1d\n\x1b_llm_token_count_completionB\x11\n\x0f_cost_total_usdB\x18\n\x16_llm_token_count_totalB\x12\n\x10_cost_prompt_usdB\x16\n\x14_cost_completion_usd\"\x86\x01\n\x10\x44\x65\x63odedSpanBatch\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x14\n\x0cproject_name\x18\x02 \x01(\t\x12\x1d\n\x15received_at_unix_nano\x18\x03 \x01(\x03\x12+\n\x05spans\x18\x04 \x03(\x0b\x32\x1c.spyglass.bus.v1.DecodedSpan\"B\n\nStoredSpan\x12\x10\n\x08trace_id\x18\x01 \x01(\t\x12\x0f\n\x07span_id\x18\x02 \x01(\t\x12\x11\n\tspan_kind\x18\x03 \x01(\t\"l\n\x0bSpansStored\x12\x14\n\x0cproject_name\x18\x01 \x01(\t\x12\x1b\n\x13stored_at_unix_nano\x18\x02 \x01(\x03\x12*\n\x05spans\x18\x03 \x03(\x0b\x32\x1b.spyglass.bus.v1.StoredSpan*N\n\nStatusCode\x12\x15\n\x11STATUS_CODE_UNSET\x10\x00\x12\x12\n\x0eSTATUS_CODE_OK\x10\x01\x12\x15\n\x11STATUS_CODE_ERROR\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'spyglass_proto.bus.v1.spans_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_STATUSCODE']._serialized_start=876
-  _globals['_STATUSCODE']._serialized_end=954
+  _globals['_STATUSCODE']._serialized_start=1084
+  _globals['_STATUSCODE']._serialized_end=1162
   _globals['_DECODEDSPAN']._serialized_start=55
-  _globals['_DECODEDSPAN']._serialized_end=559
-  _globals['_DECODEDSPANBATCH']._serialized_start=562
-  _globals['_DECODEDSPANBATCH']._serialized_end=696
-  _globals['_STOREDSPAN']._serialized_start=698
-  _globals['_STOREDSPAN']._serialized_end=764
-  _globals['_SPANSSTORED']._serialized_start=766
-  _globals['_SPANSSTORED']._serialized_end=874
+  _globals['_DECODEDSPAN']._serialized_end=767
+  _globals['_DECODEDSPANBATCH']._serialized_start=770
+  _globals['_DECODEDSPANBATCH']._serialized_end=904
+  _globals['_STOREDSPAN']._serialized_start=906
+  _globals['_STOREDSPAN']._serialized_end=972
+  _globals['_SPANSSTORED']._serialized_start=974
+  _globals['_SPANSSTORED']._serialized_end=1082
 # @@protoc_insertion_point(module_scope)

@@ -17,7 +17,7 @@ STATUS_CODE_OK: StatusCode
 STATUS_CODE_ERROR: StatusCode
 
 class DecodedSpan(_message.Message):
-    __slots__ = ("trace_id", "span_id", "parent_span_id", "name", "span_kind", "start_time_unix_nano", "end_time_unix_nano", "status_code", "status_message", "attributes_json", "events_json", "session_id", "user_id", "llm_token_count_prompt", "llm_token_count_completion", "cost_total_usd")
+    __slots__ = ("trace_id", "span_id", "parent_span_id", "name", "span_kind", "start_time_unix_nano", "end_time_unix_nano", "status_code", "status_message", "attributes_json", "events_json", "session_id", "user_id", "llm_token_count_prompt", "llm_token_count_completion", "cost_total_usd", "llm_token_count_total", "cost_prompt_usd", "cost_completion_usd", "model_name", "provider")
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
     SPAN_ID_FIELD_NUMBER: _ClassVar[int]
     PARENT_SPAN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -34,6 +34,11 @@ class DecodedSpan(_message.Message):
     LLM_TOKEN_COUNT_PROMPT_FIELD_NUMBER: _ClassVar[int]
     LLM_TOKEN_COUNT_COMPLETION_FIELD_NUMBER: _ClassVar[int]
     COST_TOTAL_USD_FIELD_NUMBER: _ClassVar[int]
+    LLM_TOKEN_COUNT_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    COST_PROMPT_USD_FIELD_NUMBER: _ClassVar[int]
+    COST_COMPLETION_USD_FIELD_NUMBER: _ClassVar[int]
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
     trace_id: str
     span_id: str
     parent_span_id: str
@@ -50,7 +55,12 @@ class DecodedSpan(_message.Message):
     llm_token_count_prompt: int
     llm_token_count_completion: int
     cost_total_usd: float
-    def __init__(self, trace_id: _Optional[str] = ..., span_id: _Optional[str] = ..., parent_span_id: _Optional[str] = ..., name: _Optional[str] = ..., span_kind: _Optional[str] = ..., start_time_unix_nano: _Optional[int] = ..., end_time_unix_nano: _Optional[int] = ..., status_code: _Optional[_Union[StatusCode, str]] = ..., status_message: _Optional[str] = ..., attributes_json: _Optional[bytes] = ..., events_json: _Optional[bytes] = ..., session_id: _Optional[str] = ..., user_id: _Optional[str] = ..., llm_token_count_prompt: _Optional[int] = ..., llm_token_count_completion: _Optional[int] = ..., cost_total_usd: _Optional[float] = ...) -> None: ...
+    llm_token_count_total: int
+    cost_prompt_usd: float
+    cost_completion_usd: float
+    model_name: str
+    provider: str
+    def __init__(self, trace_id: _Optional[str] = ..., span_id: _Optional[str] = ..., parent_span_id: _Optional[str] = ..., name: _Optional[str] = ..., span_kind: _Optional[str] = ..., start_time_unix_nano: _Optional[int] = ..., end_time_unix_nano: _Optional[int] = ..., status_code: _Optional[_Union[StatusCode, str]] = ..., status_message: _Optional[str] = ..., attributes_json: _Optional[bytes] = ..., events_json: _Optional[bytes] = ..., session_id: _Optional[str] = ..., user_id: _Optional[str] = ..., llm_token_count_prompt: _Optional[int] = ..., llm_token_count_completion: _Optional[int] = ..., cost_total_usd: _Optional[float] = ..., llm_token_count_total: _Optional[int] = ..., cost_prompt_usd: _Optional[float] = ..., cost_completion_usd: _Optional[float] = ..., model_name: _Optional[str] = ..., provider: _Optional[str] = ...) -> None: ...
 
 class DecodedSpanBatch(_message.Message):
     __slots__ = ("batch_id", "project_name", "received_at_unix_nano", "spans")

@@ -1,0 +1,226 @@
+"""OTLP/HTTP: ``POST /v1/traces`` with protobuf or JSON bodies, gzip or deflate encoded.
+
+Responses follow the OTLP/HTTP specification: success is an ``ExportTraceServiceResponse`` (with
+``partial_success`` when some spans were refused) in the request's own format; a failure is a
+``google.rpc.Status`` carrying the reason, with ``Retry-After`` on the statuses exporters retry.
+"""
+
+from __future__ import annotations
+
+import binascii
+import zlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError, Message
+from google.rpc import code_pb2, status_pb2
+from litestar import Request, Response, post
+from litestar.handlers import HTTPRouteHandler
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTracePartialSuccess,
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+
+from spyglass_core.errors import (
+    DependencyUnavailableError,
+    InvalidArgumentError,
+    OverloadedError,
+    PayloadTooLargeError,
+    SpyglassError,
+)
+from spyglass_core.logging import get_logger
+from spyglass_ingest.receiver import metrics
+from spyglass_ingest.receiver.export import ExportService
+
+log = get_logger(__name__)
+
+PROTOBUF = "application/x-protobuf"
+JSON = "application/json"
+PROJECT_HEADER = "x-project-name"
+
+_ID_FIELDS = ("traceId", "spanId", "parentSpanId")
+
+
+class UnsupportedMediaError(SpyglassError):
+    """The body's content type or encoding is not one OTLP/HTTP allows (415)."""
+
+
+def otlp_http_routes(exporter: ExportService, max_request_bytes: int) -> list[HTTPRouteHandler]:
+    """The ``POST /v1/traces`` handler, bound to ``exporter``."""
+
+    @post("/v1/traces", include_in_schema=False)
+    async def export_traces(request: Request[Any, Any, Any]) -> Response[bytes]:
+        content_type = _media_type(request.headers.get("content-type", ""))
+        as_json = content_type == JSON
+        try:
+            if content_type not in (PROTOBUF, JSON):
+                raise UnsupportedMediaError(
+                    f"unsupported content type {content_type or '(none)'!r}; "
+                    f"send {PROTOBUF} or {JSON}"
+                )
+            # Budget the bytes on the wire before reading them, then what they decompressed to.
+            declared = _content_length(request.headers.get("content-length"), max_request_bytes)
+            with exporter.budget.reserve(declared):
+                body = await _read_body(
+                    request.stream(), request.headers.get("content-encoding", ""), max_request_bytes
+                )
+                with exporter.budget.reserve(max(0, len(body) - declared)):
+                    metrics.REQUEST_BYTES.observe(len(body))
+                    export_request = _parse_json(body) if as_json else _parse_protobuf(body)
+                    del body
+                    project = (request.headers.get(PROJECT_HEADER) or "").strip() or None
+                    outcome = await exporter.export(export_request, project, "http")
+        except SpyglassError as error:
+            return _error_response(error, as_json)
+        response = ExportTraceServiceResponse()
+        if outcome.rejected_spans:
+            response.partial_success.CopyFrom(
+                ExportTracePartialSuccess(
+                    rejected_spans=outcome.rejected_spans, error_message=outcome.error_message
+                )
+            )
+        return _message_response(response, 200, as_json)
+
+    return [export_traces]
+
+
+def _content_length(header: str | None, limit: int) -> int:
+    """The declared body size (the limit when undeclared, as with chunked bodies)."""
+    try:
+        declared = int(header) if header else limit
+    except ValueError:
+        raise InvalidArgumentError(f"invalid Content-Length {header!r}") from None
+    if declared > limit:
+        raise _too_large(limit)
+    return max(declared, 0)
+
+
+def _media_type(header: str) -> str:
+    return header.split(";", 1)[0].strip().lower()
+
+
+async def _read_body(chunks: AsyncIterator[bytes], encoding: str, limit: int) -> bytes:
+    """The request body, decompressed, refused once it grows past ``limit`` bytes.
+
+    Raises:
+        UnsupportedMediaError: an encoding other than gzip, deflate or identity.
+        InvalidArgumentError: the body is not valid gzip / deflate data.
+        PayloadTooLargeError: the (decompressed) body is over ``limit``.
+    """
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        decompressor = None
+    elif encoding == "gzip":
+        decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    elif encoding == "deflate":
+        decompressor = zlib.decompressobj(zlib.MAX_WBITS)
+    else:
+        raise UnsupportedMediaError(
+            f"unsupported content encoding {encoding!r}; send gzip, deflate or no encoding"
+        )
+    parts: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in chunks:
+            if decompressor is not None:
+                # max_length keeps a decompression bomb from growing past the limit in memory.
+                chunk = decompressor.decompress(chunk, limit - size + 1)
+                if decompressor.unconsumed_tail:
+                    raise _too_large(limit)
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            parts.append(chunk)
+        if decompressor is not None:
+            tail = decompressor.flush()
+            size += len(tail)
+            if size > limit:
+                raise _too_large(limit)
+            parts.append(tail)
+    except zlib.error as error:
+        raise InvalidArgumentError(f"the body is not valid {encoding} data ({error})") from None
+    return b"".join(parts)
+
+
+def _too_large(limit: int) -> PayloadTooLargeError:
+    return PayloadTooLargeError(
+        f"the export request is larger than {limit} bytes (after decompression); "
+        "send fewer spans per request"
+    )
+
+
+def _parse_protobuf(body: bytes) -> ExportTraceServiceRequest:
+    try:
+        return ExportTraceServiceRequest.FromString(body)
+    except DecodeError as error:
+        raise InvalidArgumentError(
+            f"the body is not a valid protobuf ExportTraceServiceRequest ({error})"
+        ) from None
+
+
+def _parse_json(body: bytes) -> ExportTraceServiceRequest:
+    """Parse OTLP/JSON, whose trace and span ids are hex strings (not protobuf's base64)."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise InvalidArgumentError(f"the body is not valid JSON ({error})") from None
+    if not isinstance(document, dict):
+        raise InvalidArgumentError("the body must be a JSON object with resourceSpans")
+    try:
+        for resource_spans in document.get("resourceSpans") or []:
+            for scope_spans in resource_spans.get("scopeSpans") or []:
+                for span in scope_spans.get("spans") or []:
+                    _hex_ids_to_base64(span)
+                    for link in span.get("links") or []:
+                        _hex_ids_to_base64(link)
+        return json_format.ParseDict(
+            document, ExportTraceServiceRequest(), ignore_unknown_fields=True
+        )
+    except (json_format.ParseError, AttributeError, TypeError, ValueError) as error:
+        raise InvalidArgumentError(
+            f"the body is not a valid OTLP/JSON ExportTraceServiceRequest ({error})"
+        ) from None
+
+
+def _hex_ids_to_base64(item: dict[str, Any]) -> None:
+    for field in _ID_FIELDS:
+        value = item.get(field)
+        if isinstance(value, str) and value:
+            try:
+                item[field] = binascii.b2a_base64(bytes.fromhex(value), newline=False).decode()
+            except ValueError:
+                raise ValueError(f"{field} {value!r} is not hexadecimal") from None
+
+
+_STATUS_BY_ERROR: list[tuple[type[SpyglassError], int, int]] = [
+    (UnsupportedMediaError, 415, code_pb2.INVALID_ARGUMENT),
+    (PayloadTooLargeError, 413, code_pb2.RESOURCE_EXHAUSTED),
+    (InvalidArgumentError, 400, code_pb2.INVALID_ARGUMENT),
+    (OverloadedError, 429, code_pb2.RESOURCE_EXHAUSTED),
+    (DependencyUnavailableError, 503, code_pb2.UNAVAILABLE),
+]
+
+
+def _error_response(error: SpyglassError, as_json: bool) -> Response[bytes]:
+    status, code = next(
+        ((status, code) for kind, status, code in _STATUS_BY_ERROR if isinstance(error, kind)),
+        (500, code_pb2.INTERNAL),
+    )
+    metrics.REQUESTS_REFUSED.labels("http", type(error).__name__).inc()
+    response = _message_response(
+        status_pb2.Status(code=code, message=error.message), status, as_json
+    )
+    if error.retryable:
+        retry_after = getattr(error, "retry_after_seconds", 2)
+        response.headers["Retry-After"] = str(max(1, round(retry_after)))
+    return response
+
+
+def _message_response(message: Message, status: int, as_json: bool) -> Response[bytes]:
+    if as_json:
+        body = json_format.MessageToJson(message, indent=None).encode()
+        return Response(body, status_code=status, media_type=JSON)
+    return Response(message.SerializeToString(), status_code=status, media_type=PROTOBUF)
