@@ -59,7 +59,7 @@ class IngestPlane:
             try:
                 rows = await connection.fetch(
                     "SELECT s.span_id, s.parent_id, s.name, s.span_kind, s.status_code, "
-                    "s.attributes::text AS attributes, p.name AS project "
+                    "s.attributes::text AS attributes, s.llm_cost_total, p.name AS project "
                     "FROM spans s JOIN projects p ON p.id = s.project_rowid"
                 )
             finally:

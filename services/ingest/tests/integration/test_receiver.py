@@ -78,6 +78,9 @@ def test_stock_grpc_exporter(start_ingest: StartIngest) -> None:
     assert by_name["llm"]["parent_id"] == by_name["agent"]["span_id"]
     assert by_name["llm"]["span_kind"] == "LLM"
     assert by_name["agent"]["span_kind"] == "AGENT"
+    # 12 prompt and 3 completion tokens of gpt-4o-mini at its list price.
+    assert by_name["llm"]["llm_cost_total"] == pytest.approx((12 * 0.15 + 3 * 0.6) / 1e6)
+    assert by_name["agent"]["llm_cost_total"] is None
 
 
 def test_stock_http_exporter_and_the_project_header(start_ingest: StartIngest) -> None:

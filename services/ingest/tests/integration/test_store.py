@@ -48,6 +48,8 @@ def _span(
         span.llm_token_count_prompt = prompt
     if completion is not None:
         span.llm_token_count_completion = completion
+        span.cost_prompt_usd, span.cost_completion_usd = 0.001, 0.002
+        span.cost_total_usd = 0.003
     return span
 
 
@@ -172,3 +174,13 @@ async def test_projects_sessions_and_moved_traces(connection: asyncpg.Connection
     assert session["session_id"] == "chat-1"
     assert (session["end_time"] - session["start_time"]).total_seconds() == 9
     assert linked == 2
+
+
+async def test_costs_are_stored(connection: asyncpg.Connection) -> None:
+    await write_batches(connection, [_batch(*TREE)])
+
+    total = await connection.fetchval("SELECT sum(llm_cost_total) FROM spans")
+    without = await connection.fetchval("SELECT count(*) FROM spans WHERE llm_cost_total IS NULL")
+
+    assert total == pytest.approx(0.006)  # the two LLM spans
+    assert without == 3

@@ -22,6 +22,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Double,
     ForeignKey,
     Identity,
     Index,
@@ -143,3 +144,7 @@ class Span(SQLModel, table=True):
     cumulative_llm_token_count_completion: int = Field(
         default=0, sa_column=Column(Integer, nullable=False, server_default="0")
     )
+    llm_cost_prompt: float | None = Field(default=None, sa_column=Column(Double))
+    """USD of the prompt tokens (cache reads and writes at their rates), from the price table."""
+    llm_cost_completion: float | None = Field(default=None, sa_column=Column(Double))
+    llm_cost_total: float | None = Field(default=None, sa_column=Column(Double))

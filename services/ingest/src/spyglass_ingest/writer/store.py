@@ -55,6 +55,9 @@ _STAGING_COLUMNS = (
     "cumulative_error_count",
     "cumulative_llm_token_count_prompt",
     "cumulative_llm_token_count_completion",
+    "llm_cost_prompt",
+    "llm_cost_completion",
+    "llm_cost_total",
 )
 
 _CREATE_STAGING = f"""
@@ -63,7 +66,9 @@ CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING_TABLE} (
     span_kind text, start_time timestamptz, end_time timestamptz, attributes jsonb, events jsonb,
     status_code text, status_message text, llm_token_count_prompt integer,
     llm_token_count_completion integer, cumulative_error_count integer,
-    cumulative_llm_token_count_prompt integer, cumulative_llm_token_count_completion integer
+    cumulative_llm_token_count_prompt integer, cumulative_llm_token_count_completion integer,
+    llm_cost_prompt double precision, llm_cost_completion double precision,
+    llm_cost_total double precision
 ) ON COMMIT DELETE ROWS
 """
 
@@ -318,6 +323,9 @@ async def _stage_spans(
                 own.errors,
                 own.prompt,
                 own.completion,
+                span.cost_prompt_usd if span.HasField("cost_prompt_usd") else None,
+                span.cost_completion_usd if span.HasField("cost_completion_usd") else None,
+                span.cost_total_usd if span.HasField("cost_total_usd") else None,
             )
         )
     await connection.copy_records_to_table(STAGING_TABLE, records=records, columns=_STAGING_COLUMNS)
