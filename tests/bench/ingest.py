@@ -42,6 +42,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
+from spyglass_ingest.writer.store import SPAN_COLUMNS
 from spyglass_launcher.ports import free_port
 
 EXPORT_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
@@ -74,8 +75,8 @@ def agent_trace(rng: random.Random, start_ns: int) -> list[Span]:
     """Four spans of one agent run, about 2.5 KB each on the wire."""
     trace_id = rng.randbytes(16)
     root_id, retriever_id, llm_id, tool_id = (rng.randbytes(8) for _ in range(4))
-    question = _text(rng, 40)
-    answer = _text(rng, 60)
+    question = _text(rng, 60)
+    answer = _text(rng, 90)
 
     def span(span_id: bytes, parent: bytes, name: str, offset_ms: int, values: dict) -> Span:
         return Span(
@@ -94,7 +95,7 @@ def agent_trace(rng: random.Random, start_ns: int) -> list[Span]:
     for index in range(3):
         documents[f"retrieval.documents.{index}.document.id"] = f"doc-{rng.randrange(10**6)}"
         documents[f"retrieval.documents.{index}.document.score"] = rng.random()
-        documents[f"retrieval.documents.{index}.document.content"] = _text(rng, 45)
+        documents[f"retrieval.documents.{index}.document.content"] = _text(rng, 70)
     common = {
         "session.id": f"session-{rng.randrange(1000)}",
         "user.id": f"user-{rng.randrange(100)}",
@@ -141,7 +142,7 @@ def agent_trace(rng: random.Random, start_ns: int) -> list[Span]:
                 "llm.system": "openai",
                 "llm.invocation_parameters": '{"temperature": 0.2, "max_tokens": 512}',
                 "llm.input_messages.0.message.role": "system",
-                "llm.input_messages.0.message.content": _text(rng, 60),
+                "llm.input_messages.0.message.content": _text(rng, 100),
                 "llm.input_messages.1.message.role": "user",
                 "llm.input_messages.1.message.content": question,
                 "llm.output_messages.0.message.role": "assistant",
@@ -164,7 +165,7 @@ def agent_trace(rng: random.Random, start_ns: int) -> list[Span]:
                 "tool.name": "lookup_order",
                 "tool.parameters": '{"order_id": {"type": "string"}}',
                 "input.value": '{"order_id": "A-1234"}',
-                "output.value": _text(rng, 120),
+                "output.value": _text(rng, 200),
                 **common,
             },
         ),
@@ -359,24 +360,16 @@ async def raw_copy_rate(database_url: str, rows: int) -> float:
     """COPY ``rows`` of the stored spans again (new span ids) into the spans table: rows/s."""
     connection = await asyncpg.connect(database_url)
     try:
-        columns = (
-            "trace_rowid, project_rowid, span_id, parent_id, name, span_kind, start_time, "
-            "end_time, attributes, events, status_code, status_message, llm_token_count_prompt, "
-            "llm_token_count_completion, cumulative_error_count, "
-            "cumulative_llm_token_count_prompt, cumulative_llm_token_count_completion"
-        )
+        columns = ", ".join(SPAN_COLUMNS)
         records = [
             tuple(record)
             for record in await connection.fetch(f"SELECT {columns} FROM spans LIMIT {rows}")
         ]
         records = [(r[0], r[1], uuid.uuid4().hex[:16], *r[3:]) for r in records]
-        await connection.set_type_codec(
-            "jsonb", encoder=lambda value: value, decoder=lambda value: value, schema="pg_catalog"
-        )
         started = time.perf_counter()
         for offset in range(0, len(records), 2000):
             await connection.copy_records_to_table(
-                "spans", records=records[offset : offset + 2000], columns=columns.split(", ")
+                "spans", records=records[offset : offset + 2000], columns=SPAN_COLUMNS
             )
         return len(records) / (time.perf_counter() - started)
     finally:

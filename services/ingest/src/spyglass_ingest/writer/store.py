@@ -37,7 +37,7 @@ _STATUS = {
 
 STAGING_TABLE = "spans_staging"
 
-_STAGING_COLUMNS = (
+SPAN_COLUMNS = (
     "trace_rowid",
     "project_rowid",
     "span_id",
@@ -99,8 +99,8 @@ RETURNING id, trace_id, project_rowid
 """
 
 _MOVE_STAGED_SPANS = f"""
-INSERT INTO spans ({", ".join(_STAGING_COLUMNS)})
-SELECT {", ".join(_STAGING_COLUMNS)} FROM {STAGING_TABLE}
+INSERT INTO spans ({", ".join(SPAN_COLUMNS)})
+SELECT {", ".join(SPAN_COLUMNS)} FROM {STAGING_TABLE}
 ON CONFLICT (span_id, start_time) DO NOTHING
 RETURNING span_id
 """
@@ -328,7 +328,7 @@ async def _stage_spans(
                 span.cost_total_usd if span.HasField("cost_total_usd") else None,
             )
         )
-    await connection.copy_records_to_table(STAGING_TABLE, records=records, columns=_STAGING_COLUMNS)
+    await connection.copy_records_to_table(STAGING_TABLE, records=records, columns=SPAN_COLUMNS)
 
 
 async def _update_cumulative_counts(
