@@ -130,8 +130,16 @@ def test_spans_are_partitioned_by_start_time(database_url: str) -> None:
         ),
     )
 
+    options = _query(
+        database_url,
+        lambda connection: connection.fetchval(
+            "SELECT reloptions FROM pg_class WHERE relname = 'spans_default'"
+        ),
+    )
+
     assert strategy == "RANGE (start_time)"
     assert "spans_default" in {row["name"] for row in partitions}
+    assert "toast_tuple_target=8160" in options  # spans are stored uncompressed, inline
 
 
 SPAN_INSERT = """
