@@ -111,6 +111,12 @@ class WriterTuningSettings(BaseSettings):
     retry_max_seconds: float = Field(
         default=5.0, gt=0, description="Longest pause between retries while the database is down."
     )
+    concurrency: int = Field(
+        default=2,
+        ge=1,
+        le=16,
+        description="Batches one writer process writes at once (each on its own connection).",
+    )
     pool_size: int = Field(default=4, ge=1, description="PostgreSQL connections of one writer.")
 
 

@@ -25,6 +25,7 @@ import nats.errors
 from google.protobuf.message import DecodeError
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
+from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from spyglass_bus import BusNames
@@ -76,10 +77,20 @@ class SpanWriterService(BackgroundService):
         self._names = names
         self._tuning = tuning
         self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        self._subscription = await self._jetstream.pull_subscribe(
+        # Several loops, each with its own subscription to the one durable consumer, so that one
+        # loop prepares a batch while another waits on PostgreSQL. Row locks on the traces keep
+        # them correct (see store.py).
+        subscriptions = [await self._subscribe() for _ in range(self._tuning.concurrency)]
+        self._tasks = [
+            asyncio.create_task(self._run(subscription), name=f"{self.name}-{number}")
+            for number, subscription in enumerate(subscriptions)
+        ]
+
+    async def _subscribe(self) -> JetStreamContext.PullSubscription:
+        return await self._jetstream.pull_subscribe(
             self._names.spans_subject,
             durable=self._names.writer_consumer,
             stream=self._names.spans_stream,
@@ -91,22 +102,22 @@ class SpanWriterService(BackgroundService):
                 max_deliver=-1,
             ),
         )
-        self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def wait(self) -> None:
-        assert self._task is not None
-        await asyncio.shield(self._task)
+        await asyncio.shield(asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED))
+        for task in self._tasks:
+            if task.done() and task.exception() is not None:
+                raise RuntimeError("a span writer loop failed") from task.exception()
         raise RuntimeError("the span writer loop ended")
 
     async def stop(self) -> None:
         self._stopping.set()
-        if self._task is not None:
-            await self._task
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def _run(self) -> None:
+    async def _run(self, subscription: JetStreamContext.PullSubscription) -> None:
         while not self._stopping.is_set():
             try:
-                messages = await self._subscription.fetch(self._tuning.fetch_messages, timeout=1.0)
+                messages = await subscription.fetch(self._tuning.fetch_messages, timeout=1.0)
             except nats.errors.TimeoutError:
                 continue
             except (nats.errors.Error, OSError) as error:
