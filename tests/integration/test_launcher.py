@@ -109,9 +109,9 @@ def _execute(url: str, statement: str) -> object:
 
 
 def test_run_starts_everything_stops_everything_and_keeps_the_data(
-    spawn_service: SpawnService, tmp_path: Path
+    spawn_service: SpawnService, server_home: Path
 ) -> None:
-    home = tmp_path / "home"
+    home = server_home / "home"
     env = _launcher_environment(home)
     launcher = spawn_service("launcher", ("spyglass_launcher", "run"), env)
 
@@ -144,13 +144,13 @@ def test_run_starts_everything_stops_everything_and_keeps_the_data(
 
 def test_run_uses_the_servers_it_is_given(
     spawn_service: SpawnService,
-    tmp_path: Path,
+    server_home: Path,
     stack: Stack,
     database_url: str,
     redis_url: str,
     nats_namespace: str,
 ) -> None:
-    home = tmp_path / "home"
+    home = server_home / "home"
     env = _launcher_environment(
         home,
         SPYGLASS_DB_URL=database_url,
@@ -183,19 +183,21 @@ def _fails_fast(launcher: ServiceProcess, home: Path, code: int, *fragments: str
     assert not _processes_using(home), f"still running after {elapsed:.1f}s"
 
 
-def test_malformed_url_names_the_variable(spawn_service: SpawnService, tmp_path: Path) -> None:
-    env = _launcher_environment(tmp_path, SPYGLASS_NATS_URL="http://127.0.0.1:4222")
+def test_malformed_url_names_the_variable(spawn_service: SpawnService, server_home: Path) -> None:
+    env = _launcher_environment(server_home, SPYGLASS_NATS_URL="http://127.0.0.1:4222")
     launcher = spawn_service("launcher", ("spyglass_launcher", "run"), env)
-    _fails_fast(launcher, tmp_path, 2, "SPYGLASS_NATS_URL", "nats://")
+    _fails_fast(launcher, server_home, 2, "SPYGLASS_NATS_URL", "nats://")
 
 
-def test_unreachable_server_names_the_variable(spawn_service: SpawnService, tmp_path: Path) -> None:
+def test_unreachable_server_names_the_variable(
+    spawn_service: SpawnService, server_home: Path
+) -> None:
     closed = free_port()
     env = _launcher_environment(
-        tmp_path, SPYGLASS_DB_URL=f"postgresql://postgres@127.0.0.1:{closed}/spyglass"
+        server_home, SPYGLASS_DB_URL=f"postgresql://postgres@127.0.0.1:{closed}/spyglass"
     )
     launcher = spawn_service("launcher", ("spyglass_launcher", "run"), env)
-    _fails_fast(launcher, tmp_path, 3, "SPYGLASS_DB_URL", f"127.0.0.1:{closed}")
+    _fails_fast(launcher, server_home, 3, "SPYGLASS_DB_URL", f"127.0.0.1:{closed}")
 
 
 @pytest.fixture
@@ -207,18 +209,18 @@ def busy_port() -> Iterator[int]:
 
 
 def test_port_in_use_names_the_variable(
-    spawn_service: SpawnService, tmp_path: Path, busy_port: int
+    spawn_service: SpawnService, server_home: Path, busy_port: int
 ) -> None:
-    env = _launcher_environment(tmp_path)
+    env = _launcher_environment(server_home)
     env["SPYGLASS_QUERY_API_PORT"] = str(busy_port)
     launcher = spawn_service("launcher", ("spyglass_launcher", "run"), env)
-    _fails_fast(launcher, tmp_path, 2, "SPYGLASS_QUERY_API_PORT", str(busy_port))
+    _fails_fast(launcher, server_home, 2, "SPYGLASS_QUERY_API_PORT", str(busy_port))
 
 
 def test_second_launcher_on_the_same_data_is_refused(
-    spawn_service: SpawnService, tmp_path: Path
+    spawn_service: SpawnService, server_home: Path
 ) -> None:
-    home = tmp_path / "home"
+    home = server_home / "home"
     first = spawn_service("launcher", ("spyglass_launcher", "run"), _launcher_environment(home))
     _wait_running(first)
 

@@ -34,14 +34,16 @@ PORTS = (
 
 
 @pytest.fixture
-def platform(spawn_service: SpawnService, tmp_path: Path) -> Iterator[tuple[dict[str, int], str]]:
+def platform(
+    spawn_service: SpawnService, server_home: Path
+) -> Iterator[tuple[dict[str, int], str]]:
     """The whole platform on free ports: (ports, database URL)."""
     ports = {name: free_port() for name in PORTS}
     launcher = spawn_service(
         "launcher",
         ("spyglass_launcher", "run"),
         service_environment(
-            SPYGLASS_HOME=str(tmp_path / "home"), **{k: str(v) for k, v in ports.items()}
+            SPYGLASS_HOME=str(server_home / "home"), **{k: str(v) for k, v in ports.items()}
         ),
     )
 

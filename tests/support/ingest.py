@@ -99,9 +99,9 @@ def start_ingest(
 
 
 @pytest.fixture
-def own_nats(tmp_path: Path, background_loop: LoopThread) -> Iterator[EmbeddedNats]:
+def own_nats(server_home: Path, background_loop: LoopThread) -> Iterator[EmbeddedNats]:
     """A NATS server of this test's own, so stopping it harms no other test."""
-    server = EmbeddedNats(tmp_path / "nats")
+    server = EmbeddedNats(server_home / "nats")
     background_loop.run(server.start())
     yield server
     background_loop.run(server.stop())

@@ -18,8 +18,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -64,19 +67,38 @@ def background_loop() -> Iterator[LoopThread]:
     loop.close()
 
 
+@contextmanager
+def _scratch(prefix: str) -> Iterator[Path]:
+    """A folder outside pytest's temporary tree, removed afterwards.
+
+    Embedded PostgreSQL runs as another user (when tests run as root) and must traverse the
+    folders above its data; pytest resets its own tree to mode 0700 whenever a pytest session
+    starts, which would lock a running server out of its data.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def server_home() -> Iterator[Path]:
+    """A folder for the data of servers (or a launcher) that this test starts itself."""
+    with _scratch("spyglass-test-") as folder:
+        yield folder
+
+
 @pytest.fixture(scope="session")
-def stack(
-    request: pytest.FixtureRequest,
-    tmp_path_factory: pytest.TempPathFactory,
-    background_loop: LoopThread,
-) -> Iterator[Stack]:
+def stack(request: pytest.FixtureRequest, background_loop: LoopThread) -> Iterator[Stack]:
     choice = request.config.getoption("--stack")
     if choice == "env":
         yield _stack_from_environment()
     elif choice == "containers":
         yield from _containers_stack()
     else:
-        yield from _embedded_stack(tmp_path_factory.mktemp("stack"), background_loop)
+        with _scratch("spyglass-stack-") as home:
+            yield from _embedded_stack(home, background_loop)
 
 
 def _stack_from_environment() -> Stack:

@@ -100,3 +100,12 @@ async def ensure_streams(
             # The stream exists with other limits: bring it to this configuration.
             await jetstream.update_stream(config)
         log.debug("stream_ready", stream=config.name)
+
+
+async def close(client: NatsClient) -> None:
+    """Drain ``client`` (finish in-flight work), or just close it if it can't drain now."""
+    try:
+        await client.drain()
+    except Exception as error:  # reconnecting or already closed: nothing left to drain
+        log.info("nats_closed_without_drain", reason=repr(error))
+        await client.close()

@@ -1,27 +1,44 @@
 """Decoding and normalizing OTLP spans (OpenInference conventions) for the span bus."""
 
-from spyglass_spans.attributes import normalize, unflatten
+from spyglass_spans.attributes import decode_attributes, flatten, normalize
 from spyglass_spans.decode import (
     DEFAULT_PROJECT,
+    PROJECT_ATTRIBUTE,
+    REJECTION_REASONS,
     DecodeLimits,
     DecodeResult,
-    build_span,
     decode_export_request,
-    normalized_span,
+    decode_span,
+    new_batch_id,
     rejection_reason,
 )
 from spyglass_spans.prices import Cost, ModelPrice, ModelPriceTable
+from spyglass_spans.span import (
+    SPAN_KINDS,
+    STATUS_CODES,
+    normalize_attributes,
+    normalized_span,
+)
+from spyglass_spans.unflatten import unflatten
 
 __all__ = [
     "DEFAULT_PROJECT",
+    "PROJECT_ATTRIBUTE",
+    "REJECTION_REASONS",
+    "SPAN_KINDS",
+    "STATUS_CODES",
     "Cost",
     "DecodeLimits",
     "DecodeResult",
     "ModelPrice",
     "ModelPriceTable",
-    "build_span",
+    "decode_attributes",
     "decode_export_request",
+    "decode_span",
+    "flatten",
+    "new_batch_id",
     "normalize",
+    "normalize_attributes",
     "normalized_span",
     "rejection_reason",
     "unflatten",

@@ -1,259 +1,183 @@
-"""Span attributes: from OTLP values to the nested OpenInference document that is stored.
+"""Span attributes: from OTLP values to a flat, normalized ``{dotted.key: value}`` mapping.
 
-The steps, in order, on a flat mapping of dotted keys (``llm.token_count.prompt``):
+The steps, in order (the same as Phoenix's ingestion):
 
-1. ``gen_ai.*`` (OpenTelemetry GenAI semantic conventions) become the OpenInference keys they
-   mean, never overwriting an OpenInference key the span already has;
-2. token counts become integers, and the total is filled in from prompt + completion;
-3. attributes that carry JSON as a string (``metadata``, ``tool.parameters``...) are parsed;
-   a non-string ``input.value`` / ``output.value`` is serialized as JSON;
-4. the dotted keys are unflattened into nested objects, numeric segments into lists, which is
-   how Phoenix stores attributes and how the span filter language addresses them.
+1. OTLP ``KeyValue`` pairs become Python values (:func:`decode_attributes`); an empty value is
+   dropped, bytes become base64 text;
+2. ``gen_ai.*`` attributes (OpenTelemetry GenAI conventions) fill in the OpenInference keys they
+   mean, never overwriting one the span has (:mod:`spyglass_spans.gen_ai`);
+3. ``llm.token_count.{prompt,completion,total}`` become integers, and the total is filled in
+   from prompt + completion when absent;
+4. a non-string ``input.value`` / ``output.value`` is serialized as JSON, its mime type set to
+   ``application/json``.
+
+Parsing JSON-string attributes (``metadata``...) and nesting the dotted keys happen after, in
+:func:`spyglass_spans.unflatten.unflatten`. This module is on the receiver's hot path: the loops
+work on the protobuf objects directly and look keys up rather than scanning them.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
-from spyglass_core.errors import PayloadTooLargeError
+from spyglass_core.errors import InvalidArgumentError, PayloadTooLargeError
+from spyglass_spans.gen_ai import GEN_AI_KEYS, map_gen_ai
 
 Attributes = dict[str, Any]
+"""Flat span attributes: dotted keys to JSON-compatible values."""
 
-TOKEN_KEYS = ("llm.token_count.prompt", "llm.token_count.completion", "llm.token_count.total")
+PROMPT_TOKENS = "llm.token_count.prompt"
+COMPLETION_TOKENS = "llm.token_count.completion"
+TOTAL_TOKENS = "llm.token_count.total"
+CACHE_READ_TOKENS = "llm.token_count.prompt_details.cache_read"
+CACHE_WRITE_TOKENS = "llm.token_count.prompt_details.cache_write"
 
-_JSON_STRING_KEYS = frozenset({"metadata", "llm.prompt_template.variables", "tool.parameters"})
-_JSON_STRING_SUFFIXES = (".document.metadata",)
-
-_OPERATION_KINDS = {
-    "chat": "LLM",
-    "text_completion": "LLM",
-    "generate_content": "LLM",
-    "embeddings": "EMBEDDING",
-    "execute_tool": "TOOL",
-    "invoke_agent": "AGENT",
-    "create_agent": "AGENT",
-}
-
-# gen_ai.* key -> OpenInference key, applied when the OpenInference key is absent. Earlier
-# entries for the same target win.
-_GEN_AI_KEYS = (
-    ("gen_ai.response.model", "llm.model_name"),
-    ("gen_ai.request.model", "llm.model_name"),
-    ("gen_ai.provider.name", "llm.provider"),
-    ("gen_ai.system", "llm.provider"),
-    ("gen_ai.system", "llm.system"),
-    ("gen_ai.provider.name", "llm.system"),
-    ("gen_ai.usage.input_tokens", "llm.token_count.prompt"),
-    ("gen_ai.usage.prompt_tokens", "llm.token_count.prompt"),
-    ("gen_ai.usage.output_tokens", "llm.token_count.completion"),
-    ("gen_ai.usage.completion_tokens", "llm.token_count.completion"),
-    ("gen_ai.usage.cache_read_input_tokens", "llm.token_count.prompt_details.cache_read"),
-    ("gen_ai.usage.cache_read.input_tokens", "llm.token_count.prompt_details.cache_read"),
-    ("gen_ai.usage.cache_creation_input_tokens", "llm.token_count.prompt_details.cache_write"),
-    ("gen_ai.usage.cache_creation.input_tokens", "llm.token_count.prompt_details.cache_write"),
-    ("gen_ai.usage.reasoning_tokens", "llm.token_count.completion_details.reasoning"),
-    ("gen_ai.tool.name", "tool.name"),
-    ("gen_ai.tool.description", "tool.description"),
-    ("gen_ai.agent.name", "agent.name"),
-    ("gen_ai.conversation.id", "session.id"),
-)
-_GEN_AI_PARAMETER_PREFIX = "gen_ai.request."
-_GEN_AI_PARAMETERS_SKIPPED = frozenset({"gen_ai.request.model"})
+_JSON_MIME_TYPE = "application/json"
+_VALUE_KEYS = (("input.value", "input.mime_type"), ("output.value", "output.mime_type"))
 
 
-def value_of(value: AnyValue) -> Any:
-    """An OTLP ``AnyValue`` as a JSON-compatible Python value (bytes become base64)."""
-    kind = value.WhichOneof("value")
-    if kind == "string_value":
+def decode_attributes(key_values: Iterable[KeyValue], max_value_bytes: int) -> Attributes:
+    """OTLP attributes as a flat ``{key: value}``; a repeated key keeps its last value.
+
+    Raises:
+        PayloadTooLargeError: a value is over ``max_value_bytes`` (UTF-8 bytes for text, wire
+            bytes for arrays, maps and bytes); the message names the key.
+    """
+    attributes: Attributes = {}
+    # Text of at most a quarter of the limit in characters can't exceed it in UTF-8 bytes, so
+    # most values skip the encoding that measures them.
+    safe_length = max_value_bytes // 4
+    for item in key_values:
+        value = item.value
+        # Most values are non-empty strings; reading string_value first saves a WhichOneof.
+        text = value.string_value
+        if text:
+            if len(text) > safe_length:
+                _check_text(item.key, text, max_value_bytes)
+            attributes[item.key] = text
+            continue
+        which = value.WhichOneof("value")
+        if which == "int_value":
+            attributes[item.key] = value.int_value
+        elif which == "bool_value":
+            attributes[item.key] = value.bool_value
+        elif which == "double_value":
+            attributes[item.key] = value.double_value
+        elif which == "string_value":
+            attributes[item.key] = ""
+        elif which is not None:
+            size = value.ByteSize()
+            if size > max_value_bytes:
+                raise _too_large(item.key, size, max_value_bytes)
+            attributes[item.key] = any_value(value)
+    return attributes
+
+
+def _check_text(key: str, text: str, max_value_bytes: int) -> None:
+    size = len(text.encode())
+    if size > max_value_bytes:
+        raise _too_large(key, size, max_value_bytes)
+
+
+def _too_large(key: str, size: int, max_value_bytes: int) -> PayloadTooLargeError:
+    return PayloadTooLargeError(
+        f"attribute {key!r} is {size} bytes, over the limit of {max_value_bytes} bytes"
+    )
+
+
+def any_value(value: AnyValue) -> Any:
+    """An OTLP ``AnyValue`` as a JSON-compatible Python value; bytes become base64 text."""
+    which = value.WhichOneof("value")
+    if which == "string_value":
         return value.string_value
-    if kind == "int_value":
+    if which == "int_value":
         return value.int_value
-    if kind == "double_value":
+    if which == "double_value":
         return value.double_value
-    if kind == "bool_value":
+    if which == "bool_value":
         return value.bool_value
-    if kind == "array_value":
-        return [value_of(item) for item in value.array_value.values]
-    if kind == "kvlist_value":
-        return {item.key: value_of(item.value) for item in value.kvlist_value.values}
-    if kind == "bytes_value":
+    if which == "array_value":
+        return [any_value(item) for item in value.array_value.values]
+    if which == "kvlist_value":
+        return {item.key: any_value(item.value) for item in value.kvlist_value.values}
+    if which == "bytes_value":
         return base64.b64encode(value.bytes_value).decode()
     return None
 
 
-def decode_key_values(
-    key_values: Iterable[KeyValue], max_value_bytes: int, where: str
-) -> Attributes:
-    """A flat ``{key: value}`` of OTLP attributes.
+def normalize(attributes: Attributes) -> Attributes:
+    """Steps 2-4 of the module docstring, in place on flat attributes; returns them."""
+    if not attributes.keys().isdisjoint(GEN_AI_KEYS):
+        map_gen_ai(attributes)
+    prompt = attributes.get(PROMPT_TOKENS)
+    if prompt is not None and type(prompt) is not int:
+        prompt = attributes[PROMPT_TOKENS] = token_count(prompt)
+    completion = attributes.get(COMPLETION_TOKENS)
+    if completion is not None and type(completion) is not int:
+        completion = attributes[COMPLETION_TOKENS] = token_count(completion)
+    total = attributes.get(TOTAL_TOKENS)
+    if total is not None and type(total) is not int:
+        total = attributes[TOTAL_TOKENS] = token_count(total)
+    if type(total) is not int and (type(prompt) is int or type(completion) is int):
+        attributes[TOTAL_TOKENS] = (
+            (prompt if type(prompt) is int else 0)
+            + (completion if type(completion) is int else 0)
+        )  # fmt: skip
+    for value_key, mime_type_key in _VALUE_KEYS:
+        value = attributes.get(value_key)
+        if value is not None and type(value) is not str:
+            attributes[value_key] = orjson.dumps(value).decode()
+            attributes[mime_type_key] = _JSON_MIME_TYPE
+    return attributes
+
+
+def token_count(value: Any) -> Any:
+    """``value`` as an integer count of tokens (``"12"``, ``12.0``), or unchanged if it isn't one.
+
+    Values that are no count (text, booleans, fractions) are kept as they came, so nothing the
+    sender wrote is lost; they count as absent for the token columns and the cost.
+    """
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) and value.is_integer() else value
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return value
+        return int(number) if math.isfinite(number) and number.is_integer() else value
+    return value
+
+
+def flatten(attributes: Mapping[str, Any]) -> Attributes:
+    """Flat dotted keys from a mapping that may nest objects and lists of objects.
+
+    For attributes that arrive as JSON (span uploads through the REST API) rather than as OTLP
+    key-value pairs. A list of objects becomes indexed keys (``llm.input_messages.0.message.role``);
+    other lists stay values.
 
     Raises:
-        PayloadTooLargeError: a string value is longer than ``max_value_bytes``; names the key.
+        InvalidArgumentError: a key is not text.
     """
-    attributes: Attributes = {}
-    for item in key_values:
-        value = value_of(item.value)
-        if isinstance(value, str) and len(value) * 4 > max_value_bytes:
-            size = len(value.encode())
-            if size > max_value_bytes:
-                raise PayloadTooLargeError(
-                    f"attribute {item.key!r} of {where} is {size} bytes, over the "
-                    f"{max_value_bytes}-byte limit"
-                )
-        attributes[item.key] = value
-    return attributes
+    flat: Attributes = {}
+    _flatten_into(flat, "", attributes)
+    return flat
 
 
-def normalize(attributes: Attributes) -> Attributes:
-    """Steps 1-3 of the module docstring, in place; returns ``attributes``."""
-    if any(key.startswith("gen_ai.") for key in attributes):
-        _map_gen_ai(attributes)
-    prompt = _integer(attributes, "llm.token_count.prompt")
-    completion = _integer(attributes, "llm.token_count.completion")
-    total = _integer(attributes, "llm.token_count.total")
-    if total is None and (prompt is not None or completion is not None):
-        attributes["llm.token_count.total"] = (prompt or 0) + (completion or 0)
-    for key, value in attributes.items():
-        if isinstance(value, str) and value[:1] in ("{", "[") and _carries_json(key):
-            with contextlib.suppress(orjson.JSONDecodeError):  # not JSON after all: keep it
-                attributes[key] = orjson.loads(value)
-    for key in ("input", "output"):
-        value = attributes.get(f"{key}.value")
-        if value is not None and not isinstance(value, str):
-            attributes[f"{key}.value"] = orjson.dumps(value).decode()
-            attributes[f"{key}.mime_type"] = "application/json"
-    return attributes
-
-
-def _carries_json(key: str) -> bool:
-    return key in _JSON_STRING_KEYS or key.endswith(_JSON_STRING_SUFFIXES)
-
-
-def _integer(attributes: Attributes, key: str) -> int | None:
-    value = attributes.get(key)
-    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-        return value
-    try:
-        number = int(float(value))
-    except (TypeError, ValueError):
-        del attributes[key]
-        return None
-    attributes[key] = number
-    return number
-
-
-def _map_gen_ai(attributes: Attributes) -> None:
-    for source, target in _GEN_AI_KEYS:
-        if target not in attributes and source in attributes:
-            attributes[target] = attributes[source]
-    if "openinference.span.kind" not in attributes:
-        kind = _OPERATION_KINDS.get(str(attributes.get("gen_ai.operation.name", "")))
-        if kind:
-            attributes["openinference.span.kind"] = kind
-    if "llm.invocation_parameters" not in attributes:
-        parameters = {
-            key.removeprefix(_GEN_AI_PARAMETER_PREFIX): value
-            for key, value in attributes.items()
-            if key.startswith(_GEN_AI_PARAMETER_PREFIX) and key not in _GEN_AI_PARAMETERS_SKIPPED
-        }
-        if parameters:
-            attributes["llm.invocation_parameters"] = orjson.dumps(parameters).decode()
-    if not any(key.startswith("llm.input_messages.") for key in attributes):
-        messages = _gen_ai_messages(attributes.get("gen_ai.input.messages"))
-        instructions = _gen_ai_text(attributes.get("gen_ai.system_instructions"))
-        if instructions:
-            messages.insert(0, ("system", instructions))
-        _set_messages(attributes, "llm.input_messages", messages)
-    if not any(key.startswith("llm.output_messages.") for key in attributes):
-        _set_messages(
-            attributes,
-            "llm.output_messages",
-            _gen_ai_messages(attributes.get("gen_ai.output.messages")),
-        )
-
-
-def _gen_ai_messages(raw: Any) -> list[tuple[str, str]]:
-    """``(role, text)`` of GenAI-convention messages: a JSON list of ``{role, parts}``."""
-    if isinstance(raw, str):
-        try:
-            raw = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            return []
-    if not isinstance(raw, list):
-        return []
-    messages = []
-    for message in raw:
-        if isinstance(message, dict):
-            text = _gen_ai_text(message.get("parts", message.get("content")))
-            messages.append((str(message.get("role", "")), text))
-    return messages
-
-
-def _gen_ai_text(parts: Any) -> str:
-    if isinstance(parts, str):
-        try:
-            parts = orjson.loads(parts) if parts[:1] in ("[", "{") else parts
-        except orjson.JSONDecodeError:
-            return str(parts)
-    if isinstance(parts, str):
-        return parts
-    if isinstance(parts, list):
-        return "".join(
-            str(part.get("content", "")) if isinstance(part, dict) else str(part) for part in parts
-        )
-    return ""
-
-
-def _set_messages(attributes: Attributes, prefix: str, messages: list[tuple[str, str]]) -> None:
-    for index, (role, content) in enumerate(messages):
-        attributes[f"{prefix}.{index}.message.role"] = role
-        attributes[f"{prefix}.{index}.message.content"] = content
-
-
-def unflatten(attributes: Attributes) -> dict[str, Any]:
-    """Nest dotted keys (``a.b.0.c``) into objects; objects keyed ``0..n`` become lists.
-
-    Where a key is both a value and a prefix (``a`` and ``a.b``), the longer key is kept flat
-    under the deepest object that exists (``{"a": 1, "a.b": 2}``) rather than lost. The root
-    stays an object even if every key is a number.
-    """
-    root: dict[str, Any] = {}
-    # Objects that got a numeric key: (depth, parent, key in parent, object).
-    numbered: dict[int, tuple[int, dict[str, Any], str, dict[str, Any]]] = {}
-    for key, value in attributes.items():
-        if "." not in key:
-            if isinstance(root.get(key), dict):
-                root[key][""] = value
-            else:
-                root[key] = value
-            continue
-        node = root
-        segments = key.split(".")
-        last = len(segments) - 1
-        for position, segment in enumerate(segments):
-            if position == last:
-                if isinstance(node.get(segment), dict):
-                    node[segment][""] = value
-                else:
-                    node[segment] = value
-                break
-            child = node.get(segment)
-            if child is None:
-                child = node[segment] = {}
-            elif not isinstance(child, dict):
-                node[".".join(segments[position:])] = value
-                break
-            if segments[position + 1].isdigit() and id(child) not in numbered:
-                numbered[id(child)] = (position, node, segment, child)
-            node = child
-    for _, parent, key, node in sorted(numbered.values(), key=lambda item: -item[0]):
-        if all(index.isdigit() for index in node):
-            ordered = sorted(node, key=int)
-            if [int(index) for index in ordered] == list(range(len(ordered))):
-                parent[key] = [node[index] for index in ordered]
-    return root
+def _flatten_into(flat: Attributes, prefix: str, mapping: Mapping[Any, Any]) -> None:
+    for key, value in mapping.items():
+        if not isinstance(key, str):
+            raise InvalidArgumentError(f"attribute keys must be text, not {key!r}")
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            _flatten_into(flat, f"{path}.", value)
+        elif isinstance(value, list) and value and all(isinstance(item, Mapping) for item in value):
+            for index, item in enumerate(value):
+                _flatten_into(flat, f"{path}.{index}.", item)
+        elif value is not None:
+            flat[path] = value

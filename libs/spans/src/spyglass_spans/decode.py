@@ -1,54 +1,37 @@
 """From an OTLP export request to one normalized ``DecodedSpanBatch`` per project.
 
 Project choice (as Phoenix makes it): the ``x-project-name`` header (passed in as
-``project_override``), else the resource attribute ``openinference.project.name``, else
-``default``. Spans that can never be stored (ids of the wrong length or all zero, a span ending
-before it starts) are left out and counted by reason, for OTLP's ``partial_success``; the rest of
-the request goes on. An attribute value over the size limit refuses the whole request instead
-(:class:`PayloadTooLargeError`), as OTLP asks for oversized payloads.
+``project_override``), else the resource attribute ``openinference.project.name`` (a non-blank
+string), else ``default``.
+
+Two kinds of bad input, handled differently:
+
+- a span that can never be stored (ids of the wrong length or all zero, no start time, an end
+  before its start, too many attributes) is left out and counted by reason, for OTLP's
+  ``partial_success``; the rest of the request goes on;
+- an attribute value over the size limit refuses the whole request
+  (:class:`~spyglass_core.errors.PayloadTooLargeError`, which the receiver answers with 413 /
+  ``RESOURCE_EXHAUSTED``), because OTLP exporters do not retry that and the sender has to
+  change something. Truncating would store a value the sender never wrote.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
 
-import orjson
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
-from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, DecodedSpanBatch, StatusCode
-from spyglass_spans.attributes import Attributes, decode_key_values, normalize, unflatten
+from spyglass_core.errors import InvalidArgumentError, PayloadTooLargeError
+from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, DecodedSpanBatch
+from spyglass_spans.attributes import decode_attributes
 from spyglass_spans.prices import ModelPriceTable
+from spyglass_spans.span import NO_EVENTS, events_json, span_fields
 
 DEFAULT_PROJECT = "default"
 PROJECT_ATTRIBUTE = "openinference.project.name"
-
-SPAN_KINDS = frozenset(
-    {
-        "TOOL",
-        "CHAIN",
-        "LLM",
-        "PROMPT",
-        "RETRIEVER",
-        "EMBEDDING",
-        "AGENT",
-        "RERANKER",
-        "EVALUATOR",
-        "GUARDRAIL",
-        "UNKNOWN",
-    }
-)
-
-_STATUS = {
-    Status.STATUS_CODE_UNSET: StatusCode.STATUS_CODE_UNSET,
-    Status.STATUS_CODE_OK: StatusCode.STATUS_CODE_OK,
-    Status.STATUS_CODE_ERROR: StatusCode.STATUS_CODE_ERROR,
-}
 
 REJECTION_REASONS = {
     "invalid_trace_id": "an invalid trace_id (must be 16 bytes, not all zero)",
@@ -69,15 +52,23 @@ class DecodeLimits:
     """What one span may carry."""
 
     max_attribute_value_bytes: int = 1024 * 1024
+    """Largest attribute value (UTF-8 bytes of text); a larger one refuses the request."""
     max_attributes_per_span: int = 1024
+    """Most attributes of one span; a span with more is rejected."""
 
 
 @dataclass
 class DecodeResult:
-    """The batches to publish and what was rejected."""
+    """The batches to publish, one per project, and the spans that were rejected."""
 
     batches: list[DecodedSpanBatch] = field(default_factory=list)
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    """Rejected spans by reason (a key of ``REJECTION_REASONS``)."""
+
+    @property
+    def accepted_count(self) -> int:
+        """Spans in the batches."""
+        return sum(len(batch.spans) for batch in self.batches)
 
     @property
     def rejected_count(self) -> int:
@@ -97,7 +88,8 @@ class DecodeResult:
         return f"{self.rejected_count} span{plural} rejected: " + "; ".join(parts)
 
 
-def _new_batch_id() -> str:
+def new_batch_id() -> str:
+    """A fresh, unique batch id (also the batch's ``Nats-Msg-Id``)."""
     return uuid.uuid4().hex
 
 
@@ -108,20 +100,30 @@ def decode_export_request(
     prices: ModelPriceTable,
     limits: DecodeLimits,
     received_at_unix_nano: int,
-    batch_id: Callable[[], str] = _new_batch_id,
+    batch_id: Callable[[], str] = new_batch_id,
 ) -> DecodeResult:
-    """Decode and normalize every span of ``request``, grouped by project.
+    """Decode and normalize every span of ``request``, one batch per project.
+
+    Args:
+        request: the parsed OTLP request.
+        project_override: the ``x-project-name`` header; None or blank when absent.
+        prices: the model price table, for the cost of LLM spans.
+        limits: what one span may carry.
+        received_at_unix_nano: stamped on every batch.
+        batch_id: makes each batch's id (injectable for tests).
+
+    Returns:
+        The non-empty batches in the order their projects first appear, and the rejections.
 
     Raises:
-        PayloadTooLargeError: an attribute value is over ``limits.max_attribute_value_bytes``.
+        PayloadTooLargeError: an attribute value is over ``limits.max_attribute_value_bytes``;
+            the message names the span and the key.
     """
+    override = project_override.strip() if project_override else ""
     batches: dict[str, DecodedSpanBatch] = {}
-    rejected: Counter[str] = Counter()
+    rejected: dict[str, int] = {}
     for resource_spans in request.resource_spans:
-        resource = decode_key_values(
-            resource_spans.resource.attributes, limits.max_attribute_value_bytes, "the resource"
-        )
-        project = project_override or _project(resource)
+        project = override or _project(resource_spans)
         batch = batches.get(project)
         if batch is None:
             batch = batches[project] = DecodedSpanBatch(
@@ -129,152 +131,98 @@ def decode_export_request(
                 project_name=project,
                 received_at_unix_nano=received_at_unix_nano,
             )
-        decoded = batch.spans
+        add = batch.spans.add
         for scope_spans in resource_spans.scope_spans:
             for span in scope_spans.spans:
                 reason = rejection_reason(span, limits)
-                if reason is not None:
-                    rejected[reason] += 1
-                    continue
-                attributes = decode_key_values(
-                    span.attributes,
-                    limits.max_attribute_value_bytes,
-                    f"span {span.span_id.hex()} ({span.name!r})",
-                )
-                decoded.append(build_span(span, attributes, prices))
+                if reason is None:
+                    add(**_decoded_fields(span, prices, limits))
+                else:
+                    rejected[reason] = rejected.get(reason, 0) + 1
     return DecodeResult(
         batches=[batch for batch in batches.values() if batch.spans],
-        rejected_by_reason=dict(rejected),
+        rejected_by_reason=rejected,
     )
 
 
-def _project(resource: Mapping[str, Any]) -> str:
-    name = resource.get(PROJECT_ATTRIBUTE)
-    if isinstance(name, str) and name.strip():
-        return name.strip()
+def _project(resource_spans: object) -> str:
+    for item in resource_spans.resource.attributes:  # type: ignore[attr-defined]
+        if item.key == PROJECT_ATTRIBUTE:
+            name = item.value.string_value.strip()
+            if name:
+                return str(name)
     return DEFAULT_PROJECT
 
 
 def rejection_reason(span: Span, limits: DecodeLimits) -> str | None:
-    """Why ``span`` can't be stored, or None if it can."""
-    if len(span.trace_id) != 16 or span.trace_id == _ZERO_TRACE_ID:
+    """Why ``span`` can't be stored (a key of ``REJECTION_REASONS``), or None if it can."""
+    trace_id = span.trace_id
+    if len(trace_id) != 16 or trace_id == _ZERO_TRACE_ID:
         return "invalid_trace_id"
-    if len(span.span_id) != 8 or span.span_id == _ZERO_SPAN_ID:
+    span_id = span.span_id
+    if len(span_id) != 8 or span_id == _ZERO_SPAN_ID:
         return "invalid_span_id"
-    if span.parent_span_id and len(span.parent_span_id) != 8:
+    parent_span_id = span.parent_span_id
+    if parent_span_id and len(parent_span_id) != 8:
         return "invalid_parent_span_id"
-    if span.start_time_unix_nano == 0:
+    start = span.start_time_unix_nano
+    if start == 0:
         return "missing_start_time"
-    if span.end_time_unix_nano < span.start_time_unix_nano:
+    if span.end_time_unix_nano < start:
         return "end_before_start"
     if len(span.attributes) > limits.max_attributes_per_span:
         return "too_many_attributes"
     return None
 
 
-def build_span(span: Span, attributes: Attributes, prices: ModelPriceTable) -> DecodedSpan:
-    """A valid OTLP span and its decoded attributes as a normalized ``DecodedSpan``."""
-    parent = span.parent_span_id
-    return normalized_span(
+def decode_span(span: Span, *, prices: ModelPriceTable, limits: DecodeLimits) -> DecodedSpan:
+    """One OTLP span as a normalized ``DecodedSpan``.
+
+    Raises:
+        InvalidArgumentError: the span can't be stored; the message says why.
+        PayloadTooLargeError: an attribute value is over the limit.
+    """
+    reason = rejection_reason(span, limits)
+    if reason is not None:
+        raise InvalidArgumentError(f"span {span.span_id.hex()!r} has {REJECTION_REASONS[reason]}")
+    return DecodedSpan(**_decoded_fields(span, prices, limits))
+
+
+def _decoded_fields(span: Span, prices: ModelPriceTable, limits: DecodeLimits) -> dict[str, object]:
+    """The fields of the ``DecodedSpan`` of a valid span."""
+    max_value_bytes = limits.max_attribute_value_bytes
+    try:
+        fields: dict[str, object] = span_fields(
+            decode_attributes(span.attributes, max_value_bytes), prices
+        )
+        events = (
+            events_json(
+                (
+                    event.name,
+                    event.time_unix_nano,
+                    decode_attributes(event.attributes, max_value_bytes),
+                )
+                for event in span.events
+            )
+            if span.events
+            else NO_EVENTS
+        )
+    except PayloadTooLargeError as error:
+        raise PayloadTooLargeError(
+            f"span {span.span_id.hex()} ({span.name!r}): {error.message}"
+        ) from None
+    parent_span_id = span.parent_span_id
+    status = span.status
+    fields.update(
         trace_id=span.trace_id.hex(),
         span_id=span.span_id.hex(),
-        parent_span_id=parent.hex() if parent and parent != _ZERO_SPAN_ID else "",
+        parent_span_id=parent_span_id.hex() if parent_span_id != _ZERO_SPAN_ID else "",
         name=span.name,
         start_time_unix_nano=span.start_time_unix_nano,
         end_time_unix_nano=span.end_time_unix_nano,
-        status_code=_STATUS.get(span.status.code, StatusCode.STATUS_CODE_UNSET),
-        status_message=span.status.message,
-        attributes=attributes,
-        events=[
-            (event.name, event.time_unix_nano, list(event.attributes)) for event in span.events
-        ],
-        prices=prices,
+        # OTLP's status codes are the bus's (0 unset, 1 ok, 2 error); others read as unset.
+        status_code=status.code if 0 <= status.code <= 2 else 0,
+        status_message=status.message,
+        events_json=events,
     )
-
-
-def normalized_span(
-    *,
-    trace_id: str,
-    span_id: str,
-    parent_span_id: str,
-    name: str,
-    start_time_unix_nano: int,
-    end_time_unix_nano: int,
-    status_code: int,
-    status_message: str,
-    attributes: Attributes,
-    events: Iterable[tuple[str, int, Any]],
-    prices: ModelPriceTable,
-) -> DecodedSpan:
-    """Normalize one span's parts (flat attributes, events) into a ``DecodedSpan``.
-
-    Shared by OTLP decoding and by span uploads that arrive as JSON (the REST API), which pass
-    events' attributes as a mapping or as OTLP ``KeyValue`` objects.
-    """
-    normalize(attributes)
-    kind = str(attributes.get("openinference.span.kind") or "").upper()
-    if kind not in SPAN_KINDS:
-        kind = "UNKNOWN"
-    session_id = attributes.get("session.id")
-    user_id = attributes.get("user.id")
-    decoded = DecodedSpan(
-        trace_id=trace_id,
-        span_id=span_id,
-        parent_span_id=parent_span_id,
-        name=name,
-        span_kind=kind,
-        start_time_unix_nano=start_time_unix_nano,
-        end_time_unix_nano=end_time_unix_nano,
-        status_code=status_code,  # type: ignore[arg-type]
-        status_message=status_message,
-        session_id=session_id.strip() if isinstance(session_id, str) else "",
-        user_id=str(user_id) if user_id is not None else "",
-        model_name=str(attributes.get("llm.model_name") or ""),
-        provider=str(attributes.get("llm.provider") or attributes.get("llm.system") or ""),
-    )
-    prompt = attributes.get("llm.token_count.prompt")
-    completion = attributes.get("llm.token_count.completion")
-    total = attributes.get("llm.token_count.total")
-    if kind == "LLM":
-        decoded.llm_token_count_prompt = prompt or 0
-        decoded.llm_token_count_completion = completion or 0
-        if total is not None:
-            decoded.llm_token_count_total = total
-        if decoded.model_name.strip():
-            cost = prices.cost(
-                decoded.model_name,
-                decoded.provider,
-                prompt or 0,
-                completion or 0,
-                _int(attributes.get("llm.token_count.prompt_details.cache_read")),
-                _int(attributes.get("llm.token_count.prompt_details.cache_write")),
-            )
-            if cost is not None:
-                decoded.cost_prompt_usd = cost.prompt
-                decoded.cost_completion_usd = cost.completion
-                decoded.cost_total_usd = cost.total
-    decoded.attributes_json = orjson.dumps(unflatten(attributes))
-    decoded.events_json = orjson.dumps(
-        [
-            {
-                "name": event_name,
-                "timestamp": _iso(time_unix_nano),
-                "attributes": event_attributes
-                if isinstance(event_attributes, Mapping)
-                else decode_key_values(event_attributes, 1 << 62, "an event"),
-            }
-            for event_name, time_unix_nano, event_attributes in events
-        ]
-    )
-    return decoded
-
-
-def _int(value: Any) -> int:
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError):
-        return 0
-
-
-def _iso(unix_nano: int) -> str:
-    return datetime.fromtimestamp(unix_nano / 1e9, tz=UTC).isoformat()
+    return fields

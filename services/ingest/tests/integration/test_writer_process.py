@@ -225,9 +225,9 @@ def test_commits_are_announced_on_spans_stored(
 
 
 @pytest.fixture
-def own_postgres(tmp_path: Path, background_loop: LoopThread) -> Iterator[EmbeddedPostgres]:
+def own_postgres(server_home: Path, background_loop: LoopThread) -> Iterator[EmbeddedPostgres]:
     """A PostgreSQL of this test's own, so stopping it harms no other test."""
-    server = EmbeddedPostgres(tmp_path / "postgres")
+    server = EmbeddedPostgres(server_home / "postgres")
     background_loop.run(server.start())
     upgrade(server.url)
     yield server

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from spyglass_bus import BusNames, connect, ensure_streams
+from spyglass_bus import close as close_nats
 from spyglass_bus.publisher import SpanBatchPublisher
 from spyglass_core.http import HttpServerService
 from spyglass_core.lifecycle import BackgroundService, ResourceService
@@ -28,7 +29,7 @@ async def build_receiver(settings: ReceiverSettings) -> Sequence[BackgroundServi
     exporter = ExportService(publisher, prices, limits)
     drain = settings.shutdown_timeout_seconds / 2
     return [
-        ResourceService("nats", nats.drain),
+        ResourceService("nats", lambda: close_nats(nats)),
         HttpServerService(
             "otlp-http", create_app(nats, exporter, limits.max_request_bytes), settings.http, drain
         ),

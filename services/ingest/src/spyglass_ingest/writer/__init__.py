@@ -9,6 +9,7 @@ from litestar import Litestar
 from nats.aio.client import Client as NatsClient
 
 from spyglass_bus import BusNames, connect, ensure_streams
+from spyglass_bus import close as close_nats
 from spyglass_core.errors import DependencyUnavailableError
 from spyglass_core.health import Readiness, create_health_app
 from spyglass_core.http import HttpServerService
@@ -49,7 +50,7 @@ async def build_writer(settings: WriterSettings) -> Sequence[BackgroundService]:
     await ensure_streams(nats.jetstream(), names, settings.nats.spans_max_bytes)
     return [
         ResourceService("database", pool.close),
-        ResourceService("nats", nats.drain),
+        ResourceService("nats", lambda: close_nats(nats)),
         HttpServerService("health", create_writer_health_app(nats, pool), settings.health),
         SpanWriterService(nats, pool, names, settings.tuning),
     ]

@@ -124,10 +124,18 @@ class SpanWriterService(BackgroundService):
                 log.warning("span_fetch_failed", error=repr(error))
                 await self._pause(1.0)
                 continue
+            if not messages:  # a fetch cut short by a reconnect
+                continue
             metrics.CONSUMER_PENDING.set(messages[-1].metadata.num_pending)
-            fetched = await self._decode(messages)
-            if fetched:
-                await self._write(fetched)
+            try:
+                fetched = await self._decode(messages)
+                if fetched:
+                    await self._write(fetched)
+            except Exception:
+                # Whatever went wrong (NATS gone while dead-lettering, say), the messages are
+                # unacked and come back; the loop must outlive the outage.
+                log.exception("span_batch_failed", messages=len(messages))
+                await self._pause(1.0)
 
     async def _decode(self, messages: list[Msg]) -> list[_Fetched]:
         fetched = []
