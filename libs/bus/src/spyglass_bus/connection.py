@@ -10,7 +10,7 @@ from nats.js.errors import BadRequestError
 from spyglass_bus.names import BusNames
 from spyglass_core.errors import DependencyUnavailableError
 from spyglass_core.logging import get_logger
-from spyglass_core.settings import NatsSettings, env_name
+from spyglass_core.settings import NatsSettings, env_name, redact_url
 
 log = get_logger(__name__)
 
@@ -48,8 +48,8 @@ async def connect(settings: NatsSettings, client_name: str) -> NatsClient:
         )
     except Exception as error:
         raise DependencyUnavailableError(
-            f"cannot connect to NATS at {settings.url} ({error or type(error).__name__}); "
-            f"check {env_name(NatsSettings, 'url')}"
+            f"cannot connect to NATS at {redact_url(settings.url)} "
+            f"({error or type(error).__name__}); check {env_name(NatsSettings, 'url')}"
         ) from None
     # Reconnect for ever once the first connection proved the address right.
     client.options["allow_reconnect"] = True

@@ -37,6 +37,15 @@ def group_config(prefix: str) -> SettingsConfigDict:
     )
 
 
+def redact_url(url: str) -> str:
+    """``url`` with its password replaced by ``***``, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def _check_url(value: str, schemes: tuple[str, ...], what: str) -> str:
     """Reject a URL that has the wrong scheme, no host or an invalid port."""
     parts = urlsplit(value)
@@ -78,7 +87,7 @@ class DbSettings(BaseSettings):
 
     url: str = Field(
         default="postgresql://postgres@127.0.0.1:5432/spyglass",
-        validation_alias=AliasChoices("SPYGLASS_DB_URL", "PHOENIX_SQL_DATABASE_URL", "url"),
+        validation_alias=AliasChoices("SPYGLASS_DB_URL", "PHOENIX_SQL_DATABASE_URL"),
         description="PostgreSQL URL (`postgresql://user:password@host:port/database`).",
     )
     pool_size: int = Field(default=10, ge=1, description="Connections kept open per process.")
@@ -121,7 +130,7 @@ class NatsSettings(BaseSettings):
 
     url: str = Field(
         default="nats://127.0.0.1:4222",
-        validation_alias=AliasChoices("SPYGLASS_NATS_URL", "url"),
+        validation_alias=AliasChoices("SPYGLASS_NATS_URL"),
         description="NATS server URL (`nats://host:port`).",
     )
     connect_timeout_seconds: float = Field(
@@ -151,7 +160,7 @@ class RedisSettings(BaseSettings):
 
     url: str = Field(
         default="redis://127.0.0.1:6379/0",
-        validation_alias=AliasChoices("SPYGLASS_REDIS_URL", "url"),
+        validation_alias=AliasChoices("SPYGLASS_REDIS_URL"),
         description="Redis URL (`redis://host:port/db`).",
     )
 

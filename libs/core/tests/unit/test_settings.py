@@ -12,6 +12,7 @@ from spyglass_core.settings import (
     ProcessSettings,
     RedisSettings,
     load_settings,
+    redact_url,
 )
 
 
@@ -79,3 +80,22 @@ def test_settings_constructed_directly_ignore_the_environment(
     settings = DbSettings(url="postgresql://direct@pg/db")
 
     assert settings.url == "postgresql://direct@pg/db"
+
+
+def test_bare_port_and_url_variables_are_not_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Platforms such as Cloud Run and Heroku set PORT; nothing but SPYGLASS_* may move us.
+    monkeypatch.setenv("PORT", "1234")
+    monkeypatch.setenv("URL", "postgresql://elsewhere/db")
+    monkeypatch.setenv("DB_URL", "postgresql://elsewhere/db")
+
+    settings = load_settings(ExampleSettings)
+
+    assert settings.db.url == "postgresql://postgres@127.0.0.1:5432/spyglass"
+    assert settings.nats.url == "nats://127.0.0.1:4222"
+    assert load_settings(DbSettings, url="postgresql://given@db/x").url == "postgresql://given@db/x"
+
+
+def test_urls_in_messages_hide_their_password() -> None:
+    assert redact_url("redis://:s3cret@cache:6379/0") == "redis://:***@cache:6379/0"
+    assert redact_url("postgresql://app:pw@db/x") == "postgresql://app:***@db/x"
+    assert redact_url("nats://bus:4222") == "nats://bus:4222"

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as sqlalchemy_create_async_engine
 
 from spyglass_core.errors import DependencyUnavailableError
-from spyglass_core.settings import DbSettings, env_name
+from spyglass_core.settings import DbSettings, env_name, redact_url
 
 
 def create_engine(settings: DbSettings) -> AsyncEngine:
@@ -50,12 +50,6 @@ async def check_database(engine: AsyncEngine, settings: DbSettings) -> None:
         await engine.dispose()
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise DependencyUnavailableError(
-            f"cannot connect to PostgreSQL at {_redacted(settings.plain_url)} ({reason}); "
+            f"cannot connect to PostgreSQL at {redact_url(settings.plain_url)} ({reason}); "
             f"check {env_name(DbSettings, 'url')}"
         ) from None
-
-
-def _redacted(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)

@@ -7,7 +7,7 @@ import asyncio
 from celery import Celery
 
 from spyglass_core.errors import DependencyUnavailableError
-from spyglass_core.settings import RedisSettings, env_name
+from spyglass_core.settings import RedisSettings, env_name, redact_url
 from spyglass_jobs.names import TASK_QUEUES
 
 
@@ -48,7 +48,7 @@ def check_broker(app: Celery, settings: RedisSettings) -> None:
             connection.ensure_connection(max_retries=1, timeout=3)
     except Exception as error:
         raise DependencyUnavailableError(
-            f"cannot connect to Redis at {settings.url} ({error}); "
+            f"cannot connect to Redis at {redact_url(settings.url)} ({error}); "
             f"check {env_name(RedisSettings, 'url')}"
         ) from None
 

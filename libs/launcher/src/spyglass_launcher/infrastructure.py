@@ -10,7 +10,14 @@ import redis.asyncio as aioredis
 from spyglass_bus import connect as connect_nats
 from spyglass_core.errors import DependencyUnavailableError
 from spyglass_core.logging import get_logger
-from spyglass_core.settings import DbSettings, NatsSettings, RedisSettings, env_name, load_settings
+from spyglass_core.settings import (
+    DbSettings,
+    NatsSettings,
+    RedisSettings,
+    env_name,
+    load_settings,
+    redact_url,
+)
 from spyglass_db.migrate import upgrade
 from spyglass_launcher.servers import EmbeddedNats, EmbeddedPostgres, EmbeddedRedis, EmbeddedServer
 from spyglass_launcher.settings import LauncherSettings
@@ -100,7 +107,7 @@ class Infrastructure:
         ):
             server = self.embedded.get(key)
             origin = f"embedded, data in {server.data_dir}" if server else "external"
-            rows.append((label, f"{url} ({origin})"))
+            rows.append((label, f"{redact_url(url or '')} ({origin})"))
         return rows
 
     async def stop(self) -> None:
@@ -114,7 +121,7 @@ async def check_postgres(url: str) -> None:
         connection = await asyncpg.connect(url, timeout=5)
     except Exception as error:
         raise DependencyUnavailableError(
-            f"cannot connect to PostgreSQL at {url} ({error or type(error).__name__}); "
+            f"cannot connect to PostgreSQL at {redact_url(url)} ({error or type(error).__name__}); "
             f"check {env_name(DbSettings, 'url')}"
         ) from None
     await connection.close()
@@ -127,7 +134,7 @@ async def check_nats(url: str) -> None:
         await client.jetstream().account_info()
     except Exception as error:
         raise DependencyUnavailableError(
-            f"NATS at {url} has no JetStream ({error}); start it with -js, or check "
+            f"NATS at {redact_url(url)} has no JetStream ({error}); start it with -js, or check "
             f"{env_name(NatsSettings, 'url')}"
         ) from None
     finally:
@@ -141,7 +148,8 @@ async def check_redis(url: str) -> None:
         await client.ping()
     except Exception as error:
         raise DependencyUnavailableError(
-            f"cannot connect to Redis at {url} ({error}); check {env_name(RedisSettings, 'url')}"
+            f"cannot connect to Redis at {redact_url(url)} ({error}); "
+            f"check {env_name(RedisSettings, 'url')}"
         ) from None
     finally:
         await client.aclose()

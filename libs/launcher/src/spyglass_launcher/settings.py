@@ -25,7 +25,7 @@ class LauncherSettings(BaseSettings):
     )
     db_url: str | None = Field(
         default=None,
-        validation_alias=AliasChoices("SPYGLASS_DB_URL", "PHOENIX_SQL_DATABASE_URL", "db_url"),
+        validation_alias=AliasChoices("SPYGLASS_DB_URL", "PHOENIX_SQL_DATABASE_URL"),
         description="PostgreSQL URL; unset, `make run` starts an embedded PostgreSQL.",
     )
     nats_url: str | None = Field(
@@ -38,7 +38,7 @@ class LauncherSettings(BaseSettings):
         default=1,
         ge=1,
         le=16,
-        validation_alias=AliasChoices("SPYGLASS_INGEST_WRITERS", "ingest_writers"),
+        validation_alias=AliasChoices("SPYGLASS_INGEST_WRITERS"),
         description="Ingest writer processes `make run` starts (competing JetStream consumers).",
     )
     startup_timeout_seconds: float = Field(

@@ -14,7 +14,7 @@ class EvalWorkerPoolSettings(WorkerPoolSettings):
     model_config = group_config("SPYGLASS_EVAL_WORKER_")
 
     port: int = Field(
-        validation_alias=AliasChoices("SPYGLASS_EVAL_WORKER_HEALTH_PORT", "port"),
+        validation_alias=AliasChoices("SPYGLASS_EVAL_WORKER_HEALTH_PORT"),
         default=9102,
         ge=0,
         le=65535,

@@ -14,7 +14,7 @@ class ExperimentRunnerPoolSettings(WorkerPoolSettings):
     model_config = group_config("SPYGLASS_EXPERIMENT_RUNNER_")
 
     port: int = Field(
-        validation_alias=AliasChoices("SPYGLASS_EXPERIMENT_RUNNER_HEALTH_PORT", "port"),
+        validation_alias=AliasChoices("SPYGLASS_EXPERIMENT_RUNNER_HEALTH_PORT"),
         default=9103,
         ge=0,
         le=65535,

@@ -14,7 +14,7 @@ class GatewayServerSettings(ServerSettings):
 
     port: Port = Field(
         default=6006,
-        validation_alias=AliasChoices("SPYGLASS_GATEWAY_PORT", "PHOENIX_PORT", "port"),
+        validation_alias=AliasChoices("SPYGLASS_GATEWAY_PORT", "PHOENIX_PORT"),
         description="The public HTTP port: UI, REST, GraphQL and OTLP/HTTP.",
     )
     query_api_url: str = Field(

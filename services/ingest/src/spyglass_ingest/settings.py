@@ -24,7 +24,7 @@ class ReceiverHttpSettings(ServerSettings):
 
     port: Port = Field(
         default=4318,
-        validation_alias=AliasChoices("SPYGLASS_INGEST_HTTP_PORT", "port"),
+        validation_alias=AliasChoices("SPYGLASS_INGEST_HTTP_PORT"),
         description="OTLP/HTTP port.",
     )
 
@@ -36,7 +36,7 @@ class ReceiverGrpcSettings(ServerSettings):
 
     port: Port = Field(
         default=4317,
-        validation_alias=AliasChoices("SPYGLASS_INGEST_GRPC_PORT", "PHOENIX_GRPC_PORT", "port"),
+        validation_alias=AliasChoices("SPYGLASS_INGEST_GRPC_PORT", "PHOENIX_GRPC_PORT"),
         description="OTLP/gRPC port.",
     )
 
@@ -84,7 +84,7 @@ class WriterHealthSettings(ServerSettings):
 
     port: Port = Field(
         default=9101,
-        validation_alias=AliasChoices("SPYGLASS_INGEST_WRITER_HEALTH_PORT", "port"),
+        validation_alias=AliasChoices("SPYGLASS_INGEST_WRITER_HEALTH_PORT"),
         description="Health and metrics port of the writer.",
     )
 
