@@ -103,9 +103,13 @@ async def ensure_streams(
 
 
 async def close(client: NatsClient) -> None:
-    """Drain ``client`` (finish in-flight work), or just close it if it can't drain now."""
+    """Flush what ``client`` still has to send (acks are fire-and-forget), then close it.
+
+    Not a drain: draining waits for subscriptions' pending pull requests, which can take the
+    whole shutdown deadline; every message a subscriber left unacked is redelivered anyway.
+    """
     try:
-        await client.drain()
-    except Exception as error:  # reconnecting or already closed: nothing left to drain
-        log.info("nats_closed_without_drain", reason=repr(error))
-        await client.close()
+        await client.flush(timeout=2)
+    except Exception as error:  # reconnecting or already closed: nothing can be flushed
+        log.info("nats_closed_without_flush", reason=repr(error))
+    await client.close()

@@ -51,6 +51,9 @@ _TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.AdminShutdownError,
     asyncpg.InsufficientResourcesError,
     asyncpg.ObjectInUseError,
+    # The schema is older than this writer: wait for the migration instead of dead-lettering.
+    asyncpg.UndefinedTableError,
+    asyncpg.UndefinedColumnError,
 )
 """Errors that say the database, not the data, is at fault: retry the same messages later."""
 
