@@ -7,10 +7,10 @@ from spyglass_spans.decode import (
     REJECTION_REASONS,
     DecodeLimits,
     DecodeResult,
+    InvalidSpanError,
     decode_export_request,
     decode_span,
     new_batch_id,
-    rejection_reason,
 )
 from spyglass_spans.prices import Cost, ModelPrice, ModelPriceTable
 from spyglass_spans.span import (
@@ -30,6 +30,7 @@ __all__ = [
     "Cost",
     "DecodeLimits",
     "DecodeResult",
+    "InvalidSpanError",
     "ModelPrice",
     "ModelPriceTable",
     "decode_attributes",
@@ -40,6 +41,5 @@ __all__ = [
     "normalize",
     "normalize_attributes",
     "normalized_span",
-    "rejection_reason",
     "unflatten",
 ]

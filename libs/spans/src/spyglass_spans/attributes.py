@@ -28,6 +28,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from spyglass_core.errors import InvalidArgumentError, PayloadTooLargeError
 from spyglass_spans.gen_ai import GEN_AI_KEYS, map_gen_ai
+from spyglass_spans.nesting import JSON_STRING_SUFFIXES
 
 Attributes = dict[str, Any]
 """Flat span attributes: dotted keys to JSON-compatible values."""
@@ -40,6 +41,7 @@ CACHE_WRITE_TOKENS = "llm.token_count.prompt_details.cache_write"
 
 _JSON_MIME_TYPE = "application/json"
 _VALUE_KEYS = (("input.value", "input.mime_type"), ("output.value", "output.mime_type"))
+_VALUE_KEYS_FLAT = frozenset(key for key, _ in _VALUE_KEYS)
 
 
 def decode_attributes(key_values: Iterable[KeyValue], max_value_bytes: int) -> Attributes:
@@ -103,7 +105,8 @@ def any_value(value: AnyValue) -> Any:
     if which == "bool_value":
         return value.bool_value
     if which == "array_value":
-        return [any_value(item) for item in value.array_value.values]
+        # Arrays are mostly of text; string_value is "" for other items, which any_value reads.
+        return [item.string_value or any_value(item) for item in value.array_value.values]
     if which == "kvlist_value":
         return {item.key: any_value(item.value) for item in value.kvlist_value.values}
     if which == "bytes_value":
@@ -125,10 +128,9 @@ def normalize(attributes: Attributes) -> Attributes:
     if total is not None and type(total) is not int:
         total = attributes[TOTAL_TOKENS] = token_count(total)
     if type(total) is not int and (type(prompt) is int or type(completion) is int):
-        attributes[TOTAL_TOKENS] = (
-            (prompt if type(prompt) is int else 0)
-            + (completion if type(completion) is int else 0)
-        )  # fmt: skip
+        prompt_count = prompt if type(prompt) is int else 0
+        completion_count = completion if type(completion) is int else 0
+        attributes[TOTAL_TOKENS] = prompt_count + completion_count
     for value_key, mime_type_key in _VALUE_KEYS:
         value = attributes.get(value_key)
         if value is not None and type(value) is not str:
@@ -159,7 +161,8 @@ def flatten(attributes: Mapping[str, Any]) -> Attributes:
 
     For attributes that arrive as JSON (span uploads through the REST API) rather than as OTLP
     key-value pairs. A list of objects becomes indexed keys (``llm.input_messages.0.message.role``);
-    other lists stay values.
+    other lists stay values, and so do the objects of ``input.value``, ``output.value`` and the
+    JSON-carrying attributes (``metadata``...), which are values rather than parts of the tree.
 
     Raises:
         InvalidArgumentError: a key is not text.
@@ -174,7 +177,10 @@ def _flatten_into(flat: Attributes, prefix: str, mapping: Mapping[Any, Any]) -> 
         if not isinstance(key, str):
             raise InvalidArgumentError(f"attribute keys must be text, not {key!r}")
         path = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
+        if path in _VALUE_KEYS_FLAT or path.endswith(JSON_STRING_SUFFIXES):
+            if value is not None:
+                flat[path] = value
+        elif isinstance(value, Mapping) and value:
             _flatten_into(flat, f"{path}.", value)
         elif isinstance(value, list) and value and all(isinstance(item, Mapping) for item in value):
             for index, item in enumerate(value):

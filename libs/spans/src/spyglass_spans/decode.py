@@ -20,9 +20,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.trace.v1.trace_pb2 import Span
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span
 
 from spyglass_core.errors import InvalidArgumentError, PayloadTooLargeError
 from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, DecodedSpanBatch
@@ -81,11 +82,20 @@ class DecodeResult:
         if not self.rejected_by_reason:
             return ""
         parts = [
-            f"{count} with {REJECTION_REASONS[reason]}"
-            for reason, count in sorted(self.rejected_by_reason.items())
+            f"{self.rejected_by_reason[reason]} with {description}"
+            for reason, description in REJECTION_REASONS.items()
+            if reason in self.rejected_by_reason
         ]
         plural = "s" if self.rejected_count > 1 else ""
         return f"{self.rejected_count} span{plural} rejected: " + "; ".join(parts)
+
+
+class InvalidSpanError(InvalidArgumentError):
+    """A span that can never be stored; ``reason`` is a key of ``REJECTION_REASONS``."""
+
+    def __init__(self, reason: str, span_id: bytes) -> None:
+        super().__init__(f"span {span_id.hex()!r} has {REJECTION_REASONS[reason]}")
+        self.reason = reason
 
 
 def new_batch_id() -> str:
@@ -134,95 +144,89 @@ def decode_export_request(
         add = batch.spans.add
         for scope_spans in resource_spans.scope_spans:
             for span in scope_spans.spans:
-                reason = rejection_reason(span, limits)
-                if reason is None:
+                try:
                     add(**_decoded_fields(span, prices, limits))
-                else:
-                    rejected[reason] = rejected.get(reason, 0) + 1
+                except InvalidSpanError as error:
+                    rejected[error.reason] = rejected.get(error.reason, 0) + 1
     return DecodeResult(
         batches=[batch for batch in batches.values() if batch.spans],
         rejected_by_reason=rejected,
     )
 
 
-def _project(resource_spans: object) -> str:
-    for item in resource_spans.resource.attributes:  # type: ignore[attr-defined]
+def _project(resource_spans: ResourceSpans) -> str:
+    for item in resource_spans.resource.attributes:
         if item.key == PROJECT_ATTRIBUTE:
             name = item.value.string_value.strip()
             if name:
-                return str(name)
+                return name
     return DEFAULT_PROJECT
-
-
-def rejection_reason(span: Span, limits: DecodeLimits) -> str | None:
-    """Why ``span`` can't be stored (a key of ``REJECTION_REASONS``), or None if it can."""
-    trace_id = span.trace_id
-    if len(trace_id) != 16 or trace_id == _ZERO_TRACE_ID:
-        return "invalid_trace_id"
-    span_id = span.span_id
-    if len(span_id) != 8 or span_id == _ZERO_SPAN_ID:
-        return "invalid_span_id"
-    parent_span_id = span.parent_span_id
-    if parent_span_id and len(parent_span_id) != 8:
-        return "invalid_parent_span_id"
-    start = span.start_time_unix_nano
-    if start == 0:
-        return "missing_start_time"
-    if span.end_time_unix_nano < start:
-        return "end_before_start"
-    if len(span.attributes) > limits.max_attributes_per_span:
-        return "too_many_attributes"
-    return None
 
 
 def decode_span(span: Span, *, prices: ModelPriceTable, limits: DecodeLimits) -> DecodedSpan:
     """One OTLP span as a normalized ``DecodedSpan``.
 
     Raises:
-        InvalidArgumentError: the span can't be stored; the message says why.
+        InvalidSpanError: the span can't be stored; its ``reason`` and message say why.
         PayloadTooLargeError: an attribute value is over the limit.
     """
-    reason = rejection_reason(span, limits)
-    if reason is not None:
-        raise InvalidArgumentError(f"span {span.span_id.hex()!r} has {REJECTION_REASONS[reason]}")
     return DecodedSpan(**_decoded_fields(span, prices, limits))
 
 
-def _decoded_fields(span: Span, prices: ModelPriceTable, limits: DecodeLimits) -> dict[str, object]:
-    """The fields of the ``DecodedSpan`` of a valid span."""
+def _decoded_fields(span: Span, prices: ModelPriceTable, limits: DecodeLimits) -> dict[str, Any]:
+    """The fields of the ``DecodedSpan`` of ``span``; each protobuf field is read once.
+
+    Raises:
+        InvalidSpanError: the span can't be stored.
+        PayloadTooLargeError: an attribute value is over the limit.
+    """
+    trace_id = span.trace_id
+    span_id = span.span_id
+    parent_span_id = span.parent_span_id
+    start = span.start_time_unix_nano
+    end = span.end_time_unix_nano
+    key_values = span.attributes
+    if len(trace_id) != 16 or trace_id == _ZERO_TRACE_ID:
+        raise InvalidSpanError("invalid_trace_id", span_id)
+    if len(span_id) != 8 or span_id == _ZERO_SPAN_ID:
+        raise InvalidSpanError("invalid_span_id", span_id)
+    if parent_span_id and len(parent_span_id) != 8:
+        raise InvalidSpanError("invalid_parent_span_id", span_id)
+    if start == 0:
+        raise InvalidSpanError("missing_start_time", span_id)
+    if end < start:
+        raise InvalidSpanError("end_before_start", span_id)
+    if len(key_values) > limits.max_attributes_per_span:
+        raise InvalidSpanError("too_many_attributes", span_id)
     max_value_bytes = limits.max_attribute_value_bytes
     try:
-        fields: dict[str, object] = span_fields(
-            decode_attributes(span.attributes, max_value_bytes), prices
-        )
-        events = (
+        fields = span_fields(decode_attributes(key_values, max_value_bytes), prices)
+        events = span.events
+        fields["events_json"] = (
             events_json(
                 (
                     event.name,
                     event.time_unix_nano,
                     decode_attributes(event.attributes, max_value_bytes),
                 )
-                for event in span.events
+                for event in events
             )
-            if span.events
+            if events
             else NO_EVENTS
         )
     except PayloadTooLargeError as error:
         raise PayloadTooLargeError(
-            f"span {span.span_id.hex()} ({span.name!r}): {error.message}"
+            f"span {span_id.hex()} ({span.name!r}): {error.message}"
         ) from None
-    parent_span_id = span.parent_span_id
     status = span.status
-    fields.update(
-        trace_id=span.trace_id.hex(),
-        span_id=span.span_id.hex(),
-        parent_span_id=parent_span_id.hex() if parent_span_id != _ZERO_SPAN_ID else "",
-        name=span.name,
-        start_time_unix_nano=span.start_time_unix_nano,
-        end_time_unix_nano=span.end_time_unix_nano,
-        # OTLP's status codes are the bus's (0 unset, 1 ok, 2 error); others read as unset.
-        status_code=status.code if 0 <= status.code <= 2 else 0,
-        status_message=status.message,
-        events_json=events,
-    )
+    status_code = status.code
+    fields["trace_id"] = trace_id.hex()
+    fields["span_id"] = span_id.hex()
+    fields["parent_span_id"] = parent_span_id.hex() if parent_span_id != _ZERO_SPAN_ID else ""
+    fields["name"] = span.name
+    fields["start_time_unix_nano"] = start
+    fields["end_time_unix_nano"] = end
+    # OTLP's status codes are the bus's (0 unset, 1 ok, 2 error); others read as unset.
+    fields["status_code"] = status_code if 0 <= status_code <= 2 else 0
+    fields["status_message"] = status.message
     return fields

@@ -43,6 +43,17 @@ _key_parts: dict[str, tuple[str, str, bool, bool]] = {}
 _INDEXES = [str(index) for index in range(64)]
 
 
+class _Numbered:
+    """An object that got numbered objects (``a.0.b`` makes ``a`` one): a candidate for a list."""
+
+    __slots__ = ("count", "node")
+
+    def __init__(self, node: dict[str, Any]) -> None:
+        self.node = node
+        self.count = 1
+        """How many numbered objects were put in it; -1 once it can't be a list."""
+
+
 def key_parts(key: str) -> tuple[str, str, bool, bool]:
     """``key``'s parent path, last segment, whether it carries JSON, whether its end is a number."""
     parts = _key_parts.get(key)
@@ -63,8 +74,8 @@ def nest(attributes: dict[str, Any]) -> dict[str, Any]:
     root: dict[str, Any] = {}
     # Every object created for a path, by its dotted path; "" is the root.
     objects: dict[str, dict[str, Any]] = {"": root}
-    # Candidates for lists, by path: [the object, how many numbered objects were put in it].
-    indexed: dict[str, list[Any]] = {}
+    # Candidates for lists, by path.
+    indexed: dict[str, _Numbered] = {}
     parts_of = _key_parts.get
     for key, value in attributes.items():
         parts = parts_of(key)
@@ -96,7 +107,7 @@ def parse_json(text: str) -> Any:
 
 def _open(
     objects: dict[str, dict[str, Any]],
-    indexed: dict[str, list[Any]],
+    indexed: dict[str, _Numbered],
     path: str,
     leaf: str,
 ) -> tuple[dict[str, Any], str]:
@@ -121,18 +132,18 @@ def _open(
         child = parent[segment] = {}
         objects[child_path] = child
         if is_index and parent_path:
-            counted = indexed.get(parent_path)
-            if counted is None:
-                indexed[parent_path] = [parent, 1]
+            numbered = indexed.get(parent_path)
+            if numbered is None:
+                indexed[parent_path] = _Numbered(parent)
             else:
-                counted[1] += 1
+                numbered.count += 1
         parent = child
     return parent, leaf
 
 
 def _collide(
     objects: dict[str, dict[str, Any]],
-    indexed: dict[str, list[Any]],
+    indexed: dict[str, _Numbered],
     target: dict[str, Any],
     parent: str,
     leaf: str,
@@ -142,35 +153,41 @@ def _collide(
     existing = target[leaf]
     path = f"{parent}.{leaf}" if parent else leaf
     target[leaf] = value
-    if objects.get(path) is existing:
-        for sub_key, sub_value in _flat_items(objects, path, existing):
+    moved = objects.get(path)
+    if moved is not None and moved is existing:
+        for sub_key, sub_value in _flat_items(objects, path, moved):
             target[f"{leaf}.{sub_key}"] = sub_value
         for stale in [other for other in objects if other == path or other.startswith(path + ".")]:
             del objects[stale]
-        if parent in indexed:
-            indexed[parent][1] = -1  # it holds a value now: no list
+        numbered = indexed.get(parent)
+        if numbered is not None:
+            numbered.count = -1  # it holds a value now: no list
 
 
 def _flat_items(
     objects: dict[str, dict[str, Any]], path: str, node: dict[str, Any]
 ) -> list[tuple[str, Any]]:
-    items = []
+    items: list[tuple[str, Any]] = []
     for key, value in node.items():
         child_path = f"{path}.{key}"
-        if objects.get(child_path) is value:
+        child = objects.get(child_path)
+        if child is not None and child is value:
             items.extend(
                 (f"{key}.{sub_key}", sub)
-                for sub_key, sub in _flat_items(objects, child_path, value)
+                for sub_key, sub in _flat_items(objects, child_path, child)
             )
         else:
             items.append((key, value))
     return items
 
 
-def _make_lists(objects: dict[str, dict[str, Any]], indexed: dict[str, list[Any]]) -> None:
-    for path, (node, count) in indexed.items():
+def _make_lists(objects: dict[str, dict[str, Any]], indexed: dict[str, _Numbered]) -> None:
+    # Newest first: an object is registered after its parent, so inner lists are made before
+    # the lists that hold them take their elements.
+    for path, numbered in reversed(indexed.items()):
+        node = numbered.node
         # Every key is a numbered object of ours exactly when there are as many keys as those.
-        if len(node) != count:
+        if len(node) != numbered.count:
             continue
         parent_path, _, name = path.rpartition(".")
         parent = objects.get(parent_path)

@@ -142,8 +142,10 @@ def events_json(events: Iterable[tuple[str, int, Mapping[str, Any]]]) -> bytes:
 
 
 def iso_time(unix_nano: int) -> str:
-    """``unix_nano`` as ISO-8601 in UTC, to the microsecond."""
-    return datetime.fromtimestamp(unix_nano / 1e9, tz=UTC).isoformat()
+    """``unix_nano`` as ISO-8601 in UTC, to the microsecond (truncated, never rounded up)."""
+    seconds, nanoseconds = divmod(unix_nano, 1_000_000_000)
+    moment = datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=nanoseconds // 1000)
+    return moment.isoformat()
 
 
 def normalized_span(
@@ -154,7 +156,7 @@ def normalized_span(
     name: str,
     start_time_unix_nano: int,
     end_time_unix_nano: int,
-    status_code: StatusCode.ValueType,
+    status_code: StatusCode,
     status_message: str,
     attributes: Mapping[str, Any],
     events: Iterable[tuple[str, int, Mapping[str, Any]]],

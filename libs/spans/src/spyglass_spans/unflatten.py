@@ -7,9 +7,11 @@ shape (which objects and lists exist, where each value goes); that shape is kept
 is about twice as fast as nesting them again and gives the same document (key order within an
 object may differ, which JSON does not care about).
 
-What can change the shape for the same keys is handled on the slow path: a value that is None or
-a JSON-carrying attribute that parses to an empty value (both are left out, so a longer key may
-nest where it would otherwise sit dotted beside them).
+A layout is made the second time its key sequence is seen, so a sender whose keys never repeat
+(ids in attribute names) costs plain nesting, not nesting plus a layout. What can change the shape
+for the same keys is handled on the slow path too: a value that is None or a JSON-carrying
+attribute that parses to an empty value (both are left out, so a longer key may nest where it
+would otherwise sit dotted beside them).
 """
 
 from __future__ import annotations
@@ -20,22 +22,27 @@ from typing import Any
 from spyglass_spans.nesting import key_parts, nest, parse_json
 
 _LAYOUTS_LIMIT = 4096
+# Both are emptied when full: a few thousand key sequences cover the instrumentations of a fleet.
 _layouts: dict[tuple[str, ...], Layout] = {}
+_seen_once: set[tuple[str, ...]] = set()
 
 
 @dataclass(frozen=True)
 class Layout:
     """How to build the nested document of one key sequence.
 
-    Objects are numbered in the order they are made, the root being 0.
+    The document's objects and lists have numbered slots, the root being 0. Objects are made
+    first; lists last, inner ones first, from objects that are already filled.
     """
 
-    objects: tuple[tuple[int, str], ...]
-    """Per object after the root: (the object it goes in, its key); -1 for a list element."""
+    slot_count: int
+    """Objects and lists of the document, the root included."""
+    nesting: tuple[tuple[int, str, int], ...]
+    """(object, key, object it holds there) for every object held by another object."""
     values: tuple[tuple[int, str], ...]
     """Per key, in order: (the object its value goes in, the key there)."""
-    lists: tuple[tuple[int, str, tuple[int, ...]], ...]
-    """Lists: (the object it goes in, its key, the objects that are its elements, in order)."""
+    lists: tuple[tuple[int, tuple[int, ...], int, str], ...]
+    """(its slot, the slots of its elements, the object it goes in or -1, its key there)."""
     json_positions: tuple[int, ...]
     """Positions of the keys whose text is parsed as JSON."""
 
@@ -57,6 +64,12 @@ def unflatten(attributes: dict[str, Any]) -> dict[str, Any]:
     keys = tuple(attributes)
     layout = _layouts.get(keys)
     if layout is None:
+        if keys not in _seen_once:
+            if len(_seen_once) >= _LAYOUTS_LIMIT:
+                _seen_once.clear()
+            _seen_once.add(keys)
+            return nest(attributes)
+        _seen_once.discard(keys)
         layout = _layout_of(keys)
     values = list(attributes.values())
     for position in layout.json_positions:
@@ -65,44 +78,59 @@ def unflatten(attributes: dict[str, Any]) -> dict[str, Any]:
             values[position] = parse_json(value)
     if None in values:
         return nest(attributes)
-    objects: list[dict[str, Any]] = [{}]
-    append = objects.append
-    for parent, key in layout.objects:
-        made: dict[str, Any] = {}
-        if parent >= 0:
-            objects[parent][key] = made
-        append(made)
+    slots: list[Any] = [{} for _ in range(layout.slot_count)]
+    for parent, key, child in layout.nesting:
+        slots[parent][key] = slots[child]
     for (index, key), value in zip(layout.values, values, strict=True):
-        objects[index][key] = value
-    for parent, key, elements in layout.lists:
-        objects[parent][key] = [objects[element] for element in elements]
-    return objects[0]
+        slots[index][key] = value
+    for slot, elements, parent, key in layout.lists:
+        made = slots[slot] = [slots[element] for element in elements]
+        if parent >= 0:
+            slots[parent][key] = made
+    document: dict[str, Any] = slots[0]
+    return document
 
 
 def _layout_of(keys: tuple[str, ...]) -> Layout:
     document = nest({key: _Slot(position) for position, key in enumerate(keys)})
-    object_steps: list[tuple[int, str]] = []
+    slot_count = 1
+    nesting_steps: list[tuple[int, str, int]] = []
     value_steps: list[tuple[int, str]] = [(0, "")] * len(keys)
-    list_steps: list[tuple[int, str, tuple[int, ...]]] = []
+    list_steps: list[tuple[int, tuple[int, ...], int, str]] = []
 
-    def visit(node: dict[str, Any], index: int) -> None:
+    def new_slot() -> int:
+        nonlocal slot_count
+        slot_count += 1
+        return slot_count - 1
+
+    def visit_object(node: dict[str, Any], slot: int) -> None:
         for key, child in node.items():
             if isinstance(child, _Slot):
-                value_steps[child.position] = (index, key)
+                value_steps[child.position] = (slot, key)
             elif isinstance(child, dict):
-                object_steps.append((index, key))
-                visit(child, len(object_steps))
-            else:  # a list, of objects only
-                elements = []
-                for element in child:
-                    object_steps.append((-1, ""))
-                    elements.append(len(object_steps))
-                    visit(element, len(object_steps))
-                list_steps.append((index, key, tuple(elements)))
+                child_slot = new_slot()
+                nesting_steps.append((slot, key, child_slot))
+                visit_object(child, child_slot)
+            else:
+                visit_list(child, slot, key)
 
-    visit(document, 0)
+    def visit_list(items: list[Any], parent: int, key: str) -> int:
+        # A list holds objects, or lists of objects; never values.
+        elements = []
+        for element in items:
+            if isinstance(element, dict):
+                elements.append(new_slot())
+                visit_object(element, elements[-1])
+            else:
+                elements.append(visit_list(element, -1, ""))
+        slot = new_slot()
+        list_steps.append((slot, tuple(elements), parent, key))
+        return slot
+
+    visit_object(document, 0)
     layout = Layout(
-        objects=tuple(object_steps),
+        slot_count=slot_count,
+        nesting=tuple(nesting_steps),
         values=tuple(value_steps),
         lists=tuple(list_steps),
         json_positions=tuple(position for position, key in enumerate(keys) if key_parts(key)[2]),

@@ -1,23 +1,31 @@
-"""Decoding OTLP requests into normalized span batches, as users' SDKs send them."""
+"""Decoding OTLP export requests into span batches, as SDKs and collectors send them."""
 
 from __future__ import annotations
 
+import base64
 import json
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue, KeyValueList
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
-from spyglass_core.errors import ConfigurationError, PayloadTooLargeError
+from spyglass_core.errors import PayloadTooLargeError
 from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, StatusCode
-from spyglass_spans import DecodeLimits, ModelPriceTable, decode_export_request, unflatten
+from spyglass_spans import (
+    DecodeLimits,
+    DecodeResult,
+    InvalidSpanError,
+    ModelPriceTable,
+    decode_export_request,
+    decode_span,
+)
 
 PRICES = ModelPriceTable.load()
-NOW = 1_790_000_000_000_000_000
+NOW = 1_790_000_000_000_000_000  # 2026-09-21T14:13:20Z
 
 
 def _value(value: Any) -> AnyValue:
@@ -27,8 +35,14 @@ def _value(value: Any) -> AnyValue:
         return AnyValue(int_value=value)
     if isinstance(value, float):
         return AnyValue(double_value=value)
+    if isinstance(value, bytes):
+        return AnyValue(bytes_value=value)
     if isinstance(value, list):
         return AnyValue(array_value=ArrayValue(values=[_value(item) for item in value]))
+    if isinstance(value, dict):
+        return AnyValue(kvlist_value=KeyValueList(values=_attributes(value)))
+    if value is None:
+        return AnyValue()
     return AnyValue(string_value=value)
 
 
@@ -36,11 +50,11 @@ def _attributes(values: dict[str, Any]) -> list[KeyValue]:
     return [KeyValue(key=key, value=_value(value)) for key, value in values.items()]
 
 
-def _span(span_id: int = 1, **fields: Any) -> Span:
+def _span(number: int = 1, **fields: Any) -> Span:
     attributes = fields.pop("attributes", {})
     defaults: dict[str, Any] = {
         "trace_id": b"\x0a" * 16,
-        "span_id": span_id.to_bytes(8, "big"),
+        "span_id": number.to_bytes(8, "big"),
         "name": "step",
         "start_time_unix_nano": NOW,
         "end_time_unix_nano": NOW + 2_000_000,
@@ -60,76 +74,172 @@ def _request(*groups: tuple[dict[str, Any], list[Span]]) -> ExportTraceServiceRe
     )
 
 
-def _decode(request: ExportTraceServiceRequest, project: str | None = None, **limits: int):
+def _decode(
+    request: ExportTraceServiceRequest, project: str | None = None, **limits: int
+) -> DecodeResult:
+    ids: Iterator[int] = iter(range(1, 1000))
     return decode_export_request(
         request,
         project,
         prices=PRICES,
         limits=DecodeLimits(**limits),
         received_at_unix_nano=NOW,
+        batch_id=lambda: f"batch-{next(ids)}",
     )
 
 
 def _one(**fields: Any) -> tuple[DecodedSpan, dict[str, Any]]:
-    result = _decode(_request(({}, [_span(**fields)])))
-    (span,) = result.batches[0].spans
+    (batch,) = _decode(_request(({}, [_span(**fields)]))).batches
+    (span,) = batch.spans
     return span, json.loads(span.attributes_json)
 
 
-def test_project_precedence_header_then_resource_then_default() -> None:
+# --- projects and batches ---------------------------------------------------------------------
+
+
+def test_the_header_wins_then_the_resource_attribute_then_default() -> None:
     request = _request(
         ({"openinference.project.name": "from-resource"}, [_span(1)]),
-        ({}, [_span(2)]),
+        ({"openinference.project.name": "  "}, [_span(2)]),
+        ({}, [_span(3)]),
     )
 
     by_resource = {batch.project_name: len(batch.spans) for batch in _decode(request).batches}
-    by_header = {batch.project_name for batch in _decode(request, "from-header").batches}
+    by_header = {batch.project_name: len(batch.spans) for batch in _decode(request, "hdr").batches}
+    blank_header = {batch.project_name for batch in _decode(request, " ").batches}
 
-    assert by_resource == {"from-resource": 1, "default": 1}
-    assert by_header == {"from-header"}
+    assert by_resource == {"from-resource": 1, "default": 2}
+    assert by_header == {"hdr": 3}
+    assert blank_header == {"from-resource", "default"}
 
 
-def test_ids_kinds_status_and_attributes_are_normalized() -> None:
-    span, attributes = _one(
-        parent_span_id=b"\x0b" * 8,
-        status=Status(code=Status.STATUS_CODE_ERROR, message="boom"),
+def test_one_batch_per_project_with_a_fresh_id_and_the_receive_time() -> None:
+    request = _request(
+        ({"openinference.project.name": "a"}, [_span(1)]),
+        ({"openinference.project.name": "b"}, [_span(2)]),
+        ({"openinference.project.name": "a"}, [_span(3)]),
+    )
+
+    batches = _decode(request).batches
+
+    assert [(batch.batch_id, batch.project_name, len(batch.spans)) for batch in batches] == [
+        ("batch-1", "a", 2),
+        ("batch-2", "b", 1),
+    ]
+    assert {batch.received_at_unix_nano for batch in batches} == {NOW}
+
+
+# --- the span's own fields ---------------------------------------------------------------------
+
+
+def test_ids_are_lowercase_hex_and_a_root_has_no_parent() -> None:
+    child, _ = _one(parent_span_id=b"\xab" * 8)
+    root, _ = _one()
+    zero_parent, _ = _one(parent_span_id=bytes(8))
+
+    assert child.trace_id == "0a" * 16
+    assert child.span_id == "0000000000000001"
+    assert child.parent_span_id == "ab" * 8
+    assert root.parent_span_id == zero_parent.parent_span_id == ""
+    assert (child.start_time_unix_nano, child.end_time_unix_nano) == (NOW, NOW + 2_000_000)
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        (Status.STATUS_CODE_UNSET, StatusCode.STATUS_CODE_UNSET),
+        (Status.STATUS_CODE_OK, StatusCode.STATUS_CODE_OK),
+        (Status.STATUS_CODE_ERROR, StatusCode.STATUS_CODE_ERROR),
+    ],
+)
+def test_status_codes_and_message_are_kept(code: Any, expected: StatusCode) -> None:
+    span, _ = _one(status=Status(code=code, message="why"))
+    assert span.status_code == expected
+    assert span.status_message == "why"
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [("llm", "LLM"), ("Retriever", "RETRIEVER"), ("GUARDRAIL", "GUARDRAIL"), ("WIZARD", "UNKNOWN")],
+)
+def test_the_span_kind_is_upper_cased_and_unknown_kinds_are_unknown(
+    kind: str, expected: str
+) -> None:
+    assert _one(attributes={"openinference.span.kind": kind})[0].span_kind == expected
+
+
+def test_a_span_without_a_kind_or_name_is_kept() -> None:
+    span, _ = _one(name="")
+    assert (span.span_kind, span.name) == ("UNKNOWN", "")
+
+
+def test_every_otlp_value_type_is_decoded() -> None:
+    _, attributes = _one(
         attributes={
-            "openinference.span.kind": "llm",
+            "text": "hi",
+            "empty": "",
+            "flag": True,
+            "count": 3,
+            "negative": -7,
+            "big": 2**40,
+            "ratio": 0.5,
+            "tags": ["a", 2, False],
+            "map": {"inner": "x", "n": 1},
+            "raw": b"\x00\xff",
+            "nothing": None,
+        }
+    )
+
+    assert attributes == {
+        "text": "hi",
+        "empty": "",
+        "flag": True,
+        "count": 3,
+        "negative": -7,
+        "big": 2**40,
+        "ratio": 0.5,
+        "tags": ["a", 2, False],
+        "map": {"inner": "x", "n": 1},
+        "raw": base64.b64encode(b"\x00\xff").decode(),
+    }
+
+
+def test_session_and_user_come_from_their_attributes() -> None:
+    span, _ = _one(attributes={"session.id": "  chat-7 ", "user.id": "u-1"})
+    blank, _ = _one(attributes={"session.id": "   "})
+
+    assert (span.session_id, span.user_id) == ("chat-7", "u-1")
+    assert (blank.session_id, blank.user_id) == ("", "")
+
+
+def test_attributes_are_stored_nested_with_lists() -> None:
+    _, attributes = _one(
+        attributes={
             "llm.input_messages.0.message.role": "user",
             "llm.input_messages.0.message.content": "hi",
             "llm.input_messages.1.message.role": "assistant",
-            "session.id": "  chat-7 ",
-            "user.id": "u-1",
             "metadata": '{"tier": "gold"}',
-            "tag.tags": ["a", "b"],
-        },
+        }
     )
 
-    assert span.trace_id == "0a" * 16
-    assert span.span_id == "0000000000000001"
-    assert span.parent_span_id == "0b" * 8
-    assert span.span_kind == "LLM"
-    assert span.status_code == StatusCode.STATUS_CODE_ERROR
-    assert span.status_message == "boom"
-    assert span.session_id == "chat-7"
-    assert span.user_id == "u-1"
-    assert attributes["llm"]["input_messages"] == [
-        {"message": {"role": "user", "content": "hi"}},
-        {"message": {"role": "assistant"}},
-    ]
-    assert attributes["metadata"] == {"tier": "gold"}
-    assert attributes["tag"]["tags"] == ["a", "b"]
+    assert attributes == {
+        "llm": {
+            "input_messages": [
+                {"message": {"role": "user", "content": "hi"}},
+                {"message": {"role": "assistant"}},
+            ]
+        },
+        "metadata": {"tier": "gold"},
+    }
 
 
-def test_unknown_or_missing_kind_is_unknown() -> None:
-    assert _one(attributes={"openinference.span.kind": "WIZARD"})[0].span_kind == "UNKNOWN"
-    assert _one()[0].span_kind == "UNKNOWN"
+# --- events ------------------------------------------------------------------------------------
 
 
-def test_exception_events_keep_their_details() -> None:
-    event = Span.Event(
+def test_exception_events_keep_their_details_and_an_iso_timestamp() -> None:
+    exception = Span.Event(
         name="exception",
-        time_unix_nano=NOW + 1000,
+        time_unix_nano=1_700_000_000_123_456_789,
         attributes=_attributes(
             {
                 "exception.type": "ValueError",
@@ -139,68 +249,80 @@ def test_exception_events_keep_their_details() -> None:
             }
         ),
     )
-    span, _ = _one(events=[event])
+    span, _ = _one(events=[exception, Span.Event(name="retry", time_unix_nano=NOW)])
 
-    (decoded,) = json.loads(span.events_json)
-    assert decoded["name"] == "exception"
-    assert decoded["timestamp"].startswith("2026-")
-    assert decoded["attributes"]["exception.type"] == "ValueError"
-    assert decoded["attributes"]["exception.stacktrace"] == "Traceback..."
-
-
-def test_token_counts_are_coerced_and_totalled() -> None:
-    span, attributes = _one(
-        attributes={
-            "openinference.span.kind": "LLM",
-            "llm.token_count.prompt": "120",
-            "llm.token_count.completion": 30.0,
-        }
-    )
-
-    assert attributes["llm"]["token_count"] == {"prompt": 120, "completion": 30, "total": 150}
-    assert (span.llm_token_count_prompt, span.llm_token_count_completion) == (120, 30)
-    assert span.llm_token_count_total == 150
-
-
-def test_token_columns_are_only_for_llm_spans() -> None:
-    span, _ = _one(attributes={"openinference.span.kind": "CHAIN", "llm.token_count.prompt": 5})
-    assert not span.HasField("llm_token_count_prompt")
-
-
-def test_gen_ai_attributes_fill_in_without_overwriting() -> None:
-    span, attributes = _one(
-        attributes={
-            "gen_ai.operation.name": "chat",
-            "gen_ai.request.model": "gpt-4o-mini",
-            "gen_ai.system": "openai",
-            "gen_ai.usage.input_tokens": 1000,
-            "gen_ai.usage.output_tokens": 100,
-            "gen_ai.usage.cache_read_input_tokens": 400,
-            "gen_ai.request.temperature": 0.2,
-            "gen_ai.input.messages": json.dumps(
-                [{"role": "user", "parts": [{"type": "text", "content": "Hello"}]}]
-            ),
-            "llm.model_name": "my-own-name",  # OpenInference wins
-        }
-    )
-
-    assert span.span_kind == "LLM"
-    assert attributes["llm"]["model_name"] == "my-own-name"
-    assert attributes["llm"]["provider"] == "openai"
-    assert attributes["llm"]["token_count"]["prompt"] == 1000
-    assert attributes["llm"]["token_count"]["prompt_details"]["cache_read"] == 400
-    assert json.loads(attributes["llm"]["invocation_parameters"]) == {"temperature": 0.2}
-    assert attributes["llm"]["input_messages"] == [
-        {"message": {"role": "user", "content": "Hello"}}
+    assert json.loads(span.events_json) == [
+        {
+            "name": "exception",
+            "timestamp": "2023-11-14T22:13:20.123456+00:00",
+            "attributes": {
+                "exception.type": "ValueError",
+                "exception.message": "bad",
+                "exception.stacktrace": "Traceback...",
+                "exception.escaped": False,
+            },
+        },
+        {"name": "retry", "timestamp": "2026-09-21T14:13:20+00:00", "attributes": {}},
     ]
 
 
-def test_non_string_input_value_becomes_json() -> None:
-    _, attributes = _one(attributes={"input.value": ["a", 1]})
-    assert attributes["input"] == {"value": '["a",1]', "mime_type": "application/json"}
+def test_a_span_without_events_has_an_empty_list() -> None:
+    assert json.loads(_one()[0].events_json) == []
 
 
-def test_bad_spans_are_rejected_with_reasons_and_the_rest_kept() -> None:
+# --- LLM spans ---------------------------------------------------------------------------------
+
+
+def test_an_llm_span_gets_its_token_columns_model_and_cost() -> None:
+    span, attributes = _one(
+        attributes={
+            "openinference.span.kind": "LLM",
+            "llm.model_name": "gpt-4o-mini-2024-07-18",
+            "llm.provider": "openai",
+            "llm.token_count.prompt": 1_000_000,
+            "llm.token_count.completion": 1_000_000,
+            "llm.token_count.prompt_details.cache_read": 400_000,
+        }
+    )
+
+    assert (span.model_name, span.provider) == ("gpt-4o-mini-2024-07-18", "openai")
+    assert span.llm_token_count_prompt == 1_000_000
+    assert span.llm_token_count_completion == 1_000_000
+    assert span.llm_token_count_total == 2_000_000
+    assert attributes["llm"]["token_count"]["total"] == 2_000_000
+    # 600k plain prompt tokens at $0.15/M, 400k cache reads at $0.075/M, 1M output at $0.60/M.
+    assert span.cost_prompt_usd == pytest.approx(0.09 + 0.03)
+    assert span.cost_completion_usd == pytest.approx(0.60)
+    assert span.cost_total_usd == pytest.approx(0.72)
+
+
+def test_an_llm_span_without_counts_has_zero_tokens_and_no_cost_without_a_model() -> None:
+    span, _ = _one(attributes={"openinference.span.kind": "LLM", "llm.model_name": "  "})
+
+    assert (span.llm_token_count_prompt, span.llm_token_count_completion) == (0, 0)
+    assert span.llm_token_count_total == 0
+    assert not span.HasField("cost_total_usd")
+
+
+def test_other_spans_keep_counts_in_attributes_only() -> None:
+    span, attributes = _one(
+        attributes={
+            "openinference.span.kind": "CHAIN",
+            "llm.model_name": "gpt-4o",
+            "llm.token_count.prompt": 5,
+        }
+    )
+
+    assert not span.HasField("llm_token_count_prompt")
+    assert not span.HasField("llm_token_count_total")
+    assert not span.HasField("cost_total_usd")
+    assert attributes["llm"]["token_count"] == {"prompt": 5, "total": 5}
+
+
+# --- bad spans and limits ----------------------------------------------------------------------
+
+
+def test_bad_spans_are_rejected_by_reason_and_the_rest_are_kept() -> None:
     request = _request(
         (
             {},
@@ -208,131 +330,108 @@ def test_bad_spans_are_rejected_with_reasons_and_the_rest_kept() -> None:
                 _span(1),
                 _span(2, trace_id=b"\x01" * 8),
                 _span(3, trace_id=bytes(16)),
-                _span(span_id=0, name="zero id"),
-                _span(4, parent_span_id=b"\x01\x02"),
-                _span(5, end_time_unix_nano=NOW - 1),
-                _span(6, start_time_unix_nano=0, end_time_unix_nano=0),
+                _span(4, trace_id=b""),
+                _span(0, name="zero span id"),
+                _span(5, span_id=b"\x01" * 4),
+                _span(6, parent_span_id=b"\x01\x02"),
+                _span(7, end_time_unix_nano=NOW - 1),
+                _span(8, start_time_unix_nano=0, end_time_unix_nano=0),
+                _span(9),
             ],
         )
     )
 
     result = _decode(request)
 
-    assert [span.span_id for span in result.batches[0].spans] == ["0000000000000001"]
-    assert result.rejected_count == 6
+    assert [span.span_id for span in result.batches[0].spans] == [
+        "0000000000000001",
+        "0000000000000009",
+    ]
+    assert result.accepted_count == 2
+    assert result.rejected_count == 8
     assert result.rejected_by_reason == {
-        "invalid_trace_id": 2,
-        "invalid_span_id": 1,
+        "invalid_trace_id": 3,
+        "invalid_span_id": 2,
         "invalid_parent_span_id": 1,
         "end_before_start": 1,
         "missing_start_time": 1,
     }
-    assert result.rejection_message.startswith("6 spans rejected: ")
-    assert "end time before its start time" in result.rejection_message
+    assert result.rejection_message == (
+        "8 spans rejected: 3 with an invalid trace_id (must be 16 bytes, not all zero); "
+        "2 with an invalid span_id (must be 8 bytes, not all zero); "
+        "1 with an invalid parent_span_id (must be empty or 8 bytes); "
+        "1 with no start time; 1 with an end time before its start time"
+    )
+
+
+def test_a_request_of_good_spans_has_no_rejection_message() -> None:
+    result = _decode(_request(({}, [_span(1)])))
+    assert (result.rejected_count, result.rejection_message) == (0, "")
 
 
 def test_a_request_of_only_bad_spans_has_no_batches() -> None:
     result = _decode(_request(({}, [_span(1, end_time_unix_nano=1)])))
+
     assert result.batches == []
-    assert result.rejected_count == 1
+    assert result.rejection_message == "1 span rejected: 1 with an end time before its start time"
 
 
-def test_too_many_attributes_is_a_rejection() -> None:
-    many = {f"k{index}": index for index in range(20)}
-    result = _decode(_request(({}, [_span(1, attributes=many)])), max_attributes_per_span=16)
+def test_a_span_with_too_many_attributes_is_rejected() -> None:
+    many = {f"key{index}": index for index in range(20)}
+    result = _decode(
+        _request(({}, [_span(1, attributes=many), _span(2)])), max_attributes_per_span=16
+    )
+
     assert result.rejected_by_reason == {"too_many_attributes": 1}
+    assert result.accepted_count == 1
 
 
-def test_an_oversized_attribute_refuses_the_request_naming_it() -> None:
-    request = _request(({}, [_span(1, attributes={"output.value": "x" * 5000})]))
+def test_an_oversized_attribute_refuses_the_request_naming_span_and_key() -> None:
+    request = _request(
+        ({}, [_span(1), _span(2, name="answer", attributes={"output.value": "é" * 3000})])
+    )
 
+    # 3000 characters but 6000 bytes of UTF-8: over a limit of 4096 bytes.
     with pytest.raises(PayloadTooLargeError) as error:
         _decode(request, max_attribute_value_bytes=4096)
 
-    assert "output.value" in error.value.message
+    assert "0000000000000002" in error.value.message
+    assert "'answer'" in error.value.message
+    assert "'output.value'" in error.value.message
     assert "4096" in error.value.message
 
 
-def test_unflatten_keeps_colliding_keys() -> None:
-    assert unflatten({"a": 1, "a.b": 2, "m.0": 5, "m.2": 6}) == {
-        "a": 1,
-        "a.b": 2,
-        "m": {"0": 5, "2": 6},  # not a list: an index is missing
-    }
+def test_oversized_arrays_and_event_attributes_refuse_the_request_too() -> None:
+    array = _request(({}, [_span(1, attributes={"tags": ["x" * 100] * 50})]))
+    event = Span.Event(name="log", time_unix_nano=NOW, attributes=_attributes({"body": "y" * 5000}))
+
+    with pytest.raises(PayloadTooLargeError, match="'tags'"):
+        _decode(array, max_attribute_value_bytes=4096)
+    with pytest.raises(PayloadTooLargeError, match="'body'"):
+        _decode(_request(({}, [_span(1, events=[event])])), max_attribute_value_bytes=4096)
 
 
-# --- cost -------------------------------------------------------------------------------------
+def test_values_up_to_the_limit_are_kept_whole() -> None:
+    request = _request(({}, [_span(1, attributes={"output.value": "z" * 4096})]))
+    (batch,) = _decode(request, max_attribute_value_bytes=4096).batches
+    assert json.loads(batch.spans[0].attributes_json)["output"]["value"] == "z" * 4096
 
 
-def _llm_cost(model: str, provider: str = "", **tokens: int) -> DecodedSpan:
-    attributes: dict[str, Any] = {"openinference.span.kind": "LLM", "llm.model_name": model}
-    if provider:
-        attributes["llm.provider"] = provider
-    for name, count in tokens.items():
-        attributes[f"llm.token_count.{name.replace('__', '.')}"] = count
-    return _one(attributes=attributes)[0]
+# --- one span ----------------------------------------------------------------------------------
 
 
-def test_cost_uses_the_most_specific_model_and_the_cache_rates() -> None:
-    span = _llm_cost(
-        "gpt-4o-mini-2024-07-18",
-        prompt=1_000_000,
-        completion=1_000_000,
-        prompt_details__cache_read=400_000,
-    )
+def test_one_span_decodes_like_a_span_of_a_request() -> None:
+    span = _span(1, attributes={"openinference.span.kind": "tool", "tool.name": "search"})
 
-    # 600k plain input at $0.15/M, 400k cache reads at $0.075/M, 1M output at $0.60/M.
-    assert span.cost_prompt_usd == pytest.approx(0.09 + 0.03)
-    assert span.cost_completion_usd == pytest.approx(0.60)
-    assert span.cost_total_usd == pytest.approx(0.72)
-    assert span.model_name == "gpt-4o-mini-2024-07-18"
+    alone = decode_span(span, prices=PRICES, limits=DecodeLimits())
+    (batch,) = _decode(_request(({}, [span]))).batches
+
+    assert alone == batch.spans[0]
 
 
-def test_cache_writes_are_priced_at_their_own_rate() -> None:
-    span = _llm_cost(
-        "anthropic.claude-3-5-sonnet-20241022-v2:0",
-        prompt=1_000_000,
-        completion=0,
-        prompt_details__cache_write=1_000_000,
-    )
-    assert span.cost_prompt_usd == pytest.approx(3.75)
+def test_one_bad_span_raises_with_its_reason() -> None:
+    with pytest.raises(InvalidSpanError) as error:
+        decode_span(_span(1, end_time_unix_nano=1), prices=PRICES, limits=DecodeLimits())
 
-
-def test_unknown_models_and_non_llm_spans_have_no_cost() -> None:
-    assert not _llm_cost("my-private-model", prompt=10).HasField("cost_total_usd")
-    chain, _ = _one(attributes={"llm.model_name": "gpt-4o", "llm.token_count.prompt": 10})
-    assert not chain.HasField("cost_total_usd")
-
-
-def test_provider_match_wins_then_user_prices_override(tmp_path: Path) -> None:
-    prices_file = tmp_path / "prices.json"
-    prices_file.write_text(
-        json.dumps(
-            {
-                "models": [
-                    {"name": "shared-model", "provider": "alpha", "input": 1, "output": 1},
-                    {"name": "shared-model", "provider": "beta", "input": 2, "output": 2},
-                    {"name": "gpt-4o", "input": 100, "output": 100},
-                ]
-            }
-        )
-    )
-    table = ModelPriceTable.load(prices_file)
-
-    beta = table.cost("shared-model", "beta", 1_000_000, 0)
-    alpha = table.cost("shared-model", "ALPHA", 1_000_000, 0)
-    overridden = table.cost("gpt-4o", "openai", 1_000_000, 0)
-
-    assert beta is not None and beta.prompt == pytest.approx(2)
-    assert alpha is not None and alpha.prompt == pytest.approx(1)
-    assert overridden is not None and overridden.prompt == pytest.approx(100)
-
-
-def test_a_broken_price_file_names_the_setting(tmp_path: Path) -> None:
-    broken = tmp_path / "prices.json"
-    broken.write_text("{not json")
-
-    with pytest.raises(ConfigurationError) as error:
-        ModelPriceTable.load(broken)
-
-    assert "SPYGLASS_INGEST_MODEL_PRICES_FILE" in error.value.message
+    assert error.value.reason == "end_before_start"
+    assert error.value.message == "span '0000000000000001' has an end time before its start time"
