@@ -196,6 +196,8 @@ class Platform:
         if "SPYGLASS_LOG_FORMAT" not in env:
             env["SPYGLASS_LOG_FORMAT"] = "console" if self.output.isatty() else "json"
         env["PYTHONUNBUFFERED"] = "1"
+        # gRPC's and uvicorn's threads would each get a glibc malloc arena that never shrinks.
+        env.setdefault("MALLOC_ARENA_MAX", "2")
         return env
 
     async def run(self) -> int:

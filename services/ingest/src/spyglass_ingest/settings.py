@@ -54,8 +54,8 @@ class ReceiverLimitSettings(BaseSettings):
     max_inflight_bytes: int = Field(
         default=64 * 1024 * 1024,
         ge=1024 * 1024,
-        description="Request bytes decoded and published at once (memory is a few times this); "
-        "past it, requests are refused with 429 and Retry-After.",
+        description="Memory for requests being decoded and published (about four times their "
+        "size each); past it, requests are refused with 429 and Retry-After.",
     )
     max_attribute_value_bytes: int = Field(
         default=1024 * 1024,

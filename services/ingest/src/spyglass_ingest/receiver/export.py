@@ -32,8 +32,14 @@ class ExportOutcome:
     error_message: str
 
 
+MEMORY_PER_REQUEST_BYTE = 4
+"""While a request is decoded and published it is held about four times over: the parsed
+request, the normalized batch, its serialized copy and the body itself. The budget charges that,
+so that ``max_inflight_bytes`` bounds memory rather than only bodies."""
+
+
 class InflightBudget:
-    """Counts the bytes of requests being handled; refuses a request that would exceed the limit."""
+    """Counts the memory of requests being handled; refuses one that would exceed the limit."""
 
     def __init__(self, max_bytes: int, retry_after_seconds: float) -> None:
         self.max_bytes = max_bytes
@@ -47,6 +53,7 @@ class InflightBudget:
         Raises:
             OverloadedError: the budget can't hold ``size`` more bytes now.
         """
+        size *= MEMORY_PER_REQUEST_BYTE
         if self.used_bytes + size > self.max_bytes and self.used_bytes > 0:
             log.warning(
                 "receiver_at_capacity",

@@ -104,7 +104,7 @@ class GrpcServerService(BackgroundService):
         settings: ServerSettings,
         exporter: ExportService,
         max_message_bytes: int,
-        max_concurrent_rpcs: int = 64,
+        max_concurrent_rpcs: int = 16,
         drain_seconds: float = 10.0,
     ) -> None:
         self.name = name

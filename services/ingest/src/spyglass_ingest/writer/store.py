@@ -11,10 +11,10 @@ What keeps the write path correct under redelivery, several writers and any arri
   touch the same trace (and never deadlocks them), so the cumulative counts below see every span
   other writers committed for it.
 * Cumulative error and token counts (a span's own plus all its descendants') are computed per
-  batch, not per span: a new span starts from its own values plus its stored children's
-  cumulative values, the batch's new spans are summed bottom-up, and each new subtree's total is
-  added to its stored ancestors with one recursive statement. The result is the same whatever
-  order the spans arrive in.
+  batch, not per span, and before the insert so that each row is written once: a span starts
+  from its own values plus its stored children's cumulative values, the batch's spans are summed
+  bottom-up, and each new subtree's total is then added to its stored ancestors with one
+  recursive statement. The result is the same whatever order the spans arrive in.
 """
 
 from __future__ import annotations
@@ -115,15 +115,6 @@ WHERE trace_rowid = ANY($1::bigint[]) AND parent_id = ANY($2::text[])
 GROUP BY parent_id
 """
 
-_SET_CUMULATIVE = """
-UPDATE spans SET cumulative_error_count = v.errors,
-                 cumulative_llm_token_count_prompt = v.prompt,
-                 cumulative_llm_token_count_completion = v.completion
-FROM unnest($1::text[], $2::bigint[], $3::int[], $4::int[], $5::int[])
-     AS v(span_id, trace_rowid, errors, prompt, completion)
-WHERE spans.span_id = v.span_id AND spans.trace_rowid = v.trace_rowid
-"""
-
 _ADD_TO_ANCESTORS = """
 WITH RECURSIVE
 delta(parent_id, trace_rowid, errors, prompt, completion) AS (
@@ -211,9 +202,10 @@ async def write_batches(
         project_ids = await _upsert_projects(connection, {p for _, p in spans_by_id.values()})
         session_ids = await _upsert_sessions(connection, spans_by_id.values(), project_ids)
         traces = await _upsert_traces(connection, spans_by_id.values(), project_ids, session_ids)
-        await _stage_spans(connection, spans_by_id.values(), traces)
+        counts = await _cumulative_counts(connection, spans_by_id, traces)
+        await _stage_spans(connection, spans_by_id.values(), traces, counts)
         inserted = {row["span_id"] for row in await connection.fetch(_MOVE_STAGED_SPANS)}
-        await _update_cumulative_counts(connection, spans_by_id, inserted, traces)
+        await _add_to_stored_ancestors(connection, spans_by_id, inserted, traces, counts)
     return WriteResult(len(inserted), len(spans_by_id) - len(inserted), inserted)
 
 
@@ -295,11 +287,12 @@ async def _stage_spans(
     connection: asyncpg.Connection,
     spans: Iterable[tuple[DecodedSpan, str]],
     traces: dict[str, tuple[int, int]],
+    counts: dict[str, _Counts],
 ) -> None:
     records = []
     for span, _ in spans:
         trace_rowid, project_rowid = traces[span.trace_id]
-        own = _own_counts(span)
+        cumulative = counts[span.span_id]
         records.append(
             (
                 trace_rowid,
@@ -320,9 +313,9 @@ async def _stage_spans(
                     if span.HasField("llm_token_count_completion")
                     else None
                 ),
-                own.errors,
-                own.prompt,
-                own.completion,
+                cumulative.errors,
+                cumulative.prompt,
+                cumulative.completion,
                 span.cost_prompt_usd if span.HasField("cost_prompt_usd") else None,
                 span.cost_completion_usd if span.HasField("cost_completion_usd") else None,
                 span.cost_total_usd if span.HasField("cost_total_usd") else None,
@@ -331,38 +324,39 @@ async def _stage_spans(
     await connection.copy_records_to_table(STAGING_TABLE, records=records, columns=SPAN_COLUMNS)
 
 
-async def _update_cumulative_counts(
+async def _cumulative_counts(
+    connection: asyncpg.Connection,
+    spans_by_id: dict[str, tuple[DecodedSpan, str]],
+    traces: dict[str, tuple[int, int]],
+) -> dict[str, _Counts]:
+    """Each span's own counts plus its descendants', as far as they are known now.
+
+    Computed before the insert, so that rows are written once with their final values: a span
+    starts from its own counts and its stored children's cumulative counts, then the batch's
+    spans are summed bottom-up.
+    """
+    counts = {span_id: _own_counts(span) for span_id, (span, _) in spans_by_id.items()}
+    children: dict[str, list[str]] = defaultdict(list)
+    for span_id, (span, _) in spans_by_id.items():
+        if span.parent_span_id in spans_by_id:
+            children[span.parent_span_id].append(span_id)
+    trace_rowids = sorted({traces[span.trace_id][0] for span, _ in spans_by_id.values()})
+    for row in await connection.fetch(_STORED_CHILDREN_TOTALS, trace_rowids, list(spans_by_id)):
+        counts[row["parent_id"]].add(_Counts(row["errors"], row["prompt"], row["completion"]))
+    for span_id in _children_first(set(spans_by_id), children):
+        for child in children.get(span_id, ()):
+            counts[span_id].add(counts[child])
+    return counts
+
+
+async def _add_to_stored_ancestors(
     connection: asyncpg.Connection,
     spans_by_id: dict[str, tuple[DecodedSpan, str]],
     inserted: set[str],
     traces: dict[str, tuple[int, int]],
+    counts: dict[str, _Counts],
 ) -> None:
-    if not inserted:
-        return
-    counts = {span_id: _own_counts(spans_by_id[span_id][0]) for span_id in inserted}
-    children: dict[str, list[str]] = defaultdict(list)
-    for span_id in inserted:
-        parent = spans_by_id[span_id][0].parent_span_id
-        if parent in inserted:
-            children[parent].append(span_id)
-    trace_rowids = sorted({traces[spans_by_id[s][0].trace_id][0] for s in inserted})
-    for row in await connection.fetch(_STORED_CHILDREN_TOTALS, trace_rowids, sorted(inserted)):
-        counts[row["parent_id"]].add(_Counts(row["errors"], row["prompt"], row["completion"]))
-    own = {span_id: _own_counts(spans_by_id[span_id][0]) for span_id in inserted}
-    for span_id in _children_first(inserted, children):
-        for child in children.get(span_id, ()):
-            counts[span_id].add(counts[child])
-    changed = [span_id for span_id in inserted if counts[span_id] != own[span_id]]
-    if changed:
-        await connection.execute(
-            _SET_CUMULATIVE,
-            changed,
-            [traces[spans_by_id[s][0].trace_id][0] for s in changed],
-            [counts[s].errors for s in changed],
-            [counts[s].prompt for s in changed],
-            [counts[s].completion for s in changed],
-        )
-    # Each new subtree whose parent is stored (or yet to come) adds its total to its ancestors.
+    """Add each new subtree's total to its ancestors that were stored before this write."""
     tops = [
         span_id
         for span_id in inserted
