@@ -23,6 +23,7 @@ test: install ## Run the whole test suite against real servers (PYTEST_ARGS="--s
 
 .PHONY: bench
 bench: install ## Run the benchmarks (the whole platform on this machine; BENCH_ARGS="--spans 400000")
+	@$(RUN) python -m tests.bench.decode
 	@$(RUN) python -m tests.bench.ingest $(BENCH_ARGS)
 
 .PHONY: lint
