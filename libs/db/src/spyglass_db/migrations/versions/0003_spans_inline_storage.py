@@ -4,7 +4,8 @@ A span's attributes are often 2-4 KB, over PostgreSQL's default 2 KB TOAST thres
 row was pglz-compressed on insert; measured on the ingest benchmark that compression was a
 quarter of the write time. With ``toast_tuple_target`` at its maximum, rows that fit in a page
 are stored as they are (bigger on disk, much cheaper to write); larger ones are still toasted.
-Storage parameters belong to each partition: the partition manager sets the same on new ones.
+Storage parameters belong to each partition: whatever creates time partitions later (none do yet;
+spans land in spans_default) must set the same on them.
 
 Revision ID: 0003
 Revises: 0002
