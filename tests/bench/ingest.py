@@ -43,6 +43,7 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
 from spyglass_ingest.writer.store import SPAN_COLUMNS
+from spyglass_launcher.platform import port_variables
 from spyglass_launcher.ports import free_port
 
 EXPORT_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
@@ -200,15 +201,7 @@ class Platform:
     output: list[str] = field(default_factory=list)
 
     def start(self, writers: int) -> None:
-        names = (
-            "SPYGLASS_GATEWAY_PORT",
-            "SPYGLASS_QUERY_API_PORT",
-            "SPYGLASS_INGEST_HTTP_PORT",
-            "SPYGLASS_INGEST_GRPC_PORT",
-            "SPYGLASS_INGEST_WRITER_HEALTH_PORT",
-            "SPYGLASS_EVAL_WORKER_HEALTH_PORT",
-            "SPYGLASS_EXPERIMENT_RUNNER_HEALTH_PORT",
-        )
+        names = port_variables()
         self.ports = {name: free_port() for name in names}
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SPYGLASS_", "PHOENIX_"))}
         env.update({name: str(port) for name, port in self.ports.items()})

@@ -21,6 +21,7 @@ import httpx
 import psutil
 import pytest
 
+from spyglass_launcher.platform import port_variables
 from spyglass_launcher.ports import free_port
 from tests.support.processes import (
     ServiceProcess,
@@ -33,15 +34,7 @@ from tests.support.waiting import assert_eventually
 
 pytestmark = pytest.mark.slow
 
-PORT_VARIABLES = (
-    "SPYGLASS_GATEWAY_PORT",
-    "SPYGLASS_QUERY_API_PORT",
-    "SPYGLASS_INGEST_HTTP_PORT",
-    "SPYGLASS_INGEST_GRPC_PORT",
-    "SPYGLASS_INGEST_WRITER_HEALTH_PORT",
-    "SPYGLASS_EVAL_WORKER_HEALTH_PORT",
-    "SPYGLASS_EXPERIMENT_RUNNER_HEALTH_PORT",
-)
+PORT_VARIABLES = port_variables()
 SERVICE_NAMES = (
     "query-api",
     "ingest-receiver",

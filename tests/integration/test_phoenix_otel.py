@@ -16,21 +16,14 @@ import asyncpg
 import pytest
 from phoenix.otel import register
 
+from spyglass_launcher.platform import port_variables
 from spyglass_launcher.ports import free_port
 from tests.support.processes import SpawnService, service_environment
 from tests.support.waiting import assert_eventually
 
 pytestmark = pytest.mark.slow
 
-PORTS = (
-    "SPYGLASS_GATEWAY_PORT",
-    "SPYGLASS_QUERY_API_PORT",
-    "SPYGLASS_INGEST_HTTP_PORT",
-    "SPYGLASS_INGEST_GRPC_PORT",
-    "SPYGLASS_INGEST_WRITER_HEALTH_PORT",
-    "SPYGLASS_EVAL_WORKER_HEALTH_PORT",
-    "SPYGLASS_EXPERIMENT_RUNNER_HEALTH_PORT",
-)
+PORTS = port_variables()
 
 
 @pytest.fixture

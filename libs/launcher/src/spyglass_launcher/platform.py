@@ -24,15 +24,24 @@ import httpx
 from spyglass_core.errors import ConfigurationError
 from spyglass_core.logging import get_logger
 from spyglass_core.settings import ServerSettings, env_name, load_settings
-from spyglass_eval_worker.settings import EvalWorkerSettings
-from spyglass_experiment_runner.settings import ExperimentRunnerSettings
+from spyglass_eval_worker.settings import EvalWorkerPoolSettings, EvalWorkerSettings
+from spyglass_experiment_runner.settings import (
+    ExperimentRunnerPoolSettings,
+    ExperimentRunnerSettings,
+)
 from spyglass_gateway.settings import GatewayServerSettings, GatewaySettings
-from spyglass_ingest.settings import ReceiverSettings, WriterSettings
+from spyglass_ingest.settings import (
+    ReceiverGrpcSettings,
+    ReceiverHttpSettings,
+    ReceiverSettings,
+    WriterHealthSettings,
+    WriterSettings,
+)
 from spyglass_launcher.infrastructure import Infrastructure
 from spyglass_launcher.ports import ensure_port_free
 from spyglass_launcher.processes import ManagedProcess, ProcessSpec
 from spyglass_launcher.settings import LauncherSettings
-from spyglass_query_api.settings import QueryApiSettings
+from spyglass_query_api.settings import QueryApiServerSettings, QueryApiSettings
 
 log = get_logger(__name__)
 
@@ -61,6 +70,18 @@ class PlatformPlan:
     experiment_runner: ExperimentRunnerSettings
     services: list[ServiceProcess] = field(default_factory=list)
 
+    def listeners(self) -> list[ServerSettings]:
+        """Every address the platform's services listen on, in ``LISTENER_SETTINGS`` order."""
+        return [
+            self.gateway.server,
+            self.query_api.server,
+            self.receiver.http,
+            self.receiver.grpc,
+            self.writer.health,
+            self.eval_worker.worker,
+            self.experiment_runner.worker,
+        ]
+
     @classmethod
     def from_environment(cls) -> PlatformPlan:
         """Read and validate every setting of every process, and check their ports are free.
@@ -77,16 +98,7 @@ class PlatformPlan:
             eval_worker=load_settings(EvalWorkerSettings),
             experiment_runner=load_settings(ExperimentRunnerSettings),
         )
-        listeners = [
-            (plan.gateway.server, "gateway"),
-            (plan.query_api.server, "query API"),
-            (plan.receiver.http, "OTLP/HTTP"),
-            (plan.receiver.grpc, "OTLP/gRPC"),
-            (plan.writer.health, "writer health"),
-            (plan.eval_worker.worker, "eval-worker health"),
-            (plan.experiment_runner.worker, "experiment-runner health"),
-        ]
-        for server, _ in listeners:
+        for server in plan.listeners():
             ensure_port_free(server.host, server.port, env_name(type(server), "port"))
         python = sys.executable
         plan.services = [
@@ -114,6 +126,23 @@ class PlatformPlan:
             ),
         ]
         return plan
+
+
+LISTENER_SETTINGS: tuple[type[ServerSettings], ...] = (
+    GatewayServerSettings,
+    QueryApiServerSettings,
+    ReceiverHttpSettings,
+    ReceiverGrpcSettings,
+    WriterHealthSettings,
+    EvalWorkerPoolSettings,
+    ExperimentRunnerPoolSettings,
+)
+"""The settings of every port the platform listens on."""
+
+
+def port_variables() -> list[str]:
+    """The variable of every port the platform listens on (tests and benchmarks move them all)."""
+    return [env_name(settings, "port") for settings in LISTENER_SETTINGS]
 
 
 def _writers(plan: PlatformPlan, python: str) -> list[ServiceProcess]:
