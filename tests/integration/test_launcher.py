@@ -8,21 +8,18 @@ with nothing left running.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import signal
-import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import httpx
 import psutil
 import pytest
 
 from spyglass_launcher.platform import port_variables
 from spyglass_launcher.ports import free_port
+from tests.support.database import fetch
 from tests.support.processes import (
     ServiceProcess,
     SpawnService,
@@ -90,17 +87,6 @@ def _stop_and_check_nothing_left(launcher: ServiceProcess, children: list[psutil
     assert not still_running, f"left running: {[child.cmdline() for child in still_running]}"
 
 
-def _execute(url: str, statement: str) -> object:
-    async def run() -> object:
-        connection = await asyncpg.connect(url)
-        try:
-            return await connection.fetchval(statement)
-        finally:
-            await connection.close()
-
-    return asyncio.run(run())
-
-
 def test_run_starts_everything_stops_everything_and_keeps_the_data(
     spawn_service: SpawnService, server_home: Path
 ) -> None:
@@ -121,7 +107,7 @@ def test_run_starts_everything_stops_everything_and_keeps_the_data(
     assert f"data in {home / 'redis'}" in output
     for name in SERVICE_NAMES:
         assert re.search(rf"^{re.escape(name)}\s*\| ", output, re.MULTILINE), f"no {name} lines"
-    _execute(database_url, "INSERT INTO projects (name) VALUES ('kept-between-runs') RETURNING id")
+    fetch(database_url, "INSERT INTO projects (name) VALUES ('kept-between-runs')")
     children = _descendants(launcher)
     assert len(children) >= len(SERVICE_NAMES) + 3
 
@@ -131,7 +117,7 @@ def test_run_starts_everything_stops_everything_and_keeps_the_data(
     second = spawn_service("launcher-again", ("spyglass_launcher", "run"), env)
     output = _wait_running(second)
     database_url = _banner_value(output, "PostgreSQL")
-    assert _execute(database_url, "SELECT name FROM projects WHERE name = 'kept-between-runs'")
+    assert fetch(database_url, "SELECT name FROM projects WHERE name = 'kept-between-runs'")
     _stop_and_check_nothing_left(second, _descendants(second))
 
 
@@ -191,14 +177,6 @@ def test_unreachable_server_names_the_variable(
     )
     launcher = spawn_service("launcher", ("spyglass_launcher", "run"), env)
     _fails_fast(launcher, server_home, 3, "SPYGLASS_DB_URL", f"127.0.0.1:{closed}")
-
-
-@pytest.fixture
-def busy_port() -> Iterator[int]:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(1)
-        yield sock.getsockname()[1]
 
 
 def test_port_in_use_names_the_variable(

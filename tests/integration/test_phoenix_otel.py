@@ -7,17 +7,16 @@ public port, exactly as they would to Phoenix.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 from phoenix.otel import register
 
 from spyglass_launcher.platform import port_variables
 from spyglass_launcher.ports import free_port
+from tests.support.database import fetch
 from tests.support.processes import SpawnService, service_environment
 from tests.support.waiting import assert_eventually
 
@@ -52,21 +51,13 @@ def platform(
 
 
 def _spans_by_project(database_url: str) -> dict[str, set[str]]:
-    async def run() -> dict[str, set[str]]:
-        connection = await asyncpg.connect(database_url)
-        try:
-            rows = await connection.fetch(
-                "SELECT p.name AS project, s.name FROM spans s "
-                "JOIN projects p ON p.id = s.project_rowid"
-            )
-        finally:
-            await connection.close()
-        found: dict[str, set[str]] = {}
-        for row in rows:
-            found.setdefault(row["project"], set()).add(row["name"])
-        return found
-
-    return asyncio.run(run())
+    found: dict[str, set[str]] = {}
+    for row in fetch(
+        database_url,
+        "SELECT p.name AS project, s.name FROM spans s JOIN projects p ON p.id = s.project_rowid",
+    ):
+        found.setdefault(row["project"], set()).add(row["name"])
+    return found
 
 
 def test_register_with_defaults_and_over_http(

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -174,15 +172,6 @@ def test_worker_runs_a_job_from_its_queue(
 # --- misconfiguration: fail fast, name the variable, leave nothing running ---------------------
 
 
-@pytest.fixture
-def listening_port() -> Iterator[int]:
-    """A port something already listens on."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(1)
-        yield sock.getsockname()[1]
-
-
 def _fails(service: ServiceProcess, code: int, *fragments: str) -> None:
     assert wait_for_exit(service, timeout=20) == code, service.output()
     for fragment in fragments:
@@ -234,17 +223,17 @@ def test_unreachable_redis_names_the_variable(spawn_service: SpawnService) -> No
     _fails(service, 3, "SPYGLASS_REDIS_URL")
 
 
-def test_busy_port_names_the_variable(spawn_service: SpawnService, listening_port: int) -> None:
+def test_busy_port_names_the_variable(spawn_service: SpawnService, busy_port: int) -> None:
     service = spawn_service(
         "gateway",
         ("spyglass_gateway",),
-        service_environment(SPYGLASS_GATEWAY_PORT=str(listening_port)),
+        service_environment(SPYGLASS_GATEWAY_PORT=str(busy_port)),
     )
-    _fails(service, 2, "SPYGLASS_GATEWAY_PORT", str(listening_port))
+    _fails(service, 2, "SPYGLASS_GATEWAY_PORT", str(busy_port))
 
 
 def test_busy_grpc_port_names_the_variable(
-    spawn_service: SpawnService, stack: Stack, listening_port: int, nats_namespace: str
+    spawn_service: SpawnService, stack: Stack, busy_port: int, nats_namespace: str
 ) -> None:
     service = spawn_service(
         "ingest-receiver",
@@ -253,7 +242,7 @@ def test_busy_grpc_port_names_the_variable(
             SPYGLASS_NATS_URL=stack.nats_url,
             SPYGLASS_NATS_NAMESPACE=nats_namespace,
             SPYGLASS_INGEST_HTTP_PORT=str(free_port()),
-            SPYGLASS_INGEST_GRPC_PORT=str(listening_port),
+            SPYGLASS_INGEST_GRPC_PORT=str(busy_port),
         ),
     )
     _fails(service, 2, "SPYGLASS_INGEST_GRPC_PORT")

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 
 from spyglass_launcher.ports import free_port
 from spyglass_launcher.servers import EmbeddedNats
+from tests.support.database import fetch
 from tests.support.loop import LoopThread
 from tests.support.processes import ServiceProcess, SpawnService, service_environment, wait_healthy
 from tests.support.stack import Stack
@@ -54,19 +53,13 @@ class IngestPlane:
     def spans(self) -> list[dict[str, Any]]:
         """Every stored span with its project's name."""
 
-        async def run() -> list[dict[str, Any]]:
-            connection = await asyncpg.connect(self.database_url)
-            try:
-                rows = await connection.fetch(
-                    "SELECT s.span_id, s.parent_id, s.name, s.span_kind, s.status_code, "
-                    "s.attributes::text AS attributes, s.llm_cost_total, p.name AS project "
-                    "FROM spans s JOIN projects p ON p.id = s.project_rowid"
-                )
-            finally:
-                await connection.close()
-            return [dict(row) for row in rows]
-
-        return asyncio.run(run())
+        rows = fetch(
+            self.database_url,
+            "SELECT s.span_id, s.parent_id, s.name, s.span_kind, s.status_code, "
+            "s.attributes::text AS attributes, s.llm_cost_total, p.name AS project "
+            "FROM spans s JOIN projects p ON p.id = s.project_rowid",
+        )
+        return [dict(row) for row in rows]
 
 
 StartIngest = Callable[..., IngestPlane]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -113,3 +114,12 @@ def wait_for_exit(service: ServiceProcess, timeout: float) -> int:
             return code
         time.sleep(0.05)
     raise AssertionError(f"{service.name} still runs after {timeout}s:\n{service.output()}")
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    """A port something already listens on."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+        yield sock.getsockname()[1]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
@@ -113,3 +115,13 @@ async def close(client: NatsClient) -> None:
     except Exception as error:  # reconnecting or already closed: nothing can be flushed
         log.info("nats_closed_without_flush", reason=repr(error))
     await client.close()
+
+
+def nats_readiness(client: NatsClient) -> Callable[[], Awaitable[None]]:
+    """A readiness check that fails while ``client`` is not connected."""
+
+    async def connected() -> None:
+        if not client.is_connected:
+            raise RuntimeError("not connected to NATS")
+
+    return connected

@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-import asyncpg
 import nats
 import pytest
 
@@ -27,6 +26,7 @@ from spyglass_ingest.writer.consumer import DEAD_LETTER_REASON_HEADER
 from spyglass_launcher.ports import free_port
 from spyglass_launcher.servers import EmbeddedPostgres
 from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, DecodedSpanBatch, SpansStored
+from tests.support.database import fetch
 from tests.support.loop import LoopThread
 from tests.support.processes import ServiceProcess, SpawnService, service_environment, wait_healthy
 from tests.support.stack import Stack
@@ -52,16 +52,8 @@ def _with_nats(url: str, work: Callable[[Any], Awaitable[T]]) -> T:
 
 def _count_spans(database_url: str) -> tuple[int, int]:
     """(rows, distinct span ids) in the spans table."""
-
-    async def run() -> tuple[int, int]:
-        connection = await asyncpg.connect(database_url)
-        try:
-            row = await connection.fetchrow("SELECT count(*), count(DISTINCT span_id) FROM spans")
-            return row[0], row[1]
-        finally:
-            await connection.close()
-
-    return asyncio.run(run())
+    (row,) = fetch(database_url, "SELECT count(*), count(DISTINCT span_id) FROM spans")
+    return row[0], row[1]
 
 
 def _batches(count: int, spans_each: int, tag: str) -> list[DecodedSpanBatch]:

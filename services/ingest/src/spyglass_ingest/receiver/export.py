@@ -12,7 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTracePartialSuccess,
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
 
 from spyglass_bus.publisher import SpanBatchPublisher
 from spyglass_core.errors import OverloadedError
@@ -30,6 +34,17 @@ class ExportOutcome:
 
     rejected_spans: int
     error_message: str
+
+    def response(self) -> ExportTraceServiceResponse:
+        """The OTLP answer, with ``partial_success`` when spans were refused."""
+        response = ExportTraceServiceResponse()
+        if self.rejected_spans:
+            response.partial_success.CopyFrom(
+                ExportTracePartialSuccess(
+                    rejected_spans=self.rejected_spans, error_message=self.error_message
+                )
+            )
+        return response
 
 
 MEMORY_PER_REQUEST_BYTE = 4

@@ -14,30 +14,20 @@ import grpc
 from google.protobuf.message import DecodeError
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTracePartialSuccess,
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
 
 from spyglass_core.errors import (
     ConfigurationError,
-    DependencyUnavailableError,
     InvalidArgumentError,
-    OverloadedError,
-    PayloadTooLargeError,
     SpyglassError,
 )
 from spyglass_core.lifecycle import BackgroundService
 from spyglass_core.settings import ServerSettings, env_name
 from spyglass_ingest.receiver import metrics
 from spyglass_ingest.receiver.export import ExportService
-
-_CODE_BY_ERROR: list[tuple[type[SpyglassError], grpc.StatusCode]] = [
-    (PayloadTooLargeError, grpc.StatusCode.RESOURCE_EXHAUSTED),
-    (InvalidArgumentError, grpc.StatusCode.INVALID_ARGUMENT),
-    (OverloadedError, grpc.StatusCode.RESOURCE_EXHAUSTED),
-    (DependencyUnavailableError, grpc.StatusCode.UNAVAILABLE),
-]
+from spyglass_ingest.receiver.refusals import refusal
 
 PROJECT_METADATA_KEY = "x-project-name"
 
@@ -67,20 +57,8 @@ def trace_service_handler(exporter: ExportService) -> grpc.GenericRpcHandler:
                 del body
                 outcome = await exporter.export(request, _project(context), "grpc")
         except SpyglassError as error:
-            code = next(
-                (code for kind, code in _CODE_BY_ERROR if isinstance(error, kind)),
-                grpc.StatusCode.INTERNAL,
-            )
-            metrics.REQUESTS_REFUSED.labels("grpc", type(error).__name__).inc()
-            await context.abort(code, error.message)
-        response = ExportTraceServiceResponse()
-        if outcome.rejected_spans:
-            response.partial_success.CopyFrom(
-                ExportTracePartialSuccess(
-                    rejected_spans=outcome.rejected_spans, error_message=outcome.error_message
-                )
-            )
-        return response
+            await context.abort(refusal(error, "grpc").grpc_code, error.message)
+        return outcome.response()
 
     method = grpc.unary_unary_rpc_method_handler(
         export, response_serializer=ExportTraceServiceResponse.SerializeToString

@@ -15,25 +15,22 @@ from typing import Any
 import orjson
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
-from google.rpc import code_pb2, status_pb2
+from google.rpc import status_pb2
 from litestar import Request, Response, post
 from litestar.handlers import HTTPRouteHandler
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTracePartialSuccess,
     ExportTraceServiceRequest,
-    ExportTraceServiceResponse,
 )
 
 from spyglass_core.errors import (
-    DependencyUnavailableError,
     InvalidArgumentError,
-    OverloadedError,
     PayloadTooLargeError,
     SpyglassError,
 )
 from spyglass_core.logging import get_logger
 from spyglass_ingest.receiver import metrics
 from spyglass_ingest.receiver.export import ExportService
+from spyglass_ingest.receiver.refusals import UnsupportedMediaError, refusal
 
 log = get_logger(__name__)
 
@@ -42,10 +39,6 @@ JSON = "application/json"
 PROJECT_HEADER = "x-project-name"
 
 _ID_FIELDS = ("traceId", "spanId", "parentSpanId")
-
-
-class UnsupportedMediaError(SpyglassError):
-    """The body's content type or encoding is not one OTLP/HTTP allows (415)."""
 
 
 def otlp_http_routes(exporter: ExportService, max_request_bytes: int) -> list[HTTPRouteHandler]:
@@ -75,14 +68,7 @@ def otlp_http_routes(exporter: ExportService, max_request_bytes: int) -> list[HT
                     outcome = await exporter.export(export_request, project, "http")
         except SpyglassError as error:
             return _error_response(error, as_json)
-        response = ExportTraceServiceResponse()
-        if outcome.rejected_spans:
-            response.partial_success.CopyFrom(
-                ExportTracePartialSuccess(
-                    rejected_spans=outcome.rejected_spans, error_message=outcome.error_message
-                )
-            )
-        return _message_response(response, 200, as_json)
+        return _message_response(outcome.response(), 200, as_json)
 
     return [export_traces]
 
@@ -195,27 +181,12 @@ def _hex_ids_to_base64(item: dict[str, Any]) -> None:
                 raise ValueError(f"{field} {value!r} is not hexadecimal") from None
 
 
-_STATUS_BY_ERROR: list[tuple[type[SpyglassError], int, int]] = [
-    (UnsupportedMediaError, 415, code_pb2.INVALID_ARGUMENT),
-    (PayloadTooLargeError, 413, code_pb2.RESOURCE_EXHAUSTED),
-    (InvalidArgumentError, 400, code_pb2.INVALID_ARGUMENT),
-    (OverloadedError, 429, code_pb2.RESOURCE_EXHAUSTED),
-    (DependencyUnavailableError, 503, code_pb2.UNAVAILABLE),
-]
-
-
 def _error_response(error: SpyglassError, as_json: bool) -> Response[bytes]:
-    status, code = next(
-        ((status, code) for kind, status, code in _STATUS_BY_ERROR if isinstance(error, kind)),
-        (500, code_pb2.INTERNAL),
-    )
-    metrics.REQUESTS_REFUSED.labels("http", type(error).__name__).inc()
-    response = _message_response(
-        status_pb2.Status(code=code, message=error.message), status, as_json
-    )
-    if error.retryable:
-        retry_after = getattr(error, "retry_after_seconds", 2)
-        response.headers["Retry-After"] = str(max(1, round(retry_after)))
+    answer = refusal(error, "http")
+    status = status_pb2.Status(code=answer.grpc_code.value[0], message=error.message)
+    response = _message_response(status, answer.http_status, as_json)
+    if answer.retry_after_seconds is not None:
+        response.headers["Retry-After"] = str(answer.retry_after_seconds)
     return response
 
 

@@ -8,7 +8,7 @@ import asyncpg
 from litestar import Litestar
 from nats.aio.client import Client as NatsClient
 
-from spyglass_bus import BusNames, connect, ensure_streams
+from spyglass_bus import BusNames, connect, ensure_streams, nats_readiness
 from spyglass_bus import close as close_nats
 from spyglass_core.errors import DependencyUnavailableError
 from spyglass_core.health import Readiness, create_health_app
@@ -23,15 +23,11 @@ def create_writer_health_app(nats: NatsClient, pool: asyncpg.Pool) -> Litestar:
     """Health and metrics of the writer: ready while it can reach both NATS and PostgreSQL."""
     readiness = Readiness()
 
-    async def nats_connected() -> None:
-        if not nats.is_connected:
-            raise RuntimeError("not connected to NATS")
-
     async def database_answers() -> None:
         async with pool.acquire(timeout=2) as connection:
             await connection.fetchval("SELECT 1")
 
-    readiness.add("nats", nats_connected)
+    readiness.add("nats", nats_readiness(nats))
     readiness.add("database", database_answers)
     return create_health_app(readiness)
 
