@@ -35,16 +35,20 @@ from pathlib import Path
 import asyncpg
 import grpc
 import httpx
+import nats
 import orjson
 import psutil
+from nats.aio.msg import Msg
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
+from spyglass_bus import BusNames
 from spyglass_ingest.writer.store import SPAN_COLUMNS
 from spyglass_launcher.platform import port_variables
 from spyglass_launcher.ports import free_port
+from spyglass_proto.bus.v1.spans_pb2 import SpansStored
 
 EXPORT_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 WORDS = (
@@ -200,7 +204,7 @@ class Platform:
     process: subprocess.Popen[bytes] | None = None
     output: list[str] = field(default_factory=list)
 
-    def start(self, writers: int) -> None:
+    def start(self, writers: int, settings: dict[str, str]) -> None:
         names = port_variables()
         self.ports = {name: free_port() for name in names}
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SPYGLASS_", "PHOENIX_"))}
@@ -211,6 +215,7 @@ class Platform:
             SPYGLASS_LOG_LEVEL="WARNING",
             SPYGLASS_INGEST_WRITERS=str(writers),
         )
+        env.update(settings)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "spyglass_launcher", "run"],
             env=env,
@@ -229,10 +234,17 @@ class Platform:
         for raw in self.process.stdout:
             self.output.append(raw.decode(errors="replace").rstrip())
 
+    def _banner_url(self, label: str) -> str:
+        line = next(line for line in self.output if line.strip().startswith(f"{label}:"))
+        return line.split()[1]
+
     @property
     def database_url(self) -> str:
-        line = next(line for line in self.output if line.strip().startswith("PostgreSQL:"))
-        return line.split()[1]
+        return self._banner_url("PostgreSQL")
+
+    @property
+    def nats_url(self) -> str:
+        return self._banner_url("NATS")
 
     def service_pids(self, fragment: str) -> list[int]:
         assert self.process is not None
@@ -276,6 +288,52 @@ class RssSampler:
     def __exit__(self, *_: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+class CpuMeter:
+    """CPU seconds (user + system) each part of the platform spent between enter and exit."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.seconds: dict[str, float] = {}
+        self._before: dict[int, tuple[str, float]] = {}
+
+    def _sample(self) -> dict[int, tuple[str, float]]:
+        assert self.platform.process is not None
+        processes = psutil.Process(self.platform.process.pid).children(recursive=True)
+        processes.append(psutil.Process())
+        out = {}
+        for process in processes:
+            try:
+                command = " ".join(process.cmdline())
+                times = process.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            out[process.pid] = (_role(command, process.pid), times.user + times.system)
+        return out
+
+    def __enter__(self) -> CpuMeter:
+        self._before = self._sample()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for pid, (role, seconds) in self._sample().items():
+            spent = seconds - self._before.get(pid, (role, 0.0))[1]
+            self.seconds[role] = round(self.seconds.get(role, 0.0) + spent, 1)
+
+
+def _role(command: str, pid: int) -> str:
+    if pid == os.getpid():
+        return "load generator"
+    for fragment, role in (
+        ("receiver", "receiver"),
+        ("writer", "writer"),
+        ("postgres", "postgres"),
+        ("nats-server", "nats"),
+    ):
+        if fragment in command:
+            return role
+    return "other"
 
 
 @dataclass
@@ -335,6 +393,39 @@ async def send_http(url: str, requests: list[bytes], concurrency: int, result: S
         await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
+class StoredWatcher:
+    """Counts the spans the writers announce on ``spans.stored`` (published after each commit).
+
+    The clock stops at the announcement that completes the count, without polling PostgreSQL
+    (a ``count(*)`` every few milliseconds would compete with the writers for the same cores).
+    """
+
+    def __init__(self, project: str, expected: int) -> None:
+        self.project = project
+        self.expected = expected
+        self.stored = 0
+        self.completed_at = 0.0
+        self.done = asyncio.Event()
+
+    async def __aenter__(self) -> StoredWatcher:
+        return self
+
+    async def watch(self, nats_url: str) -> None:
+        self._nats = await nats.connect(nats_url)
+        await self._nats.subscribe(BusNames().spans_stored_subject, cb=self._on_message)
+
+    async def _on_message(self, message: Msg) -> None:
+        announcement = SpansStored.FromString(message.data)
+        if announcement.project_name == self.project:
+            self.stored += len(announcement.spans)
+            if self.stored >= self.expected and not self.done.is_set():
+                self.completed_at = time.perf_counter()
+                self.done.set()
+
+    async def __aexit__(self, *_: object) -> None:
+        await self._nats.close()
+
+
 async def count_spans(database_url: str, project: str) -> int:
     connection = await asyncpg.connect(database_url)
     try:
@@ -383,7 +474,7 @@ async def run(arguments: argparse.Namespace) -> dict[str, object]:
     total = (len(grpc_requests) + len(http_requests)) * (arguments.spans_per_request // 4 * 4)
     mean_span = sum(map(len, grpc_requests)) / (len(grpc_requests) * arguments.spans_per_request)
     print(f"starting the platform in {home} ...", flush=True)
-    platform.start(arguments.writers)
+    platform.start(arguments.writers, dict(item.split("=", 1) for item in arguments.set))
     try:
         ports = platform.ports
         pids = {
@@ -391,28 +482,35 @@ async def run(arguments: argparse.Namespace) -> dict[str, object]:
             "writer": platform.service_pids("spyglass_ingest writer"),
         }
         grpc_result, http_result = SendResult(), SendResult()
-        with RssSampler(pids) as sampler:
-            started = time.perf_counter()
-            await asyncio.gather(
-                send_grpc(
-                    f"127.0.0.1:{ports['SPYGLASS_INGEST_GRPC_PORT']}",
-                    grpc_requests,
-                    arguments.concurrency,
-                    grpc_result,
-                ),
-                send_http(
-                    f"http://127.0.0.1:{ports['SPYGLASS_INGEST_HTTP_PORT']}/v1/traces",
-                    http_requests,
-                    arguments.concurrency,
-                    http_result,
-                ),
-            )
-            sent_seconds = time.perf_counter() - started
-            while (stored := await count_spans(platform.database_url, "bench")) < total:
-                if time.perf_counter() - started > 900:
-                    raise SystemExit(f"only {stored} of {total} spans stored after 15 minutes")
-                await asyncio.sleep(0.05)
-            persisted_seconds = time.perf_counter() - started
+        async with StoredWatcher("bench", total) as watcher:
+            await watcher.watch(platform.nats_url)
+            with RssSampler(pids) as sampler, CpuMeter(platform) as cpu:
+                started = time.perf_counter()
+                await asyncio.gather(
+                    send_grpc(
+                        f"127.0.0.1:{ports['SPYGLASS_INGEST_GRPC_PORT']}",
+                        grpc_requests,
+                        arguments.concurrency,
+                        grpc_result,
+                    ),
+                    send_http(
+                        f"http://127.0.0.1:{ports['SPYGLASS_INGEST_HTTP_PORT']}/v1/traces",
+                        http_requests,
+                        arguments.concurrency,
+                        http_result,
+                    ),
+                )
+                sent_seconds = time.perf_counter() - started
+                try:
+                    await asyncio.wait_for(watcher.done.wait(), timeout=900)
+                except TimeoutError:
+                    raise SystemExit(
+                        f"only {watcher.stored} of {total} spans announced after 15 minutes"
+                    ) from None
+                persisted_seconds = watcher.completed_at - started
+        stored = await count_spans(platform.database_url, "bench")
+        if stored != total:
+            raise SystemExit(f"{stored} spans in PostgreSQL, {total} sent")
         del grpc_requests, http_requests
         copy_rate = await raw_copy_rate(platform.database_url, min(total, 50_000))
 
@@ -447,6 +545,7 @@ async def run(arguments: argparse.Namespace) -> dict[str, object]:
             },
             "refused_during_run": {**grpc_result.refused, **http_result.refused},
             "peak_rss_mb": {role: round(mb) for role, mb in sampler.peak_mb.items()},
+            "cpu_seconds": cpu.seconds,
             "raw_copy_rows_per_second": round(copy_rate),
             "overload": {
                 "requests": len(overload_requests),
@@ -469,6 +568,13 @@ def main() -> None:
     parser.add_argument("--writers", type=int, default=1)
     parser.add_argument("--overload-spans", type=int, default=100_000)
     parser.add_argument("--overload-concurrency", type=int, default=64)
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a SPYGLASS_* setting for the platform, e.g. SPYGLASS_INGEST_WRITER_CONCURRENCY=4",
+    )
     arguments = parser.parse_args()
     figures = asyncio.run(run(arguments))
     print(orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode())

@@ -7,6 +7,10 @@ What keeps the write path correct under redelivery, several writers and any arri
   by ``(span_id, start_time)`` (``ON CONFLICT DO NOTHING``). Writing a batch twice changes nothing.
 * Spans are COPied into a temporary table, then moved with one ``INSERT ... SELECT ... ON CONFLICT
   DO NOTHING RETURNING``, so only the spans that are new this time feed the derived counts.
+* Sessions are shared by many traces, so a write must not hold their rows for long: a new
+  session is inserted on its own before the transaction (a row nobody waits on), and the
+  transaction widens session bounds as its last statement, in id order (``LEAST`` / ``GREATEST``
+  commute, so no other ordering is needed).
 * Trace rows are upserted in sorted order before any span: the row lock serializes writers that
   touch the same trace (and never deadlocks them), so the cumulative counts below see every span
   other writers committed for it.
@@ -79,13 +83,19 @@ ON CONFLICT (name) DO NOTHING
 
 _SELECT_PROJECTS = "SELECT id, name FROM projects WHERE name = ANY($1::text[])"
 
-_UPSERT_SESSIONS = """
+_INSERT_SESSIONS = """
 INSERT INTO project_sessions (session_id, project_id, start_time, end_time)
 SELECT * FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::timestamptz[])
-ON CONFLICT (session_id) DO UPDATE
-SET start_time = LEAST(project_sessions.start_time, EXCLUDED.start_time),
-    end_time = GREATEST(project_sessions.end_time, EXCLUDED.end_time)
-RETURNING id, session_id
+ON CONFLICT (session_id) DO NOTHING
+"""
+
+_SELECT_SESSIONS = "SELECT id, session_id FROM project_sessions WHERE session_id = ANY($1::text[])"
+
+_WIDEN_SESSIONS = """
+UPDATE project_sessions s
+SET start_time = LEAST(s.start_time, b.start_time), end_time = GREATEST(s.end_time, b.end_time)
+FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[]) AS b(id, start_time, end_time)
+WHERE s.id = b.id AND (b.start_time < s.start_time OR b.end_time > s.end_time)
 """
 
 _UPSERT_TRACES = """
@@ -198,14 +208,16 @@ async def write_batches(
             spans_by_id[span.span_id] = (span, project)  # a span twice in one write: keep one
     if not spans_by_id:
         return WriteResult()
+    project_ids = await _upsert_projects(connection, {p for _, p in spans_by_id.values()})
+    sessions = _session_bounds(spans_by_id.values(), project_ids)
+    session_ids = await _insert_sessions(connection, sessions)
     async with connection.transaction():
-        project_ids = await _upsert_projects(connection, {p for _, p in spans_by_id.values()})
-        session_ids = await _upsert_sessions(connection, spans_by_id.values(), project_ids)
         traces = await _upsert_traces(connection, spans_by_id.values(), project_ids, session_ids)
         counts = await _cumulative_counts(connection, spans_by_id, traces)
         await _stage_spans(connection, spans_by_id.values(), traces, counts)
         inserted = {row["span_id"] for row in await connection.fetch(_MOVE_STAGED_SPANS)}
         await _add_to_stored_ancestors(connection, spans_by_id, inserted, traces, counts)
+        await _widen_sessions(connection, sessions, session_ids)
     return WriteResult(len(inserted), len(spans_by_id) - len(inserted), inserted)
 
 
@@ -216,34 +228,61 @@ async def _upsert_projects(connection: asyncpg.Connection, names: set[str]) -> d
     return {row["name"]: row["id"] for row in rows}
 
 
-async def _upsert_sessions(
-    connection: asyncpg.Connection,
-    spans: Iterable[tuple[DecodedSpan, str]],
-    project_ids: dict[str, int],
-) -> dict[str, int]:
-    bounds: dict[str, list[int]] = {}
-    projects: dict[str, int] = {}
+@dataclass
+class _SessionBounds:
+    project_rowid: int
+    start_unix_nano: int
+    end_unix_nano: int
+
+
+def _session_bounds(
+    spans: Iterable[tuple[DecodedSpan, str]], project_ids: dict[str, int]
+) -> dict[str, _SessionBounds]:
+    bounds: dict[str, _SessionBounds] = {}
     for span, project in spans:
         if not span.session_id:
             continue
         known = bounds.get(span.session_id)
         if known is None:
-            bounds[span.session_id] = [span.start_time_unix_nano, span.end_time_unix_nano]
-            projects[span.session_id] = project_ids[project]
+            bounds[span.session_id] = _SessionBounds(
+                project_ids[project], span.start_time_unix_nano, span.end_time_unix_nano
+            )
         else:
-            known[0] = min(known[0], span.start_time_unix_nano)
-            known[1] = max(known[1], span.end_time_unix_nano)
+            known.start_unix_nano = min(known.start_unix_nano, span.start_time_unix_nano)
+            known.end_unix_nano = max(known.end_unix_nano, span.end_time_unix_nano)
+    return bounds
+
+
+async def _insert_sessions(
+    connection: asyncpg.Connection, bounds: dict[str, _SessionBounds]
+) -> dict[str, int]:
+    """Create the sessions not stored yet (committed at once); return session id -> row id."""
     if not bounds:
         return {}
     keys = sorted(bounds)
-    rows = await connection.fetch(
-        _UPSERT_SESSIONS,
+    await connection.execute(
+        _INSERT_SESSIONS,
         keys,
-        [projects[key] for key in keys],
-        [_timestamp(bounds[key][0]) for key in keys],
-        [_timestamp(bounds[key][1]) for key in keys],
+        [bounds[key].project_rowid for key in keys],
+        [_timestamp(bounds[key].start_unix_nano) for key in keys],
+        [_timestamp(bounds[key].end_unix_nano) for key in keys],
     )
+    rows = await connection.fetch(_SELECT_SESSIONS, keys)
     return {row["session_id"]: row["id"] for row in rows}
+
+
+async def _widen_sessions(
+    connection: asyncpg.Connection, bounds: dict[str, _SessionBounds], session_ids: dict[str, int]
+) -> None:
+    if not bounds:
+        return
+    keys = sorted(bounds, key=session_ids.__getitem__)
+    await connection.execute(
+        _WIDEN_SESSIONS,
+        [session_ids[key] for key in keys],
+        [_timestamp(bounds[key].start_unix_nano) for key in keys],
+        [_timestamp(bounds[key].end_unix_nano) for key in keys],
+    )
 
 
 async def _upsert_traces(
