@@ -194,14 +194,26 @@ def test_writes_keyed_by_otel_ids_are_idempotent_and_widen_bounds(database_url: 
     assert str(end_time).startswith("2026-11-01 12:00:09")
 
 
-def test_attribute_filters_use_the_gin_index(database_url: str) -> None:
-    async def plan(connection: asyncpg.Connection) -> str:
+def test_attribute_filters_use_the_gin_index_which_leaves_out_long_texts(
+    database_url: str,
+) -> None:
+    async def work(connection: asyncpg.Connection) -> tuple[str, object]:
         await connection.execute("SET enable_seqscan = off")
         rows = await connection.fetch(
-            'EXPLAIN SELECT id FROM spans WHERE attributes @> \'{"user": {"id": "u1"}}\''
+            "EXPLAIN SELECT id FROM spans "
+            'WHERE span_filter_attributes(attributes) @> \'{"user": {"id": "u1"}}\''
         )
-        return "\n".join(row[0] for row in rows)
+        projection = await connection.fetchval(
+            "SELECT span_filter_attributes($1::jsonb)::text",
+            '{"input": {"value": "q"}, "output": {"value": "a"}, "user": {"id": "u1"}, '
+            '"llm": {"model_name": "gpt-4o", "input_messages": [{"message": {"content": "x"}}]}, '
+            '"retrieval": {"documents": []}, "metadata": {"tier": "gold"}}',
+        )
+        return "\n".join(row[0] for row in rows), projection
 
-    query_plan = _query(database_url, plan)
-    # The partition's copy of ix_spans_attributes is named after the partition.
-    assert "Bitmap Index Scan on spans_default_attributes_idx" in query_plan, query_plan
+    query_plan, projection = _query(database_url, work)
+    # The partition's copy of ix_spans_filter_attributes is named after the partition.
+    assert "Bitmap Index Scan on spans_default_span_filter_attributes_idx" in query_plan, query_plan
+    assert projection == (
+        '{"llm": {"model_name": "gpt-4o"}, "user": {"id": "u1"}, "metadata": {"tier": "gold"}}'
+    )

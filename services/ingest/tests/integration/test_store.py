@@ -120,6 +120,17 @@ async def test_a_redelivered_batch_writes_nothing_twice(connection: asyncpg.Conn
     assert await _cumulative(connection) == EXPECTED_CUMULATIVE
 
 
+async def test_a_batch_partly_stored_before_writes_only_the_new_spans(
+    connection: asyncpg.Connection,
+) -> None:
+    await write_batches(connection, [_batch(*TREE[:3])])
+    result = await write_batches(connection, [_batch(*TREE)])
+
+    assert (result.inserted, result.duplicates) == (len(TREE) - 3, 3)
+    assert await connection.fetchval("SELECT count(*) FROM spans") == len(TREE)
+    assert await _cumulative(connection) == EXPECTED_CUMULATIVE
+
+
 async def test_one_trace_over_concurrent_writers(database_url: str) -> None:
     """Many writers, one trace spread over many batches: counts as if written alone."""
     connections = [await asyncpg.connect(database_url) for _ in range(4)]

@@ -5,8 +5,10 @@ What keeps the write path correct under redelivery, several writers and any arri
 * Every insert is keyed by OpenTelemetry ids: projects by name, sessions by ``session.id``,
   traces by trace id (``ON CONFLICT`` widens their bounds with ``LEAST`` / ``GREATEST``), spans
   by ``(span_id, start_time)`` (``ON CONFLICT DO NOTHING``). Writing a batch twice changes nothing.
-* Spans are COPied into a temporary table, then moved with one ``INSERT ... SELECT ... ON CONFLICT
-  DO NOTHING RETURNING``, so only the spans that are new this time feed the derived counts.
+* Spans are COPied straight into ``spans`` in a savepoint. If any of them is stored already, that
+  COPY fails on the unique key and the rows go through a temporary table and one
+  ``INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING`` instead, so that only the spans that
+  are new this time feed the derived counts.
 * Sessions are shared by many traces, so a write must not hold their rows for long: a new
   session is inserted on its own before the transaction (a row nobody waits on), and the
   transaction widens session bounds as its last statement, in id order (``LEAST`` / ``GREATEST``
@@ -214,8 +216,8 @@ async def write_batches(
     async with connection.transaction():
         traces = await _upsert_traces(connection, spans_by_id.values(), project_ids, session_ids)
         counts = await _cumulative_counts(connection, spans_by_id, traces)
-        await _stage_spans(connection, spans_by_id.values(), traces, counts)
-        inserted = {row["span_id"] for row in await connection.fetch(_MOVE_STAGED_SPANS)}
+        records = _span_records(spans_by_id.values(), traces, counts)
+        inserted = await _insert_spans(connection, records)
         await _add_to_stored_ancestors(connection, spans_by_id, inserted, traces, counts)
         await _widen_sessions(connection, sessions, session_ids)
     return WriteResult(len(inserted), len(spans_by_id) - len(inserted), inserted)
@@ -322,13 +324,12 @@ async def _upsert_traces(
     return {row["trace_id"]: (row["id"], row["project_rowid"]) for row in rows}
 
 
-async def _stage_spans(
-    connection: asyncpg.Connection,
+def _span_records(
     spans: Iterable[tuple[DecodedSpan, str]],
     traces: dict[str, tuple[int, int]],
     counts: dict[str, _Counts],
-) -> None:
-    records = []
+) -> list[tuple[object, ...]]:
+    records: list[tuple[object, ...]] = []
     for span, _ in spans:
         trace_rowid, project_rowid = traces[span.trace_id]
         cumulative = counts[span.span_id]
@@ -360,7 +361,26 @@ async def _stage_spans(
                 span.cost_total_usd if span.HasField("cost_total_usd") else None,
             )
         )
-    await connection.copy_records_to_table(STAGING_TABLE, records=records, columns=SPAN_COLUMNS)
+    return records
+
+
+async def _insert_spans(
+    connection: asyncpg.Connection, records: list[tuple[object, ...]]
+) -> set[str]:
+    """Insert the span rows; return the span ids that were new.
+
+    The common case, spans never seen before, is one COPY straight into ``spans`` inside a
+    savepoint. When some are stored already (a redelivered batch, or another writer got there
+    first), the COPY fails on the unique key, the savepoint rolls it back, and the rows go
+    through the staging table and ``INSERT ... ON CONFLICT DO NOTHING`` instead.
+    """
+    try:
+        async with connection.transaction():
+            await connection.copy_records_to_table("spans", records=records, columns=SPAN_COLUMNS)
+        return {str(record[2]) for record in records}
+    except asyncpg.UniqueViolationError:
+        await connection.copy_records_to_table(STAGING_TABLE, records=records, columns=SPAN_COLUMNS)
+        return {row["span_id"] for row in await connection.fetch(_MOVE_STAGED_SPANS)}
 
 
 async def _cumulative_counts(
