@@ -16,15 +16,15 @@ pytestmark = pytest.mark.slow
 START = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 SEED = [
-    "INSERT INTO projects (id, name) VALUES (1, 'doomed'), (2, 'kept')",
+    "INSERT INTO projects (id, name) VALUES (101, 'doomed'), (102, 'kept')",
     "INSERT INTO traces (id, project_rowid, trace_id, start_time, end_time) VALUES "
-    "(10, 1, 't10', :start, :start), (11, 1, 't11', :start, :start), "
-    "(20, 2, 't20', :start, :start)",
+    "(10, 101, 't10', :start, :start), (11, 101, 't11', :start, :start), "
+    "(20, 102, 't20', :start, :start)",
     "INSERT INTO spans (id, trace_rowid, project_rowid, span_id, name, span_kind, start_time, "
-    "end_time) VALUES (100, 10, 1, 's100', 'a', 'LLM', :start, :start), "
-    "(101, 10, 1, 's101', 'b', 'LLM', :start, :start), "
-    "(110, 11, 1, 's110', 'c', 'LLM', :start, :start), "
-    "(200, 20, 2, 's200', 'd', 'LLM', :start, :start)",
+    "end_time) VALUES (100, 10, 101, 's100', 'a', 'LLM', :start, :start), "
+    "(101, 10, 101, 's101', 'b', 'LLM', :start, :start), "
+    "(110, 11, 101, 's110', 'c', 'LLM', :start, :start), "
+    "(200, 20, 102, 's200', 'd', 'LLM', :start, :start)",
     "INSERT INTO span_annotations (span_rowid, span_start_time, name, annotator_kind, source) "
     "VALUES (100, :start, 'correctness', 'HUMAN', 'APP'), (200, :start, 'correctness', 'HUMAN', "
     "'APP')",
@@ -58,10 +58,10 @@ async def _run(url: str, delete: str, ids: list[int]) -> dict[str, list[str]]:
 
 
 def test_deleting_a_project_removes_its_traces_spans_and_annotations(database_url: str) -> None:
-    left = asyncio.run(_run(database_url, "projects", [1]))
+    left = asyncio.run(_run(database_url, "projects", [101]))
 
     assert left == {
-        "projects": ["kept"],
+        "projects": ["default", "kept"],
         "traces": ["t20"],
         "spans": ["s200"],
         "span_annotations": ["200"],
@@ -72,7 +72,7 @@ def test_deleting_a_trace_removes_only_its_spans(database_url: str) -> None:
     left = asyncio.run(_run(database_url, "traces", [10]))
 
     assert left == {
-        "projects": ["doomed", "kept"],
+        "projects": ["default", "doomed", "kept"],
         "traces": ["t11", "t20"],
         "spans": ["s110", "s200"],
         "span_annotations": ["200"],

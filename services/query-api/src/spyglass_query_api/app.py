@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from spyglass_core import __version__
 from spyglass_core.health import Readiness, health_routes
 from spyglass_db import database_readiness
+from spyglass_query_api.rest import connection_provider, rest_handlers, version_header
+from spyglass_query_api.rest.errors import EXCEPTION_HANDLERS
 from spyglass_query_api.settings import QueryApiSettings
 
 
@@ -34,7 +36,10 @@ def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Lite
         return Response(request.app.openapi_schema.to_schema())
 
     return Litestar(
-        route_handlers=[*health_routes(readiness), openapi_document],
+        route_handlers=[*health_routes(readiness), openapi_document, *rest_handlers()],
+        dependencies={"connection": connection_provider(resources.engine)},
+        exception_handlers=EXCEPTION_HANDLERS,
+        after_request=version_header,
         openapi_config=openapi,
         logging_config=None,
         state=None,

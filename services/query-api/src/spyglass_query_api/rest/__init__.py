@@ -1,0 +1,44 @@
+"""The Phoenix-compatible REST API (``/v1``): one module per resource."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import MediaType, Response, get
+from litestar.types import ControllerRouterHandler
+
+from spyglass_query_api.rest.dependencies import connection_provider
+from spyglass_query_api.rest.projects import ProjectController
+
+PHOENIX_COMPATIBLE_VERSION = "20.26.1"
+"""The Phoenix release whose REST behaviour we match. ``arize-phoenix-client`` gates features
+on the server's version, so this must be at least the version that introduced each feature we
+serve (the highest gate in client 3.x is 20.8.0)."""
+
+VERSION_HEADER = "x-phoenix-server-version"
+
+
+@get("/arize_phoenix_version", media_type=MediaType.TEXT, summary="Phoenix version served")
+async def phoenix_version() -> str:
+    """The Phoenix version this server is compatible with, as Phoenix answers it (plain text)."""
+    return PHOENIX_COMPATIBLE_VERSION
+
+
+def version_header(response: Response[Any]) -> Response[Any]:
+    """Every response names the compatible Phoenix version, as Phoenix's own do."""
+    response.headers[VERSION_HEADER] = PHOENIX_COMPATIBLE_VERSION
+    return response
+
+
+def rest_handlers() -> list[ControllerRouterHandler]:
+    """Every REST route handler."""
+    return [phoenix_version, ProjectController]
+
+
+__all__ = [
+    "PHOENIX_COMPATIBLE_VERSION",
+    "VERSION_HEADER",
+    "connection_provider",
+    "rest_handlers",
+    "version_header",
+]

@@ -1,0 +1,54 @@
+"""Phoenix's ids: GlobalIDs (base64 of ``Type:rowid``), and identifiers that may be names.
+
+Phoenix's REST API and its clients name rows by Relay GlobalIDs. Many ``{..._identifier}`` path
+parameters take either a GlobalID or a natural key (a project name, a session id, an OTel trace
+or span id); a value is taken as a GlobalID only if it decodes to ``<Type>:<digits>`` of the
+expected type.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from spyglass_core.errors import InvalidArgumentError
+
+_NODE = re.compile(r"^([A-Za-z]+):(\d{1,19})$")
+
+
+def global_id(type_name: str, rowid: int) -> str:
+    """The GlobalID of row ``rowid`` of ``type_name``: ``Project:1`` -> ``UHJvamVjdDox``."""
+    return base64.b64encode(f"{type_name}:{rowid}".encode()).decode()
+
+
+def decode_global_id(value: str) -> tuple[str, int] | None:
+    """``(type name, rowid)`` if ``value`` is a GlobalID, else None."""
+    try:
+        decoded = base64.b64decode(value, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    match = _NODE.match(decoded)
+    if match is None:
+        return None
+    return match.group(1), int(match.group(2))
+
+
+def rowid_of(value: str, type_name: str) -> int | None:
+    """The rowid if ``value`` is a GlobalID of ``type_name``, else None (a name, say)."""
+    node = decode_global_id(value)
+    if node is None or node[0] != type_name:
+        return None
+    return node[1]
+
+
+def require_rowid(value: str, type_name: str, what: str) -> int:
+    """The rowid of a GlobalID of ``type_name``.
+
+    Raises:
+        InvalidArgumentError: ``value`` is not a GlobalID of that type.
+    """
+    rowid = rowid_of(value, type_name)
+    if rowid is None:
+        raise InvalidArgumentError(f"Invalid {what}: {value!r} is not a {type_name} ID")
+    return rowid
