@@ -17,17 +17,23 @@ START = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 SEED = [
     "INSERT INTO projects (id, name) VALUES (101, 'doomed'), (102, 'kept')",
-    "INSERT INTO traces (id, project_rowid, trace_id, start_time, end_time) VALUES "
-    "(10, 101, 't10', :start, :start), (11, 101, 't11', :start, :start), "
-    "(20, 102, 't20', :start, :start)",
-    "INSERT INTO spans (id, trace_rowid, project_rowid, span_id, name, span_kind, start_time, "
-    "end_time) VALUES (100, 10, 101, 's100', 'a', 'LLM', :start, :start), "
-    "(101, 10, 101, 's101', 'b', 'LLM', :start, :start), "
-    "(110, 11, 101, 's110', 'c', 'LLM', :start, :start), "
-    "(200, 20, 102, 's200', 'd', 'LLM', :start, :start)",
-    "INSERT INTO span_annotations (span_rowid, span_start_time, name, annotator_kind, source) "
-    "VALUES (100, :start, 'correctness', 'HUMAN', 'APP'), (200, :start, 'correctness', 'HUMAN', "
-    "'APP')",
+    (
+        "INSERT INTO traces (id, project_rowid, trace_id, start_time, end_time) VALUES "
+        "(10, 101, 't10', :start, :start), (11, 101, 't11', :start, :start), "
+        "(20, 102, 't20', :start, :start)"
+    ),
+    (
+        "INSERT INTO spans (id, trace_rowid, project_rowid, span_id, name, span_kind, start_time, "
+        "end_time) VALUES (100, 10, 101, 's100', 'a', 'LLM', :start, :start), "
+        "(101, 10, 101, 's101', 'b', 'LLM', :start, :start), "
+        "(110, 11, 101, 's110', 'c', 'LLM', :start, :start), "
+        "(200, 20, 102, 's200', 'd', 'LLM', :start, :start)"
+    ),
+    (
+        "INSERT INTO span_annotations (span_rowid, span_start_time, name, annotator_kind, source) "
+        "VALUES (100, :start, 'correctness', 'HUMAN', 'APP'), "
+        "(200, :start, 'correctness', 'HUMAN', 'APP')"
+    ),
 ]
 
 

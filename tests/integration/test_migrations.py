@@ -162,9 +162,7 @@ RETURNING id
 def test_writes_keyed_by_otel_ids_are_idempotent_and_widen_bounds(database_url: str) -> None:
     async def work(connection: asyncpg.Connection) -> tuple[int, int, object, object]:
         start = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-        project = await connection.fetchval(
-            "SELECT id FROM projects WHERE name = 'default'"
-        )
+        project = await connection.fetchval("SELECT id FROM projects WHERE name = 'default'")
         trace_id = "0af7651916cd43dd8448eb211c80319c"
         # A redelivered batch: the same trace and span written twice.
         for _ in range(2):

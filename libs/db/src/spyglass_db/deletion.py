@@ -12,11 +12,12 @@ the span delete that follows, a new statement, sees and removes what they commit
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.types import BigInteger
+from sqlalchemy.types import TIMESTAMP, BigInteger
 
 _IDS = bindparam("ids", type_=ARRAY(BigInteger))
 
@@ -43,5 +44,20 @@ async def delete_traces(connection: AsyncConnection, trace_rowids: Sequence[int]
     await connection.execute(
         text("DELETE FROM spans WHERE trace_rowid = ANY(:ids)").bindparams(_IDS),
         {"ids": list(trace_rowids)},
+    )
+    return deleted.rowcount
+
+
+async def delete_spans(connection: AsyncConnection, spans: Sequence[tuple[int, datetime]]) -> int:
+    """Delete spans by (row id, start time), the spans' key; return how many."""
+    deleted = await connection.execute(
+        text(
+            "DELETE FROM spans s USING unnest(:ids, :starts) AS k(id, start_time) "
+            "WHERE s.id = k.id AND s.start_time = k.start_time"
+        ).bindparams(
+            bindparam("ids", type_=ARRAY(BigInteger)),
+            bindparam("starts", type_=ARRAY(TIMESTAMP(timezone=True))),
+        ),
+        {"ids": [rowid for rowid, _ in spans], "starts": [start for _, start in spans]},
     )
     return deleted.rowcount

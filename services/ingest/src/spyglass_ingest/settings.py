@@ -95,7 +95,7 @@ class WriterTuningSettings(BaseSettings):
     model_config = group_config("SPYGLASS_INGEST_WRITER_")
 
     fetch_messages: int = Field(
-        default=16, ge=1, le=1024, description="Span batch messages written per transaction."
+        default=8, ge=1, le=1024, description="Span batch messages written per transaction."
     )
     ack_wait_seconds: float = Field(
         default=60.0,

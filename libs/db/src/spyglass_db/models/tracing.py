@@ -80,6 +80,28 @@ class Trace(SQLModel, table=True):
     end_time: datetime = Field(sa_column=Column(TIMESTAMPTZ, nullable=False))
 
 
+FILTER_EXCLUDED_KEYS = ("input", "output", "retrieval", "embedding", "reranker")
+"""Top-level attribute keys that ``span_filter_attributes`` (and so its GIN index) leaves out."""
+
+FILTER_EXCLUDED_LLM_KEYS = (
+    "input_messages",
+    "output_messages",
+    "prompts",
+    "prompt_template",
+    "tools",
+    "invocation_parameters",
+)
+"""Keys under ``llm`` that ``span_filter_attributes`` leaves out (long texts)."""
+
+
+def covered_by_filter_index(path: tuple[str, ...]) -> bool:
+    """Whether ``span_filter_attributes(attributes)`` keeps the attribute at ``path``, so that
+    a containment test on it can use the GIN index (migration 0004 defines the function)."""
+    if not path or path[0] in FILTER_EXCLUDED_KEYS:
+        return False
+    return not (path[0] == "llm" and len(path) > 1 and path[1] in FILTER_EXCLUDED_LLM_KEYS)
+
+
 class Span(SQLModel, table=True):
     """One span, with OpenInference attributes as nested JSONB."""
 

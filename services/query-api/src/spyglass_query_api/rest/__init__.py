@@ -9,6 +9,7 @@ from litestar.types import ControllerRouterHandler
 
 from spyglass_query_api.rest.dependencies import connection_provider
 from spyglass_query_api.rest.projects import ProjectController
+from spyglass_query_api.rest.spans import SpanController
 
 PHOENIX_COMPATIBLE_VERSION = "20.26.1"
 """The Phoenix release whose REST behaviour we match. ``arize-phoenix-client`` gates features
@@ -32,7 +33,7 @@ def version_header(response: Response[Any]) -> Response[Any]:
 
 def rest_handlers() -> list[ControllerRouterHandler]:
     """Every REST route handler."""
-    return [phoenix_version, ProjectController]
+    return [phoenix_version, ProjectController, SpanController]
 
 
 __all__ = [

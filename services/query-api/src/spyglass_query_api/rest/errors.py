@@ -21,6 +21,7 @@ from litestar.status_codes import (
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
+from litestar.types import ExceptionHandlersMap
 
 from spyglass_core.errors import (
     ClientError,
@@ -106,7 +107,7 @@ def unavailable_handler(
     return response
 
 
-EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ClientError: client_error_handler,
     ValidationException: validation_error_handler,
     HTTPException: http_error_handler,

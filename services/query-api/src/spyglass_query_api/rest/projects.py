@@ -6,7 +6,7 @@ its traces, spans, sessions and annotations.
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, TypeAlias
+from typing import Annotated, TypeAlias
 
 from litestar import Controller, delete, get, post, put
 from litestar.params import FromQuery, JSONBody, PathParameter
@@ -58,7 +58,7 @@ def _project(row: ProjectRow) -> Project:
 
 class ProjectController(Controller):
     path = "/v1/projects"
-    tags: ClassVar[list[str]] = ["projects"]
+    tags = ["projects"]  # noqa: RUF012 (litestar declares it as an instance variable)
 
     @get(summary="List projects")
     async def list_projects(

@@ -67,9 +67,7 @@ def downgrade() -> None:
     op.drop_index("ix_spans_trace_rowid_parent_id", table_name="spans")
     op.create_index("ix_spans_parent_id", "spans", ["parent_id"])
     op.create_index("ix_spans_trace_rowid", "spans", ["trace_rowid"])
-    op.execute(
-        "CREATE INDEX ix_spans_attributes ON spans USING gin (attributes jsonb_path_ops)"
-    )
+    op.execute("CREATE INDEX ix_spans_attributes ON spans USING gin (attributes jsonb_path_ops)")
     op.execute("DELETE FROM spans WHERE project_rowid NOT IN (SELECT id FROM projects)")
     op.execute("DELETE FROM spans WHERE trace_rowid NOT IN (SELECT id FROM traces)")
     op.create_foreign_key(
@@ -81,5 +79,10 @@ def downgrade() -> None:
         ondelete="CASCADE",
     )
     op.create_foreign_key(
-        "fk_spans_trace_rowid_traces", "spans", "traces", ["trace_rowid"], ["id"], ondelete="CASCADE"
+        "fk_spans_trace_rowid_traces",
+        "spans",
+        "traces",
+        ["trace_rowid"],
+        ["id"],
+        ondelete="CASCADE",
     )

@@ -1,0 +1,210 @@
+"""``/v1/projects/{id}/spans`` (search) and ``/v1/spans/{id}`` (delete), in Phoenix's shapes.
+
+Spans come newest first (by row id) with cursor pages. Filters combine with AND; a repeated
+parameter (``span_kind=LLM&span_kind=TOOL``) matches any of its values. ``parent_id=null``
+asks for root spans. ``attribute=key:value`` matches a dotted attribute key against a JSON value
+(``metadata.tier:"gold"``, ``llm.token_count.total:42``); a value that isn't JSON is text.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, TypeAlias
+
+import orjson
+from litestar import Controller, delete, get
+from litestar.params import FromQuery, PathParameter, QueryParameter
+from litestar.status_codes import HTTP_204_NO_CONTENT
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from spyglass_core.errors import NotFoundError
+from spyglass_db.deletion import delete_spans
+from spyglass_db.models.tracing import covered_by_filter_index
+from spyglass_query_api.rest.dependencies import Db
+from spyglass_query_api.rest.errors import UnprocessableParameterError
+from spyglass_query_api.rest.ids import global_id
+from spyglass_query_api.rest.lookup import find_span, get_project
+from spyglass_query_api.rest.pagination import page_of, page_request
+
+MAX_SPANS_PER_PAGE = 1000
+
+Repeated: TypeAlias = Annotated[list[str] | None, QueryParameter()]
+
+
+class SpanContext(BaseModel):
+    trace_id: str
+    span_id: str
+
+
+class SpanEvent(BaseModel):
+    name: str
+    timestamp: str
+    attributes: dict[str, Any] = {}
+
+
+class Span(BaseModel):
+    id: str
+    name: str
+    context: SpanContext
+    span_kind: str
+    parent_id: str | None
+    start_time: datetime
+    end_time: datetime
+    status_code: str
+    status_message: str
+    attributes: dict[str, Any]
+    events: list[SpanEvent]
+
+
+class SpansPage(BaseModel):
+    data: list[Span]
+    next_cursor: str | None
+
+
+def flat_attributes(nested: dict[str, Any]) -> dict[str, Any]:
+    """Dotted keys, as Phoenix returns them: objects and lists of objects are walked, other
+    values kept; ``openinference.span.kind`` is left out (the span's ``span_kind`` says it)."""
+    flat: dict[str, Any] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict) and value:
+            for key, item in value.items():
+                walk(f"{prefix}{key}.", item)
+        elif isinstance(value, list) and value and all(isinstance(i, dict) for i in value):
+            for index, item in enumerate(value):
+                walk(f"{prefix}{index}.", item)
+        else:
+            flat[prefix[:-1]] = value
+
+    walk("", nested)
+    flat.pop("openinference.span.kind", None)
+    return flat
+
+
+def attribute_condition(raw: str, number: int) -> tuple[str, dict[str, object]]:
+    """SQL and its parameters for one ``attribute=key:value`` filter.
+
+    Raises:
+        UnprocessableParameterError: no ``:``, or an empty key.
+    """
+    key, separator, value_text = raw.partition(":")
+    if not separator or not key.strip():
+        raise UnprocessableParameterError(
+            "attribute", f'attribute filters are key:value, e.g. metadata.tier:"gold"; got {raw!r}'
+        )
+    try:
+        value = orjson.loads(value_text)
+    except orjson.JSONDecodeError:
+        value = value_text
+    path = tuple(key.strip().split("."))
+    document: Any = value
+    for part in reversed(path):
+        document = {part: document}
+    column = "span_filter_attributes(attributes)" if covered_by_filter_index(path) else "attributes"
+    name = f"attribute_{number}"
+    return f"{column} @> CAST(:{name} AS jsonb)", {name: orjson.dumps(document).decode()}
+
+
+class SpanController(Controller):
+    path = "/v1"
+    tags = ["spans"]  # noqa: RUF012 (litestar declares it as an instance variable)
+
+    @get("/projects/{project_identifier:str}/spans", summary="Search spans")
+    async def search_spans(
+        self,
+        connection: Db,
+        project_identifier: Annotated[str, PathParameter()],
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 100,
+        start_time: FromQuery[datetime | None] = None,
+        end_time: FromQuery[datetime | None] = None,
+        trace_id: Repeated = None,
+        span_id: Repeated = None,
+        parent_id: FromQuery[str | None] = None,
+        name: Repeated = None,
+        span_kind: Repeated = None,
+        status_code: Repeated = None,
+        attribute: Repeated = None,
+    ) -> SpansPage:
+        """Spans of a project, newest first, with Phoenix's filters."""
+        project = await get_project(connection, project_identifier)
+        page = page_request(cursor, limit, "Span", default=100, maximum=MAX_SPANS_PER_PAGE)
+        conditions = ["s.project_rowid = :project"]
+        values: dict[str, object] = {"project": project.id, "fetch": page.fetch}
+        if page.start is not None:
+            conditions.append("s.id <= :start")
+            values["start"] = page.start
+        if start_time is not None:
+            conditions.append("s.start_time >= :start_time")
+            values["start_time"] = start_time
+        if end_time is not None:
+            conditions.append("s.start_time < :end_time")
+            values["end_time"] = end_time
+        if parent_id == "null":
+            conditions.append("s.parent_id IS NULL")
+        elif parent_id:
+            conditions.append("s.parent_id = :parent_id")
+            values["parent_id"] = parent_id
+        for column, wanted in (
+            ("t.trace_id", trace_id),
+            ("s.span_id", span_id),
+            ("s.name", name),
+            ("s.span_kind", span_kind),
+            ("s.status_code", [code.upper() for code in status_code or []] or None),
+        ):
+            if wanted:
+                key = column.replace(".", "_")
+                conditions.append(f"{column} = ANY(:{key})")
+                values[key] = list(wanted)
+        for number, raw in enumerate(attribute or []):
+            condition, parameters = attribute_condition(raw, number)
+            conditions.append(condition)
+            values.update(parameters)
+        result = await connection.execute(
+            text(
+                "SELECT s.id, s.name, t.trace_id, s.span_id, s.span_kind, s.parent_id, "
+                "s.start_time, s.end_time, s.status_code, s.status_message, s.attributes, "
+                "s.events FROM spans s JOIN traces t ON t.id = s.trace_rowid "
+                f"WHERE {' AND '.join(conditions)} ORDER BY s.id DESC LIMIT :fetch"
+            ),
+            values,
+        )
+        rows = result.all()
+        cut = page_of(rows, page, "Span")
+        return SpansPage(data=[_span(row) for row in cut.rows], next_cursor=cut.next_cursor)
+
+    @delete(
+        "/spans/{span_identifier:str}", summary="Delete a span", status_code=HTTP_204_NO_CONTENT
+    )
+    async def delete_span(
+        self, connection: Db, span_identifier: Annotated[str, PathParameter()]
+    ) -> None:
+        """Delete one span (by GlobalID or OTel span id); its children stay."""
+        span = await find_span(connection, span_identifier)
+        if span is None:
+            raise NotFoundError(f"Span not found: {span_identifier}")
+        await delete_spans(connection, [(span.id, span.start_time)])
+
+
+def _span(row: Any) -> Span:
+    return Span(
+        id=global_id("Span", row.id),
+        name=row.name,
+        context=SpanContext(trace_id=row.trace_id, span_id=row.span_id),
+        span_kind=row.span_kind,
+        parent_id=row.parent_id,
+        start_time=row.start_time,
+        end_time=row.end_time,
+        status_code=row.status_code,
+        status_message=row.status_message,
+        attributes=flat_attributes(row.attributes),
+        events=[
+            SpanEvent(
+                name=event.get("name", ""),
+                timestamp=str(event.get("timestamp", "")),
+                attributes=event.get("attributes") or {},
+            )
+            for event in row.events
+        ],
+    )
