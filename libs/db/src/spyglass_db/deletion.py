@@ -22,30 +22,28 @@ from sqlalchemy.types import TIMESTAMP, BigInteger
 _IDS = bindparam("ids", type_=ARRAY(BigInteger))
 
 
-async def delete_projects(connection: AsyncConnection, project_ids: Sequence[int]) -> int:
-    """Delete projects and their sessions, traces, spans and annotations; return how many."""
+async def _delete_with_spans(
+    connection: AsyncConnection, table: str, span_column: str, ids: Sequence[int]
+) -> int:
+    """Delete rows of ``table`` by id, then the spans whose ``span_column`` names them."""
     deleted = await connection.execute(
-        text("DELETE FROM projects WHERE id = ANY(:ids)").bindparams(_IDS),
-        {"ids": list(project_ids)},
+        text(f"DELETE FROM {table} WHERE id = ANY(:ids)").bindparams(_IDS), {"ids": list(ids)}
     )
     await connection.execute(
-        text("DELETE FROM spans WHERE project_rowid = ANY(:ids)").bindparams(_IDS),
-        {"ids": list(project_ids)},
+        text(f"DELETE FROM spans WHERE {span_column} = ANY(:ids)").bindparams(_IDS),
+        {"ids": list(ids)},
     )
     return deleted.rowcount
+
+
+async def delete_projects(connection: AsyncConnection, project_ids: Sequence[int]) -> int:
+    """Delete projects and their sessions, traces, spans and annotations; return how many."""
+    return await _delete_with_spans(connection, "projects", "project_rowid", project_ids)
 
 
 async def delete_traces(connection: AsyncConnection, trace_rowids: Sequence[int]) -> int:
     """Delete traces (by row id) with their spans and annotations; return how many."""
-    deleted = await connection.execute(
-        text("DELETE FROM traces WHERE id = ANY(:ids)").bindparams(_IDS),
-        {"ids": list(trace_rowids)},
-    )
-    await connection.execute(
-        text("DELETE FROM spans WHERE trace_rowid = ANY(:ids)").bindparams(_IDS),
-        {"ids": list(trace_rowids)},
-    )
-    return deleted.rowcount
+    return await _delete_with_spans(connection, "traces", "trace_rowid", trace_rowids)
 
 
 async def delete_spans(connection: AsyncConnection, spans: Sequence[tuple[int, datetime]]) -> int:

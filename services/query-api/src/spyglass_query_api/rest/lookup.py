@@ -6,8 +6,10 @@ same everywhere and an unknown one always answers 404 with the identifier in the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -50,16 +52,33 @@ class SessionRow:
     end_time: datetime
 
 
-async def find_project(connection: AsyncConnection, identifier: str) -> ProjectRow | None:
-    """The project ``identifier`` names (its GlobalID or its name), or None."""
-    rowid = rowid_of(identifier, "Project")
-    column, value = ("id", rowid) if rowid is not None else ("name", identifier)
+RowT = TypeVar("RowT")
+
+
+async def _find(
+    connection: AsyncConnection,
+    identifier: str,
+    type_name: str,
+    natural_key: str,
+    select: str,
+    make: Callable[..., RowT],
+) -> RowT | None:
+    """The row ``identifier`` names: a GlobalID of ``type_name``, else the ``natural_key``."""
+    rowid = rowid_of(identifier, type_name)
+    column, value = ("id", rowid) if rowid is not None else (natural_key, identifier)
     result = await connection.execute(
-        text(f"SELECT id, name, description FROM projects WHERE {column} = :value"),
-        {"value": value},
+        text(f"{select} WHERE {column} = :value LIMIT 1"), {"value": value}
     )
     row = result.one_or_none()
-    return ProjectRow(*row) if row else None
+    return make(*row) if row else None
+
+
+async def find_project(connection: AsyncConnection, identifier: str) -> ProjectRow | None:
+    """The project ``identifier`` names (its GlobalID or its name), or None."""
+    return await _find(
+        connection, identifier, "Project", "name",
+        "SELECT id, name, description FROM projects", ProjectRow,
+    )  # fmt: skip
 
 
 async def get_project(connection: AsyncConnection, identifier: str) -> ProjectRow:
@@ -76,44 +95,24 @@ async def get_project(connection: AsyncConnection, identifier: str) -> ProjectRo
 
 async def find_trace(connection: AsyncConnection, identifier: str) -> TraceRow | None:
     """The trace ``identifier`` names (its GlobalID or its OTel trace id), or None."""
-    rowid = rowid_of(identifier, "Trace")
-    column, value = ("id", rowid) if rowid is not None else ("trace_id", identifier)
-    result = await connection.execute(
-        text(
-            "SELECT id, trace_id, project_rowid, start_time, end_time FROM traces "
-            f"WHERE {column} = :value"
-        ),
-        {"value": value},
-    )
-    row = result.one_or_none()
-    return TraceRow(*row) if row else None
+    return await _find(
+        connection, identifier, "Trace", "trace_id",
+        "SELECT id, trace_id, project_rowid, start_time, end_time FROM traces", TraceRow,
+    )  # fmt: skip
 
 
 async def find_span(connection: AsyncConnection, identifier: str) -> SpanRow | None:
     """The span ``identifier`` names (its GlobalID or its OTel span id), or None."""
-    rowid = rowid_of(identifier, "Span")
-    column, value = ("id", rowid) if rowid is not None else ("span_id", identifier)
-    result = await connection.execute(
-        text(
-            "SELECT id, span_id, start_time, trace_rowid, project_rowid FROM spans "
-            f"WHERE {column} = :value LIMIT 1"
-        ),
-        {"value": value},
-    )
-    row = result.one_or_none()
-    return SpanRow(*row) if row else None
+    return await _find(
+        connection, identifier, "Span", "span_id",
+        "SELECT id, span_id, start_time, trace_rowid, project_rowid FROM spans", SpanRow,
+    )  # fmt: skip
 
 
 async def find_session(connection: AsyncConnection, identifier: str) -> SessionRow | None:
     """The session ``identifier`` names (its GlobalID or its ``session.id``), or None."""
-    rowid = rowid_of(identifier, "ProjectSession")
-    column, value = ("id", rowid) if rowid is not None else ("session_id", identifier)
-    result = await connection.execute(
-        text(
-            "SELECT id, session_id, project_id, start_time, end_time FROM project_sessions "
-            f"WHERE {column} = :value"
-        ),
-        {"value": value},
-    )
-    row = result.one_or_none()
-    return SessionRow(*row) if row else None
+    return await _find(
+        connection, identifier, "ProjectSession", "session_id",
+        "SELECT id, session_id, project_id, start_time, end_time FROM project_sessions",
+        SessionRow,
+    )  # fmt: skip
