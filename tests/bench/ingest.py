@@ -400,7 +400,8 @@ class StoredWatcher:
     (a ``count(*)`` every few milliseconds would compete with the writers for the same cores).
     """
 
-    def __init__(self, project: str, expected: int) -> None:
+    def __init__(self, nats_url: str, project: str, expected: int) -> None:
+        self.nats_url = nats_url
         self.project = project
         self.expected = expected
         self.stored = 0
@@ -408,11 +409,9 @@ class StoredWatcher:
         self.done = asyncio.Event()
 
     async def __aenter__(self) -> StoredWatcher:
-        return self
-
-    async def watch(self, nats_url: str) -> None:
-        self._nats = await nats.connect(nats_url)
+        self._nats = await nats.connect(self.nats_url)
         await self._nats.subscribe(BusNames().spans_stored_subject, cb=self._on_message)
+        return self
 
     async def _on_message(self, message: Msg) -> None:
         announcement = SpansStored.FromString(message.data)
@@ -482,8 +481,7 @@ async def run(arguments: argparse.Namespace) -> dict[str, object]:
             "writer": platform.service_pids("spyglass_ingest writer"),
         }
         grpc_result, http_result = SendResult(), SendResult()
-        async with StoredWatcher("bench", total) as watcher:
-            await watcher.watch(platform.nats_url)
+        async with StoredWatcher(platform.nats_url, "bench", total) as watcher:
             with RssSampler(pids) as sampler, CpuMeter(platform) as cpu:
                 started = time.perf_counter()
                 await asyncio.gather(

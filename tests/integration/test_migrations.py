@@ -14,9 +14,15 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import asyncpg
+import orjson
 import pytest
 
 from spyglass_db import migrate
+from spyglass_db.models.tracing import (
+    FILTER_EXCLUDED_KEYS,
+    FILTER_EXCLUDED_LLM_KEYS,
+    covered_by_filter_index,
+)
 from tests.support.processes import service_environment
 
 pytestmark = pytest.mark.slow
@@ -215,3 +221,31 @@ def test_attribute_filters_use_the_gin_index_which_leaves_out_long_texts(
     assert projection == (
         '{"llm": {"model_name": "gpt-4o"}, "user": {"id": "u1"}, "metadata": {"tier": "gold"}}'
     )
+
+
+def test_filter_index_rule_matches_the_sql_function(database_url: str) -> None:
+    """The query API picks the GIN-indexed expression by ``covered_by_filter_index``; it must
+    keep exactly the attributes that ``span_filter_attributes`` keeps."""
+    paths = [
+        *((key, "x") for key in FILTER_EXCLUDED_KEYS),
+        *(("llm", key) for key in FILTER_EXCLUDED_LLM_KEYS),
+        ("llm", "model_name"),
+        ("metadata", "tier"),
+        ("session", "id"),
+        ("custom", "key"),
+    ]
+
+    async def kept(connection: asyncpg.Connection) -> list[bool]:
+        results = []
+        for path in paths:
+            document = orjson.dumps({path[0]: {path[1]: "v"}}).decode()
+            results.append(
+                await connection.fetchval(
+                    "SELECT span_filter_attributes($1::jsonb) #> $2::text[] IS NOT NULL",
+                    document,
+                    list(path),
+                )
+            )
+        return results
+
+    assert _query(database_url, kept) == [covered_by_filter_index(path) for path in paths]

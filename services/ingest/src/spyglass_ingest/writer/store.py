@@ -198,10 +198,13 @@ async def prepare_connection(connection: asyncpg.Connection) -> None:
 async def write_batches(
     connection: asyncpg.Connection, batches: Sequence[DecodedSpanBatch]
 ) -> WriteResult:
-    """Write ``batches`` in one transaction; return what was new.
+    """Write ``batches``; return what was new.
+
+    Projects and new sessions are committed first, on their own; everything else (traces,
+    spans, derived counts, session bounds) in one transaction.
 
     Raises:
-        asyncpg.PostgresError: the write failed; nothing of it is committed.
+        asyncpg.PostgresError: the write failed; none of its spans are committed.
     """
     spans_by_id: dict[str, tuple[DecodedSpan, str]] = {}
     for batch in batches:

@@ -12,8 +12,6 @@ import base64
 import binascii
 import re
 
-from spyglass_core.errors import InvalidArgumentError
-
 _NODE = re.compile(r"^([A-Za-z]+):(\d{1,19})$")
 
 
@@ -40,15 +38,3 @@ def rowid_of(value: str, type_name: str) -> int | None:
     if node is None or node[0] != type_name:
         return None
     return node[1]
-
-
-def require_rowid(value: str, type_name: str, what: str) -> int:
-    """The rowid of a GlobalID of ``type_name``.
-
-    Raises:
-        InvalidArgumentError: ``value`` is not a GlobalID of that type.
-    """
-    rowid = rowid_of(value, type_name)
-    if rowid is None:
-        raise InvalidArgumentError(f"Invalid {what}: {value!r} is not a {type_name} ID")
-    return rowid

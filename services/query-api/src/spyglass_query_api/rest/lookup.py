@@ -26,30 +26,12 @@ class ProjectRow:
 
 
 @dataclass(frozen=True)
-class TraceRow:
-    id: int
-    trace_id: str
-    project_rowid: int
-    start_time: datetime
-    end_time: datetime
-
-
-@dataclass(frozen=True)
 class SpanRow:
     id: int
     span_id: str
     start_time: datetime
     trace_rowid: int
     project_rowid: int
-
-
-@dataclass(frozen=True)
-class SessionRow:
-    id: int
-    session_id: str
-    project_id: int
-    start_time: datetime
-    end_time: datetime
 
 
 RowT = TypeVar("RowT")
@@ -93,26 +75,9 @@ async def get_project(connection: AsyncConnection, identifier: str) -> ProjectRo
     return project
 
 
-async def find_trace(connection: AsyncConnection, identifier: str) -> TraceRow | None:
-    """The trace ``identifier`` names (its GlobalID or its OTel trace id), or None."""
-    return await _find(
-        connection, identifier, "Trace", "trace_id",
-        "SELECT id, trace_id, project_rowid, start_time, end_time FROM traces", TraceRow,
-    )  # fmt: skip
-
-
 async def find_span(connection: AsyncConnection, identifier: str) -> SpanRow | None:
     """The span ``identifier`` names (its GlobalID or its OTel span id), or None."""
     return await _find(
         connection, identifier, "Span", "span_id",
         "SELECT id, span_id, start_time, trace_rowid, project_rowid FROM spans", SpanRow,
-    )  # fmt: skip
-
-
-async def find_session(connection: AsyncConnection, identifier: str) -> SessionRow | None:
-    """The session ``identifier`` names (its GlobalID or its ``session.id``), or None."""
-    return await _find(
-        connection, identifier, "ProjectSession", "session_id",
-        "SELECT id, session_id, project_id, start_time, end_time FROM project_sessions",
-        SessionRow,
     )  # fmt: skip

@@ -59,11 +59,10 @@ class Page(Generic[Row]):
     next_cursor: str | None
 
 
-def page_of(
-    rows: Sequence[Row], request: PageRequest, type_name: str, rowid: str = "id"
-) -> Page[Row]:
-    """Cut ``rows`` (read with ``request.fetch``) to a page; ``rowid`` names each row's id."""
+def page_of(rows: Sequence[Row], request: PageRequest, type_name: str) -> Page[Row]:
+    """Cut ``rows`` (read with ``request.fetch``, each with an ``id``) to a page."""
     if len(rows) <= request.limit:
         return Page(rows, None)
     following = rows[request.limit]
-    return Page(rows[: request.limit], global_id(type_name, getattr(following, rowid)))
+    rowid = getattr(following, "id")  # noqa: B009 (rows are typed loosely: dataclasses or Row)
+    return Page(rows[: request.limit], global_id(type_name, rowid))
