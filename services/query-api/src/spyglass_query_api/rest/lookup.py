@@ -34,6 +34,25 @@ class SpanRow:
     project_rowid: int
 
 
+@dataclass(frozen=True)
+class TraceRow:
+    id: int
+    trace_id: str
+    project_rowid: int
+    project_session_rowid: int | None
+    start_time: datetime
+    end_time: datetime
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    id: int
+    session_id: str
+    project_id: int
+    start_time: datetime
+    end_time: datetime
+
+
 RowT = TypeVar("RowT")
 
 
@@ -81,3 +100,57 @@ async def find_span(connection: AsyncConnection, identifier: str) -> SpanRow | N
         connection, identifier, "Span", "span_id",
         "SELECT id, span_id, start_time, trace_rowid, project_rowid FROM spans", SpanRow,
     )  # fmt: skip
+
+
+async def get_span(connection: AsyncConnection, identifier: str) -> SpanRow:
+    """The span ``identifier`` names.
+
+    Raises:
+        NotFoundError: no such span.
+    """
+    span = await find_span(connection, identifier)
+    if span is None:
+        raise NotFoundError(f"Span not found: {identifier}")
+    return span
+
+
+async def find_trace(connection: AsyncConnection, identifier: str) -> TraceRow | None:
+    """The trace ``identifier`` names (its GlobalID or its OTel trace id), or None."""
+    return await _find(
+        connection, identifier, "Trace", "trace_id",
+        "SELECT id, trace_id, project_rowid, project_session_rowid, start_time, end_time "
+        "FROM traces", TraceRow,
+    )  # fmt: skip
+
+
+async def get_trace(connection: AsyncConnection, identifier: str) -> TraceRow:
+    """The trace ``identifier`` names.
+
+    Raises:
+        NotFoundError: no such trace.
+    """
+    trace = await find_trace(connection, identifier)
+    if trace is None:
+        raise NotFoundError(f"Trace not found: {identifier}")
+    return trace
+
+
+async def find_session(connection: AsyncConnection, identifier: str) -> SessionRow | None:
+    """The session ``identifier`` names (its GlobalID or its ``session.id``), or None."""
+    return await _find(
+        connection, identifier, "ProjectSession", "session_id",
+        "SELECT id, session_id, project_id, start_time, end_time FROM project_sessions",
+        SessionRow,
+    )  # fmt: skip
+
+
+async def get_session(connection: AsyncConnection, identifier: str) -> SessionRow:
+    """The session ``identifier`` names.
+
+    Raises:
+        NotFoundError: no such session.
+    """
+    session = await find_session(connection, identifier)
+    if session is None:
+        raise NotFoundError(f"Session not found: {identifier}")
+    return session

@@ -18,13 +18,12 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from spyglass_core.errors import NotFoundError
 from spyglass_db.deletion import delete_spans
 from spyglass_db.models.tracing import covered_by_filter_index
 from spyglass_query_api.rest.dependencies import Db
 from spyglass_query_api.rest.errors import UnprocessableParameterError
 from spyglass_query_api.rest.ids import global_id
-from spyglass_query_api.rest.lookup import find_span, get_project
+from spyglass_query_api.rest.lookup import get_project, get_span
 from spyglass_query_api.rest.pagination import page_of, page_request
 
 MAX_SPANS_PER_PAGE = 1000
@@ -181,9 +180,7 @@ class SpanController(Controller):
         self, connection: Db, span_identifier: Annotated[str, PathParameter()]
     ) -> None:
         """Delete one span (by GlobalID or OTel span id); its children stay."""
-        span = await find_span(connection, span_identifier)
-        if span is None:
-            raise NotFoundError(f"Span not found: {span_identifier}")
+        span = await get_span(connection, span_identifier)
         await delete_spans(connection, [(span.id, span.start_time)])
 
 
