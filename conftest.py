@@ -6,7 +6,12 @@ from collections.abc import Generator
 
 import pytest
 
-pytest_plugins = ["tests.support.stack", "tests.support.processes", "tests.support.ingest"]
+pytest_plugins = [
+    "tests.support.stack",
+    "tests.support.processes",
+    "tests.support.ingest",
+    "tests.support.platform",
+]
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)

@@ -78,13 +78,17 @@ def wait_healthy(service: ServiceProcess, url: str, timeout: float = 30.0) -> No
 SpawnService = Callable[[str, Sequence[str], Mapping[str, str]], ServiceProcess]
 
 
-@pytest.fixture
-def spawn_service(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[SpawnService]:
-    """Start a service process: ``spawn_service(name, [module, args...], env)``."""
-    started: list[ServiceProcess] = []
+@dataclass
+class Spawner:
+    """Starts service processes with their output in ``log_directory``, and stops them all."""
 
-    def spawn(name: str, module_and_args: Sequence[str], env: Mapping[str, str]) -> ServiceProcess:
-        log_path = tmp_path / f"{name}.log"
+    log_directory: Path
+    started: list[ServiceProcess] = field(default_factory=list)
+
+    def __call__(
+        self, name: str, module_and_args: Sequence[str], env: Mapping[str, str]
+    ) -> ServiceProcess:
+        log_path = self.log_directory / f"{name}.log"
         with log_path.open("wb") as log_file:
             process = subprocess.Popen(
                 [sys.executable, "-m", *module_and_args],
@@ -94,15 +98,28 @@ def spawn_service(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Sp
                 stdin=subprocess.DEVNULL,
             )
         service = ServiceProcess(name, process, log_path)
-        started.append(service)
+        self.started.append(service)
         return service
 
-    yield spawn
-    for service in started:
-        service.stop()
-    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
-        for service in started:
+    def stop_all(self) -> None:
+        """Stop every process started, in the order they started."""
+        for service in self.started:
+            service.stop()
+
+    def print_outputs(self) -> None:
+        """Print every process's output (for a failed test's report)."""
+        for service in self.started:
             print(f"\n----- output of {service.name} -----\n{service.output()}")
+
+
+@pytest.fixture
+def spawn_service(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[SpawnService]:
+    """Start a service process: ``spawn_service(name, [module, args...], env)``."""
+    spawner = Spawner(tmp_path)
+    yield spawner
+    spawner.stop_all()
+    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+        spawner.print_outputs()
 
 
 def wait_for_exit(service: ServiceProcess, timeout: float) -> int:

@@ -68,7 +68,7 @@ def background_loop() -> Iterator[LoopThread]:
 
 
 @contextmanager
-def _scratch(prefix: str) -> Iterator[Path]:
+def scratch_folder(prefix: str) -> Iterator[Path]:
     """A folder outside pytest's temporary tree, removed afterwards.
 
     Embedded PostgreSQL runs as another user (when tests run as root) and must traverse the
@@ -85,7 +85,7 @@ def _scratch(prefix: str) -> Iterator[Path]:
 @pytest.fixture
 def server_home() -> Iterator[Path]:
     """A folder for the data of servers (or a launcher) that this test starts itself."""
-    with _scratch("spyglass-test-") as folder:
+    with scratch_folder("spyglass-test-") as folder:
         yield folder
 
 
@@ -97,7 +97,7 @@ def stack(request: pytest.FixtureRequest, background_loop: LoopThread) -> Iterat
     elif choice == "containers":
         yield from _containers_stack()
     else:
-        with _scratch("spyglass-stack-") as home:
+        with scratch_folder("spyglass-stack-") as home:
             yield from _embedded_stack(home, background_loop)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from litestar import Litestar, Request, Response, post
+from litestar import HttpMethod, Litestar, Request, Response, post, route
 from litestar.static_files import create_static_files_router
 
 from spyglass_core.health import Readiness, health_routes
@@ -15,6 +15,27 @@ from spyglass_gateway.proxy import forward
 from spyglass_gateway.settings import GatewaySettings
 
 STATIC_DIRECTORY = Path(__file__).parent / "static"
+
+QUERY_API_PATHS = (
+    "/v1/{path:path}",
+    "/graphql",
+    "/arize_phoenix_version",
+    "/openapi.json",
+    "/docs",
+    "/docs/{path:path}",
+)
+"""What the query API answers on the public port: Phoenix's REST API, GraphQL, the version the
+Phoenix clients check, and the OpenAPI document. ``POST /v1/traces`` goes to ingest instead."""
+
+FORWARDED_METHODS = [
+    HttpMethod.GET,
+    HttpMethod.POST,
+    HttpMethod.PUT,
+    HttpMethod.PATCH,
+    HttpMethod.DELETE,
+    HttpMethod.HEAD,
+    HttpMethod.OPTIONS,
+]
 
 
 @dataclass(frozen=True)
@@ -25,7 +46,8 @@ class GatewayResources:
 
 
 def create_app(settings: GatewaySettings, resources: GatewayResources) -> Litestar:
-    """The gateway: the UI, and readiness that reflects its upstreams."""
+    """The gateway: the UI, the query API and OTLP/HTTP behind one address, and readiness that
+    reflects its upstreams."""
     readiness = Readiness()
     upstreams = {
         "query-api": settings.server.query_api_url,
@@ -42,8 +64,13 @@ def create_app(settings: GatewaySettings, resources: GatewayResources) -> Litest
         """OTLP/HTTP on the public port, as Phoenix serves it: forwarded to the receiver."""
         return await forward(resources.http, request, settings.server.ingest_url, "ingest")
 
+    @route(list(QUERY_API_PATHS), http_method=FORWARDED_METHODS, include_in_schema=False)
+    async def query_api(request: Request[Any, Any, Any]) -> Response[Any]:
+        """REST, GraphQL and the Phoenix version: forwarded to the query API."""
+        return await forward(resources.http, request, settings.server.query_api_url, "query API")
+
     return Litestar(
-        route_handlers=[*health_routes(readiness), otlp_traces, ui],
+        route_handlers=[*health_routes(readiness), otlp_traces, query_api, ui],
         openapi_config=None,
         logging_config=None,
         # Bodies are streamed to the upstream, which enforces its own limits.
