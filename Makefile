@@ -25,6 +25,7 @@ test: install ## Run the whole test suite against real servers (PYTEST_ARGS="--s
 bench: install ## Run the benchmarks (the whole platform on this machine; BENCH_ARGS="--spans 400000")
 	@$(RUN) python -m tests.bench.decode
 	@$(RUN) python -m tests.bench.ingest $(BENCH_ARGS)
+	@$(RUN) python -m tests.bench.query $(QUERY_BENCH_ARGS)
 
 .PHONY: lint
 lint: install ## Lint and check formatting with ruff
@@ -48,12 +49,20 @@ proto: install ## Regenerate the Python for proto/ into libs/proto
 proto-check: install ## Fail if the checked-in generated protobuf differs from proto/
 	@PATH="$(CURDIR)/.venv/bin:$$PATH" scripts/check-proto.sh
 
+.PHONY: graphql-schema
+graphql-schema: install ## Export the GraphQL schema to services/query-api/schema.graphql (the UI's types)
+	@$(RUN) python -m spyglass_query_api.graphql services/query-api/schema.graphql
+
+.PHONY: graphql-check
+graphql-check: install ## Fail if services/query-api/schema.graphql differs from the schema served
+	@$(RUN) python -m spyglass_query_api.graphql --check services/query-api/schema.graphql
+
 .PHONY: docs
 docs: install ## Rewrite the README's configuration table from the settings classes
 	@$(RUN) python -m spyglass_launcher.reference README.md
 
 .PHONY: check
-check: lint typecheck proto-check ## Every static check CI runs
+check: lint typecheck proto-check graphql-check ## Every static check CI runs
 
 .PHONY: ci
 ci: check test ## What CI runs: static checks, then the whole test suite

@@ -55,15 +55,23 @@ class Readiness:
         return "ok"
 
 
-def health_routes(readiness: Readiness) -> list[HTTPRouteHandler]:
-    """Route handlers for ``/healthz``, ``/readyz`` and ``/metrics``, excluded from the schema."""
+def health_routes(readiness: Readiness, *, in_schema: bool = False) -> list[HTTPRouteHandler]:
+    """Route handlers for ``/healthz``, ``/readyz`` and ``/metrics``.
 
-    @get("/healthz", include_in_schema=False, sync_to_thread=False)
+    Args:
+        readiness: the checks ``/readyz`` runs.
+        in_schema: list ``/healthz`` and ``/readyz`` in the OpenAPI document (the query API
+            does, as Phoenix's does); ``/metrics`` never is.
+    """
+
+    @get("/healthz", include_in_schema=in_schema, sync_to_thread=False, summary="Alive")
     def healthz() -> Response[str]:
+        """``OK`` while the process serves requests; checks no dependency."""
         return Response("OK", media_type="text/plain")
 
-    @get("/readyz", include_in_schema=False)
+    @get("/readyz", include_in_schema=in_schema, summary="Ready")
     async def readyz() -> Response[Mapping[str, Any]]:
+        """200 when every dependency answers, else 503 naming the ones that don't."""
         ready, results = await readiness.evaluate()
         status = HTTP_200_OK if ready else HTTP_503_SERVICE_UNAVAILABLE
         return Response({"ready": ready, "checks": results}, status_code=status)

@@ -12,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from spyglass_core import __version__
 from spyglass_core.health import Readiness, health_routes
 from spyglass_db import database_readiness
+from spyglass_query_api.graphql import graphql_handlers
 from spyglass_query_api.rest import connection_provider, rest_handlers, version_header
 from spyglass_query_api.rest.errors import EXCEPTION_HANDLERS
+from spyglass_query_api.rest.span_upload import SpanUpload, span_upload_provider
 from spyglass_query_api.settings import QueryApiSettings
 
 
@@ -23,6 +25,8 @@ class QueryApiResources:
 
     engine: AsyncEngine
     session_maker: async_sessionmaker[AsyncSession]
+    span_upload: SpanUpload | None = None
+    """The span bus for ``POST /v1/projects/{id}/spans``; without it, uploads answer 503."""
 
 
 def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Litestar:
@@ -36,8 +40,16 @@ def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Lite
         return Response(request.app.openapi_schema.to_schema())
 
     return Litestar(
-        route_handlers=[*health_routes(readiness), openapi_document, *rest_handlers()],
-        dependencies={"connection": connection_provider(resources.engine)},
+        route_handlers=[
+            *health_routes(readiness, in_schema=True),
+            openapi_document,
+            *rest_handlers(),
+            *graphql_handlers(),
+        ],
+        dependencies={
+            "connection": connection_provider(resources.engine),
+            "span_upload": span_upload_provider(resources.span_upload),
+        },
         exception_handlers=EXCEPTION_HANDLERS,
         after_request=version_header,
         openapi_config=openapi,

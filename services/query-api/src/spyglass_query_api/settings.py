@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pathlib import Path
 
-from spyglass_core.settings import DbSettings, Port, ProcessSettings, ServerSettings, group_config
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings
+
+from spyglass_core.settings import (
+    DbSettings,
+    NatsSettings,
+    Port,
+    ProcessSettings,
+    ServerSettings,
+    group_config,
+)
 
 
 class QueryApiServerSettings(ServerSettings):
@@ -15,8 +25,29 @@ class QueryApiServerSettings(ServerSettings):
     port: Port = Field(default=6007, description="TCP port of REST and GraphQL.")
 
 
+class SpanUploadSettings(BaseSettings):
+    """Span uploads (``POST /v1/projects/{id}/spans``), which go through the span bus."""
+
+    model_config = group_config("SPYGLASS_QUERY_API_UPLOAD_")
+
+    publish_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="How long JetStream may take to store uploaded spans."
+    )
+    retry_after_seconds: int = Field(
+        default=2, ge=1, description="The Retry-After an upload is given when the bus is full."
+    )
+    model_prices_file: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SPYGLASS_INGEST_MODEL_PRICES_FILE"),
+        # The receiver's variable: uploaded spans are priced exactly as received ones.
+        description="JSON file of model prices that extend or override the built-in table.",
+    )
+
+
 class QueryApiSettings(ProcessSettings):
     """Everything the query API reads from the environment."""
 
     server: QueryApiServerSettings = Field(default_factory=QueryApiServerSettings)
     db: DbSettings = Field(default_factory=DbSettings)
+    nats: NatsSettings = Field(default_factory=NatsSettings)
+    upload: SpanUploadSettings = Field(default_factory=SpanUploadSettings)

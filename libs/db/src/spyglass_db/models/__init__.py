@@ -11,6 +11,7 @@ from spyglass_db.models.annotations import (
     TraceAnnotation,
 )
 from spyglass_db.models.base import metadata
+from spyglass_db.models.pending_annotations import PENDING_TARGET_KINDS, PendingAnnotation
 from spyglass_db.models.projects import DEFAULT_PROJECT_NAME, Project
 from spyglass_db.models.tracing import SPAN_STATUS_CODES, ProjectSession, Span, Trace
 
@@ -18,9 +19,11 @@ __all__ = [
     "ANNOTATION_SOURCES",
     "ANNOTATOR_KINDS",
     "DEFAULT_PROJECT_NAME",
+    "PENDING_TARGET_KINDS",
     "SPAN_STATUS_CODES",
     "AnnotationConfig",
     "DocumentAnnotation",
+    "PendingAnnotation",
     "Project",
     "ProjectAnnotationConfig",
     "ProjectSession",

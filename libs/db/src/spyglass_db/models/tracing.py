@@ -110,13 +110,24 @@ class Span(SQLModel, table=True):
         PrimaryKeyConstraint("id", "start_time"),
         UniqueConstraint("span_id", "start_time"),
         CheckConstraint("status_code IN ('OK', 'ERROR', 'UNSET')", name="valid_status"),
-        Index("ix_spans_project_rowid_start_time", "project_rowid", text("start_time DESC")),
+        # Both time-ordered indexes carry what project stats sum, for index-only scans (0007).
+        Index(
+            "ix_spans_project_rowid_start_time",
+            "project_rowid",
+            text("start_time DESC"),
+            postgresql_include=["llm_cost_total"],
+        ),
         Index("ix_spans_trace_rowid_parent_id", "trace_rowid", "parent_id"),
         Index(
             "ix_spans_root_project_rowid_start_time",
             "project_rowid",
             text("start_time DESC"),
             postgresql_where=text("parent_id IS NULL"),
+            postgresql_include=[
+                "cumulative_error_count",
+                "cumulative_llm_token_count_prompt",
+                "cumulative_llm_token_count_completion",
+            ],
         ),
         # Attribute filters use ix_spans_filter_attributes, a GIN index over a SQL function;
         # migration 0004 creates both (autogenerate can't compare an index on a function).

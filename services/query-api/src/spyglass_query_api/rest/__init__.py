@@ -7,9 +7,18 @@ from typing import Any
 from litestar import MediaType, Response, get
 from litestar.types import ControllerRouterHandler
 
+from spyglass_query_api.rest.annotation_configs import AnnotationConfigController
+from spyglass_query_api.rest.annotations import AnnotationController
 from spyglass_query_api.rest.dependencies import connection_provider
+from spyglass_query_api.rest.notes import NoteController
+from spyglass_query_api.rest.otlp_spans import OtlpSpanController
+from spyglass_query_api.rest.project_annotations import ProjectAnnotationController
 from spyglass_query_api.rest.projects import ProjectController
+from spyglass_query_api.rest.sessions import SessionController
+from spyglass_query_api.rest.span_query import SpanQueryController
+from spyglass_query_api.rest.span_upload import create_spans
 from spyglass_query_api.rest.spans import SpanController
+from spyglass_query_api.rest.traces import TraceController
 
 PHOENIX_COMPATIBLE_VERSION = "20.26.1"
 """The Phoenix release whose REST behaviour we match. ``arize-phoenix-client`` gates features
@@ -33,7 +42,20 @@ def version_header(response: Response[Any]) -> Response[Any]:
 
 def rest_handlers() -> list[ControllerRouterHandler]:
     """Every REST route handler."""
-    return [phoenix_version, ProjectController, SpanController]
+    return [
+        phoenix_version,
+        ProjectController,
+        SpanController,
+        TraceController,
+        SessionController,
+        create_spans,
+        OtlpSpanController,
+        AnnotationController,
+        NoteController,
+        ProjectAnnotationController,
+        AnnotationConfigController,
+        SpanQueryController,
+    ]
 
 
 __all__ = [

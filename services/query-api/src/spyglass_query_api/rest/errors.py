@@ -7,8 +7,10 @@ here.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import asyncpg
 import structlog
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -19,9 +21,13 @@ from litestar.status_codes import (
     HTTP_409_CONFLICT,
     HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_429_TOO_MANY_REQUESTS,
+    HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from spyglass_core.errors import (
     ClientError,
@@ -30,6 +36,7 @@ from spyglass_core.errors import (
     ForbiddenError,
     InvalidArgumentError,
     NotFoundError,
+    OverloadedError,
     PayloadTooLargeError,
 )
 
@@ -44,14 +51,49 @@ class UnprocessableParameterError(InvalidArgumentError):
         self.parameter = parameter
 
 
+class UnprocessableEntityError(InvalidArgumentError):
+    """A request Phoenix refuses with 422 and a plain-text reason (not a parameter's value)."""
+
+
 _STATUS: tuple[tuple[type[ClientError], int], ...] = (
     (UnprocessableParameterError, HTTP_422_UNPROCESSABLE_ENTITY),
+    (UnprocessableEntityError, HTTP_422_UNPROCESSABLE_ENTITY),
     (NotFoundError, HTTP_404_NOT_FOUND),
     (ConflictError, HTTP_409_CONFLICT),
     (ForbiddenError, HTTP_403_FORBIDDEN),
     (PayloadTooLargeError, HTTP_413_REQUEST_ENTITY_TOO_LARGE),
     (InvalidArgumentError, HTTP_400_BAD_REQUEST),
 )
+
+
+_OUTAGE_ERRORS = (
+    OSError,  # refused, reset, unreachable; TimeoutError (a connect timeout) is one too
+    asyncpg.PostgresConnectionError,  # SQLSTATE class 08: the connection failed or was lost
+    asyncpg.exceptions.OperatorInterventionError,  # class 57: shutting down, starting up
+    asyncpg.TooManyConnectionsError,
+    PoolTimeoutError,  # every pooled connection is busy
+)
+
+
+def database_outage(error: BaseException) -> DependencyUnavailableError | None:
+    """The :class:`DependencyUnavailableError` that ``error`` amounts to if it means PostgreSQL
+    can't be reached now (refused, lost, shutting down, out of connections), else None.
+
+    SQLAlchemy wraps asyncpg's errors, so the chain of causes is searched.
+    """
+    seen: BaseException | None = error
+    for _ in range(8):
+        if seen is None:
+            break
+        if isinstance(seen, _OUTAGE_ERRORS) or (
+            isinstance(seen, DBAPIError) and seen.connection_invalidated
+        ):
+            reason = str(seen).splitlines()[0] if str(seen) else type(seen).__name__
+            return DependencyUnavailableError(
+                f"the database is unavailable ({type(seen).__name__}: {reason}); retry later"
+            )
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _plain(status: int, detail: str) -> Response[str]:
@@ -107,9 +149,31 @@ def unavailable_handler(
     return response
 
 
+def overloaded_handler(_: Request[Any, Any, Any], error: OverloadedError) -> Response[str]:
+    """We (the span bus, say) are at capacity: 429 with ``Retry-After``."""
+    response = _plain(HTTP_429_TOO_MANY_REQUESTS, str(error))
+    response.headers["Retry-After"] = str(max(1, math.ceil(error.retry_after_seconds)))
+    return response
+
+
+def database_error_handler(request: Request[Any, Any, Any], error: Exception) -> Response[str]:
+    """A database error: 503 when PostgreSQL can't be reached (see :func:`database_outage`),
+    else an internal error, logged here with its traceback and answered without details."""
+    outage = database_outage(error)
+    if outage is not None:
+        return unavailable_handler(request, outage)
+    log.error("internal_error", path=request.url.path, exc_info=error)
+    return _plain(HTTP_500_INTERNAL_SERVER_ERROR, "Internal Server Error")
+
+
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ClientError: client_error_handler,
     ValidationException: validation_error_handler,
     HTTPException: http_error_handler,
     DependencyUnavailableError: unavailable_handler,
+    OverloadedError: overloaded_handler,
+    SQLAlchemyError: database_error_handler,
+    asyncpg.PostgresError: database_error_handler,
+    asyncpg.InterfaceError: database_error_handler,
+    OSError: database_error_handler,
 }

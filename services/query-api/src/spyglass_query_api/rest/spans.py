@@ -8,6 +8,7 @@ asks for root spans. ``attribute=key:value`` matches a dotted attribute key agai
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, TypeAlias
 
@@ -17,14 +18,15 @@ from litestar.params import FromQuery, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 from pydantic import BaseModel
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from spyglass_db.deletion import delete_spans
-from spyglass_db.models.tracing import covered_by_filter_index
+from spyglass_query_api.filters.attributes import attribute_containment, attribute_document
 from spyglass_query_api.rest.dependencies import Db
 from spyglass_query_api.rest.errors import UnprocessableParameterError
 from spyglass_query_api.rest.ids import global_id
 from spyglass_query_api.rest.lookup import get_project, get_span
-from spyglass_query_api.rest.pagination import page_of, page_request
+from spyglass_query_api.rest.pagination import Page, page_of, page_request
 
 MAX_SPANS_PER_PAGE = 1000
 
@@ -97,12 +99,82 @@ def attribute_condition(raw: str, number: int) -> tuple[str, dict[str, object]]:
     except orjson.JSONDecodeError:
         value = value_text
     path = tuple(key.strip().split("."))
-    document: Any = value
-    for part in reversed(path):
-        document = {part: document}
-    column = "span_filter_attributes(attributes)" if covered_by_filter_index(path) else "attributes"
     name = f"attribute_{number}"
-    return f"{column} @> CAST(:{name} AS jsonb)", {name: orjson.dumps(document).decode()}
+    return attribute_containment("s", path, name), {name: attribute_document(path, value)}
+
+
+@dataclass(frozen=True)
+class SpanFilters:
+    """The filters of a span search; each repeated one matches any of its values."""
+
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    trace_id: list[str] | None = None
+    span_id: list[str] | None = None
+    parent_id: str | None = None
+    name: list[str] | None = None
+    span_kind: list[str] | None = None
+    status_code: list[str] | None = None
+    attribute: list[str] | None = None
+
+
+async def search_span_rows(
+    connection: AsyncConnection,
+    project_identifier: str,
+    cursor: str | None,
+    limit: int | None,
+    filters: SpanFilters,
+) -> Page[Any]:
+    """One page of a project's spans matching ``filters``, newest first (rows with the span's
+    columns and its ``trace_id``); shared by every endpoint that searches spans.
+
+    Raises:
+        NotFoundError: no such project.
+        UnprocessableParameterError: a bad cursor, limit or attribute filter.
+    """
+    project = await get_project(connection, project_identifier)
+    page = page_request(cursor, limit, "Span", default=100, maximum=MAX_SPANS_PER_PAGE)
+    conditions = ["s.project_rowid = :project"]
+    values: dict[str, object] = {"project": project.id, "fetch": page.fetch}
+    if page.start is not None:
+        conditions.append("s.id <= :start")
+        values["start"] = page.start
+    if filters.start_time is not None:
+        conditions.append("s.start_time >= :start_time")
+        values["start_time"] = filters.start_time
+    if filters.end_time is not None:
+        conditions.append("s.start_time < :end_time")
+        values["end_time"] = filters.end_time
+    if filters.parent_id == "null":
+        conditions.append("s.parent_id IS NULL")
+    elif filters.parent_id:
+        conditions.append("s.parent_id = :parent_id")
+        values["parent_id"] = filters.parent_id
+    for column, wanted in (
+        ("t.trace_id", filters.trace_id),
+        ("s.span_id", filters.span_id),
+        ("s.name", filters.name),
+        ("s.span_kind", filters.span_kind),
+        ("s.status_code", [code.upper() for code in filters.status_code or []] or None),
+    ):
+        if wanted:
+            key = column.replace(".", "_")
+            conditions.append(f"{column} = ANY(:{key})")
+            values[key] = list(wanted)
+    for number, raw in enumerate(filters.attribute or []):
+        condition, parameters = attribute_condition(raw, number)
+        conditions.append(condition)
+        values.update(parameters)
+    result = await connection.execute(
+        text(
+            "SELECT s.id, s.name, t.trace_id, s.span_id, s.span_kind, s.parent_id, "
+            "s.start_time, s.end_time, s.status_code, s.status_message, s.attributes, "
+            "s.events FROM spans s JOIN traces t ON t.id = s.trace_rowid "
+            f"WHERE {' AND '.join(conditions)} ORDER BY s.id DESC LIMIT :fetch"
+        ),
+        values,
+    )
+    return page_of(result.all(), page, "Span")
 
 
 class SpanController(Controller):
@@ -127,50 +199,11 @@ class SpanController(Controller):
         attribute: Repeated = None,
     ) -> SpansPage:
         """Spans of a project, newest first, with Phoenix's filters."""
-        project = await get_project(connection, project_identifier)
-        page = page_request(cursor, limit, "Span", default=100, maximum=MAX_SPANS_PER_PAGE)
-        conditions = ["s.project_rowid = :project"]
-        values: dict[str, object] = {"project": project.id, "fetch": page.fetch}
-        if page.start is not None:
-            conditions.append("s.id <= :start")
-            values["start"] = page.start
-        if start_time is not None:
-            conditions.append("s.start_time >= :start_time")
-            values["start_time"] = start_time
-        if end_time is not None:
-            conditions.append("s.start_time < :end_time")
-            values["end_time"] = end_time
-        if parent_id == "null":
-            conditions.append("s.parent_id IS NULL")
-        elif parent_id:
-            conditions.append("s.parent_id = :parent_id")
-            values["parent_id"] = parent_id
-        for column, wanted in (
-            ("t.trace_id", trace_id),
-            ("s.span_id", span_id),
-            ("s.name", name),
-            ("s.span_kind", span_kind),
-            ("s.status_code", [code.upper() for code in status_code or []] or None),
-        ):
-            if wanted:
-                key = column.replace(".", "_")
-                conditions.append(f"{column} = ANY(:{key})")
-                values[key] = list(wanted)
-        for number, raw in enumerate(attribute or []):
-            condition, parameters = attribute_condition(raw, number)
-            conditions.append(condition)
-            values.update(parameters)
-        result = await connection.execute(
-            text(
-                "SELECT s.id, s.name, t.trace_id, s.span_id, s.span_kind, s.parent_id, "
-                "s.start_time, s.end_time, s.status_code, s.status_message, s.attributes, "
-                "s.events FROM spans s JOIN traces t ON t.id = s.trace_rowid "
-                f"WHERE {' AND '.join(conditions)} ORDER BY s.id DESC LIMIT :fetch"
-            ),
-            values,
-        )
-        rows = result.all()
-        cut = page_of(rows, page, "Span")
+        filters = SpanFilters(
+            start_time, end_time, trace_id, span_id, parent_id, name, span_kind, status_code,
+            attribute,
+        )  # fmt: skip
+        cut = await search_span_rows(connection, project_identifier, cursor, limit, filters)
         return SpansPage(data=[_span(row) for row in cut.rows], next_cursor=cut.next_cursor)
 
     @delete(

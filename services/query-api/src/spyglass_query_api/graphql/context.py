@@ -1,0 +1,44 @@
+"""What resolvers share during one request: the connection, its lock and the loaders."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+from graphql import GraphQLResolveInfo
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+Info: TypeAlias = GraphQLResolveInfo[Any]
+"""What resolvers receive as ``info``; its ``context`` is a ``RequestContext``."""
+
+
+@dataclass
+class RequestContext:
+    """One GraphQL request's database access.
+
+    Resolvers of a list run concurrently but one connection runs one statement at a time, so
+    every statement goes through ``fetch`` under the lock. ``loaders`` holds this request's
+    DataLoaders by name (see ``loaders.py``), created on first use.
+    """
+
+    connection: AsyncConnection
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    loaders: dict[str, Any] = field(default_factory=dict)
+
+    async def fetch(
+        self, sql: str, parameters: Mapping[str, object] | None = None
+    ) -> Sequence[Any]:
+        """The rows of one statement."""
+        async with self.lock:
+            result = await self.connection.execute(text(sql), dict(parameters or {}))
+            return result.all()
+
+
+def request_context(info: Info) -> RequestContext:
+    """The request's context, from a resolver's ``info``."""
+    context = info.context
+    assert isinstance(context, RequestContext)
+    return context

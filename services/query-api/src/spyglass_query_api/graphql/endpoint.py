@@ -1,0 +1,73 @@
+"""``/graphql`` on the litestar app: POST runs a query, GET serves the GraphiQL explorer.
+
+Each request runs in the request's one transaction (the ``connection`` dependency), with its
+own DataLoaders. Queries nest at most ``MAX_QUERY_DEPTH`` fields. Only queries run: the UI's
+writes go through REST.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ariadne import graphql
+from ariadne.explorer import ExplorerGraphiQL
+from litestar import MediaType, Request, Response, get, post
+from litestar.status_codes import HTTP_200_OK, HTTP_400_BAD_REQUEST
+from litestar.types import ControllerRouterHandler
+
+from spyglass_query_api.graphql.context import RequestContext
+from spyglass_query_api.graphql.depth import DepthLimitRule
+from spyglass_query_api.graphql.errors import format_error
+from spyglass_query_api.graphql.executable import executable_schema
+from spyglass_query_api.rest.dependencies import Db
+
+GRAPHQL_PATH = "/graphql"
+
+_EXPLORER = ExplorerGraphiQL(title="Spyglass GraphQL")
+
+
+class _Unlogged(logging.LoggerAdapter[logging.Logger]):
+    """ariadne logs every error it formats; ``format_error`` logs the unexpected ones, once."""
+
+    def error(self, *_: object, **__: object) -> None:
+        """Log nothing."""
+
+
+_UNLOGGED = _Unlogged(logging.getLogger(__name__))
+
+
+@post(GRAPHQL_PATH, include_in_schema=False, status_code=HTTP_200_OK)
+async def graphql_query(connection: Db, request: Request[Any, Any, Any]) -> Response[Any]:
+    """Run one GraphQL query; errors come back in the body's ``errors`` (400 if it never ran)."""
+    try:
+        data = await request.json()
+    except Exception:
+        data = None
+    if not isinstance(data, dict):
+        return Response(
+            {"errors": [{"message": "The body must be a JSON object with a 'query'"}]},
+            status_code=HTTP_400_BAD_REQUEST,
+        )
+    succeeded, result = await graphql(
+        executable_schema(),
+        data,
+        context_value=RequestContext(connection),
+        validation_rules=[DepthLimitRule],
+        require_query=True,
+        error_formatter=format_error,
+        logger=_UNLOGGED,
+    )
+    ran = succeeded or "data" in result
+    return Response(result, status_code=HTTP_200_OK if ran else HTTP_400_BAD_REQUEST)
+
+
+@get(GRAPHQL_PATH, include_in_schema=False, media_type=MediaType.HTML)
+async def graphql_explorer() -> str:
+    """GraphiQL, to try queries in a browser."""
+    return _EXPLORER.html(None)
+
+
+def graphql_handlers() -> list[ControllerRouterHandler]:
+    """The route handlers of ``/graphql``."""
+    return [graphql_query, graphql_explorer]

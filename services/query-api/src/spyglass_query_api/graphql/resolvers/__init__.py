@@ -1,0 +1,26 @@
+"""Resolvers, one module per type of the schema, and the bindables to build it with."""
+
+from __future__ import annotations
+
+from ariadne import ObjectType, QueryType
+
+from spyglass_query_api.graphql.resolvers.annotations import annotation
+from spyglass_query_api.graphql.resolvers.projects import project
+from spyglass_query_api.graphql.resolvers.query import query
+from spyglass_query_api.graphql.resolvers.sessions import session
+from spyglass_query_api.graphql.resolvers.spans import document, span, span_event
+from spyglass_query_api.graphql.resolvers.traces import trace
+
+
+def object_types() -> list[ObjectType | QueryType]:
+    """Every type with resolvers of its own."""
+    return [
+        query,
+        project,
+        trace,
+        span,
+        span_event,
+        document,
+        session,
+        annotation,
+    ]

@@ -1,0 +1,133 @@
+"""The root fields: project lists and lookups by GlobalID or natural key.
+
+A lookup by an id that names nothing (or a GlobalID of another type) answers null, as GraphQL
+clients expect of a missing node; giving none or both of a lookup's arguments is an error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ariadne import QueryType
+
+from spyglass_query_api.graphql import loaders
+from spyglass_query_api.graphql.arguments import (
+    Sort,
+    connection,
+    exactly_one,
+    keyset_condition,
+    order_by,
+    window,
+)
+from spyglass_query_api.graphql.context import Info, request_context
+from spyglass_query_api.graphql.rows import (
+    PROJECT_COLUMNS,
+    SESSION_COLUMNS,
+    SPAN_LIST_COLUMNS,
+    TRACE_COLUMNS,
+    ProjectNode,
+    SessionNode,
+    SpanNode,
+    TraceNode,
+    span_node,
+    trace_node,
+)
+from spyglass_query_api.rest.ids import rowid_of
+
+query = QueryType()
+
+
+@query.field("projects")
+async def resolve_projects(
+    _: Any,
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    name_contains: str | None = None,
+) -> dict[str, Any]:
+    """Projects, newest first."""
+    context = request_context(info)
+    page = window(first, after, Sort("id", descending=True))
+    keyset, values = keyset_condition(page, "p.id", "p.id")
+    conditions = [keyset]
+    if name_contains:
+        conditions.append("strpos(lower(p.name), lower(:contains)) > 0")
+        values["contains"] = name_contains
+    rows = await context.fetch(
+        f"SELECT {PROJECT_COLUMNS} FROM projects p WHERE {' AND '.join(conditions)} "
+        f"{order_by(page, 'p.id', 'p.id')} LIMIT :fetch",
+        {**values, "fetch": page.fetch},
+    )
+    nodes = [ProjectNode(*row) for row in rows]
+    return connection(nodes, page, lambda node: node, lambda node: node.id)
+
+
+@query.field("project")
+async def resolve_project(
+    _: Any, info: Info, id: str | None = None, name: str | None = None
+) -> ProjectNode | None:
+    """A project by GlobalID or name; null if there is none."""
+    context = request_context(info)
+    argument, value = exactly_one(id=id, name=name)
+    if argument == "id":
+        rowid = rowid_of(value, "Project")
+        return None if rowid is None else await loaders.projects(context).load(rowid)
+    rows = await context.fetch(
+        f"SELECT {PROJECT_COLUMNS} FROM projects p WHERE p.name = :name", {"name": value}
+    )
+    return ProjectNode(*rows[0]) if rows else None
+
+
+@query.field("trace")
+async def resolve_trace(
+    _: Any, info: Info, id: str | None = None, trace_id: str | None = None
+) -> TraceNode | None:
+    """A trace by GlobalID or OpenTelemetry trace id; null if there is none."""
+    context = request_context(info)
+    argument, value = exactly_one(id=id, traceId=trace_id)
+    if argument == "id":
+        rowid = rowid_of(value, "Trace")
+        return None if rowid is None else await loaders.traces(context).load(rowid)
+    rows = await context.fetch(
+        f"SELECT {TRACE_COLUMNS} FROM traces t WHERE t.trace_id = :value", {"value": value}
+    )
+    return trace_node(rows[0]) if rows else None
+
+
+@query.field("span")
+async def resolve_span(
+    _: Any, info: Info, id: str | None = None, span_id: str | None = None
+) -> SpanNode | None:
+    """A span by GlobalID or OpenTelemetry span id; null if there is none."""
+    context = request_context(info)
+    argument, value = exactly_one(id=id, spanId=span_id)
+    parameter: object = value
+    condition = "s.span_id = :value"
+    if argument == "id":
+        parameter = rowid_of(value, "Span")
+        if parameter is None:
+            return None
+        condition = "s.id = :value"
+    rows = await context.fetch(
+        f"SELECT {SPAN_LIST_COLUMNS} FROM spans s JOIN traces t ON t.id = s.trace_rowid "
+        f"WHERE {condition} LIMIT 1",
+        {"value": parameter},
+    )
+    return span_node(rows[0]) if rows else None
+
+
+@query.field("session")
+async def resolve_session(
+    _: Any, info: Info, id: str | None = None, session_id: str | None = None
+) -> SessionNode | None:
+    """A session by GlobalID or ``session.id``; null if there is none."""
+    context = request_context(info)
+    argument, value = exactly_one(id=id, sessionId=session_id)
+    if argument == "id":
+        rowid = rowid_of(value, "ProjectSession")
+        return None if rowid is None else await loaders.sessions(context).load(rowid)
+    rows = await context.fetch(
+        f"SELECT {SESSION_COLUMNS} FROM project_sessions ps WHERE ps.session_id = :value",
+        {"value": value},
+    )
+    return SessionNode(*rows[0]) if rows else None

@@ -1,0 +1,41 @@
+"""The ``DateTime`` and ``JSON`` scalars."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from ariadne import ScalarType
+
+datetime_scalar = ScalarType("DateTime")
+json_scalar = ScalarType("JSON")
+
+
+@datetime_scalar.serializer
+def serialize_datetime(value: datetime | str) -> str:
+    """ISO 8601 with the offset (UTC as stored); event timestamps are stored as ISO strings."""
+    return value if isinstance(value, str) else value.isoformat()
+
+
+@datetime_scalar.value_parser
+def parse_datetime(value: Any) -> datetime:
+    """An ISO 8601 string; one without a time zone is taken as UTC.
+
+    Raises:
+        ValueError: not a string, or not ISO 8601 (GraphQL reports it against the argument).
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"DateTime must be an ISO 8601 string, got {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"DateTime must be ISO 8601 (2026-11-01T12:00:00Z), got {value!r}"
+        ) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+@json_scalar.serializer
+def serialize_json(value: Any) -> Any:
+    """The value as it is: it came from a JSONB column."""
+    return value

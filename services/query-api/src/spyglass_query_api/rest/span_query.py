@@ -1,0 +1,195 @@
+"""``POST /v1/spans`` (and the deprecated ``GET``): Phoenix's hidden SpanQuery endpoint, which
+``arize-phoenix-client``'s ``spans.get_spans_dataframe`` calls.
+
+The body holds one or more SpanQuery dicts; the answer is ``multipart/mixed`` with one
+``application/json`` part per query, each a pandas table JSON of the spans it matched, newest
+first (``start_time`` descending), at most ``limit`` of them. A project that doesn't exist
+answers empty frames, as Phoenix does, so the client gets an empty DataFrame; a filter that is
+not in the language answers 400 with its position and reason.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import ValidationException
+from litestar.params import FromQuery, JSONBody
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from spyglass_core.errors import InvalidArgumentError
+from spyglass_db.models import DEFAULT_PROJECT_NAME
+from spyglass_query_api.filters import root_span_condition
+from spyglass_query_api.filters.span_query import (
+    Record,
+    SpanQueryPlan,
+    parse_span_query,
+    span_frame,
+)
+from spyglass_query_api.filters.table import table_json
+from spyglass_query_api.rest.dependencies import Db
+from spyglass_query_api.rest.lookup import find_project
+
+DEFAULT_LIMIT = 1000
+MAX_LIMIT = 100_000
+"""Spans one query may return; the whole answer is built in memory."""
+
+_SPAN_COLUMNS = (
+    "s.id, s.span_id, t.trace_id, s.parent_id, s.name, s.span_kind, s.start_time, s.end_time, "
+    "s.status_code, s.status_message, s.events, s.attributes, "
+    "s.cumulative_llm_token_count_prompt, s.cumulative_llm_token_count_completion, "
+    "s.llm_token_count_prompt, s.llm_token_count_completion"
+)
+
+
+class SpanQueryRequest(BaseModel):
+    """What ``get_spans_dataframe`` posts."""
+
+    queries: list[Any] = Field(default_factory=list)
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
+    root_spans_only: bool | None = None
+    orphan_span_as_root_span: bool = True
+    project_name: str | None = None
+    """Deprecated by Phoenix in favour of the query parameter; still read."""
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _record(row: Any) -> Record:
+    prompt, completion = row.llm_token_count_prompt, row.llm_token_count_completion
+    cumulative_prompt = row.cumulative_llm_token_count_prompt
+    cumulative_completion = row.cumulative_llm_token_count_completion
+    return {
+        "context.span_id": row.span_id,
+        "context.trace_id": row.trace_id,
+        "parent_id": row.parent_id,
+        "name": row.name,
+        "span_kind": row.span_kind,
+        "start_time": row.start_time,
+        "end_time": row.end_time,
+        "status_code": row.status_code,
+        "status_message": row.status_message,
+        "events": row.events,
+        "latency_ms": round((row.end_time - row.start_time).total_seconds() * 1000, 1),
+        "cumulative_llm_token_count_prompt": cumulative_prompt,
+        "cumulative_llm_token_count_completion": cumulative_completion,
+        "cumulative_llm_token_count_total": cumulative_prompt + cumulative_completion,
+        "llm_token_count_prompt": prompt,
+        "llm_token_count_completion": completion,
+        "llm_token_count_total": None
+        if prompt is None and completion is None
+        else (prompt or 0) + (completion or 0),
+        "attributes": row.attributes,
+    }
+
+
+async def _matching_spans(
+    connection: AsyncConnection, project_id: int, plan: SpanQueryPlan, body: SpanQueryRequest
+) -> list[Record]:
+    conditions = ["s.project_rowid = :project", plan.condition.sql]
+    values: dict[str, object] = {"project": project_id, "limit": body.limit}
+    values.update(plan.condition.parameters)
+    if body.start_time is not None:
+        conditions.append("s.start_time >= :start_time")
+        values["start_time"] = _utc(body.start_time)
+    if body.end_time is not None:
+        conditions.append("s.start_time < :end_time")
+        values["end_time"] = _utc(body.end_time)
+    if body.root_spans_only:
+        orphans = body.orphan_span_as_root_span
+        conditions.append(root_span_condition("s", orphans_are_roots=orphans))
+    statement = text(
+        f"SELECT {_SPAN_COLUMNS} FROM spans s JOIN traces t ON t.id = s.trace_rowid "
+        f"WHERE {' AND '.join(conditions)} ORDER BY s.start_time DESC, s.id DESC LIMIT :limit"
+    )
+    try:
+        result = await connection.execute(statement, values)
+    except DBAPIError as error:
+        # a data exception (class 22: numeric overflow and the like) is the filter's doing
+        if str(getattr(error.orig, "sqlstate", "")).startswith("22"):
+            raise InvalidArgumentError(f"The filter can't be evaluated: {error.orig}") from None
+        raise
+    return [_record(row) for row in result]
+
+
+def _multipart(parts: list[bytes]) -> Response[bytes]:
+    boundary = uuid.uuid4().hex
+    body = b"".join(
+        b"--%s\r\nContent-Type: application/json\r\n\r\n%s\r\n" % (boundary.encode(), part)
+        for part in parts
+    )
+    body += b"--%s--\r\n" % boundary.encode()
+    return Response(body, media_type=f"multipart/mixed; boundary={boundary}")
+
+
+async def query_spans(
+    connection: AsyncConnection, body: SpanQueryRequest, project_identifier: str
+) -> Response[bytes]:
+    """Run every query of ``body`` on the project ``project_identifier`` names.
+
+    Raises:
+        InvalidArgumentError: a malformed query (FilterExpressionError: a bad filter).
+    """
+    plans = [parse_span_query(query, number) for number, query in enumerate(body.queries or [{}])]
+    project = await find_project(connection, project_identifier)
+    parts = []
+    for plan in plans:
+        records = (
+            [] if project is None else await _matching_spans(connection, project.id, plan, body)
+        )
+        parts.append(table_json(span_frame(plan, records)))
+    return _multipart(parts)
+
+
+class SpanQueryController(Controller):
+    path = "/v1/spans"
+    include_in_schema = False
+
+    @post(status_code=200, include_in_schema=False)
+    async def post_span_query(
+        self,
+        connection: Db,
+        data: JSONBody[SpanQueryRequest],
+        project_name: FromQuery[str | None] = None,
+        project_identifier: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        """Spans as data frames, one per SpanQuery (what ``get_spans_dataframe`` calls)."""
+        project = project_identifier or project_name or data.project_name or DEFAULT_PROJECT_NAME
+        return await query_spans(connection, data, project)
+
+    @get(include_in_schema=False)
+    async def get_span_query(
+        self,
+        connection: Db,
+        request: Request[Any, Any, Any],
+        project_name: FromQuery[str | None] = None,
+        project_identifier: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        """The deprecated ``GET`` form of the same query (a JSON body on a GET)."""
+        raw = await request.body()
+        try:
+            body = SpanQueryRequest.model_validate_json(raw or b"{}")
+        except ValidationError as error:
+            raise ValidationException(
+                extra=[
+                    {
+                        "key": ".".join(map(str, item["loc"])),
+                        "message": item["msg"],
+                        "source": "body",
+                    }
+                    for item in error.errors()
+                ]
+            ) from None
+        project = project_identifier or project_name or body.project_name or DEFAULT_PROJECT_NAME
+        return await query_spans(connection, body, project)

@@ -1,0 +1,80 @@
+"""PostgreSQL stops while the query API runs: 503 with ``Retry-After``, then normal answers."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from spyglass_core.settings import DbSettings
+from spyglass_db import create_engine, create_session_maker
+from spyglass_db.migrate import upgrade
+from spyglass_launcher.servers import EmbeddedPostgres
+from spyglass_query_api.app import QueryApiResources, create_app
+from spyglass_query_api.settings import QueryApiSettings
+from tests.support.loop import LoopThread
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def own_postgres(server_home: Path, background_loop: LoopThread) -> Iterator[EmbeddedPostgres]:
+    """A PostgreSQL of this test's own, migrated, so stopping it harms no other test."""
+    server = EmbeddedPostgres(server_home / "postgres")
+    background_loop.run(server.start())
+    upgrade(server.url)
+    yield server
+    background_loop.run(server.stop())
+
+
+@pytest.fixture
+async def outage_api(own_postgres: EmbeddedPostgres) -> AsyncIterator[httpx.AsyncClient]:
+    settings = QueryApiSettings(
+        db=DbSettings(url=own_postgres.url, connect_timeout_seconds=2, pool_size=2)
+    )
+    engine = create_engine(settings.db)
+    app = create_app(settings, QueryApiResources(engine, create_session_maker(engine)))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://query-api") as client:
+        yield client
+    await engine.dispose()
+
+
+async def answers_ok(api: httpx.AsyncClient, timeout: float = 30.0) -> httpx.Response:
+    """``GET /v1/projects`` until it answers 200 (the pool reconnects on its own)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = await api.get("/v1/projects")
+        if response.status_code == 200 or time.monotonic() > deadline:
+            return response
+        await asyncio.sleep(0.2)
+
+
+async def test_a_database_outage_is_503_and_passes(
+    outage_api: httpx.AsyncClient, own_postgres: EmbeddedPostgres, background_loop: LoopThread
+) -> None:
+    before = await outage_api.get("/v1/projects")  # the pool now holds a live connection
+    background_loop.run(own_postgres.stop())
+    try:
+        during = await outage_api.get("/v1/projects")
+        during_write = await outage_api.post("/v1/projects", json={"name": "lost"})
+        lookup = await outage_api.get("/v1/projects/default/traces")
+        ready = await outage_api.get("/readyz")
+    finally:
+        background_loop.run(own_postgres.start())
+    after = await answers_ok(outage_api)
+    created = await outage_api.post("/v1/projects", json={"name": "after"})
+
+    assert before.status_code == 200
+    for response in (during, during_write, lookup):
+        assert response.status_code == 503, response.text
+        assert response.headers["Retry-After"] == "5"
+        assert "database is unavailable" in response.text
+    assert ready.status_code == 503
+    assert after.status_code == 200, after.text
+    assert [project["name"] for project in after.json()["data"]] == ["default"]
+    assert created.status_code == 200, created.text

@@ -1,0 +1,50 @@
+"""Our OpenAPI document offers every tracing operation of Phoenix's REST contract.
+
+Phoenix's clients call these paths with these parameters and expect these success statuses;
+the extract of the contract they are checked against is `tests/contract/`. Parameters we add
+beyond Phoenix's are allowed; a missing path, method, parameter or a different status is not.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from spyglass_core.settings import DbSettings
+from spyglass_db import create_engine, create_session_maker
+from spyglass_query_api.app import QueryApiResources, create_app
+from spyglass_query_api.settings import QueryApiSettings
+
+CONTRACT = Path(__file__).parents[1] / "contract" / "phoenix_tracing_operations.json"
+OPERATIONS: dict[str, dict[str, Any]] = json.loads(CONTRACT.read_text())["operations"]
+CASES = [(path, method) for path, methods in OPERATIONS.items() for method in methods]
+
+
+@pytest.fixture(scope="module")
+def our_operations() -> dict[str, dict[str, Any]]:
+    """Our OpenAPI document's paths (the engine never connects: nothing here queries)."""
+    settings = QueryApiSettings(db=DbSettings(url="postgresql://nobody@127.0.0.1:1/none"))
+    engine = create_engine(settings.db)
+    app = create_app(settings, QueryApiResources(engine, create_session_maker(engine)))
+    document: dict[str, Any] = app.openapi_schema.to_schema()
+    return document["paths"]
+
+
+@pytest.mark.parametrize(("path", "method"), CASES, ids=[f"{m.upper()} {p}" for p, m in CASES])
+def test_operation_is_served_as_phoenix_serves_it(
+    our_operations: dict[str, dict[str, Any]], path: str, method: str
+) -> None:
+    expected = OPERATIONS[path][method]
+
+    assert path in our_operations, f"{method.upper()} {path} is not served"
+    assert method in our_operations[path], f"{method.upper()} {path} is not served"
+    ours = our_operations[path][method]
+    parameters = {parameter["name"] for parameter in ours.get("parameters", [])}
+    assert set(expected["parameters"]) <= parameters, (
+        f"missing parameters: {sorted(set(expected['parameters']) - parameters)}"
+    )
+    successes = sorted(code for code in ours.get("responses", {}) if code.startswith("2"))
+    assert successes == expected["success"]
