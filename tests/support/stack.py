@@ -16,6 +16,7 @@ NATS namespace and Redis database number, so tests never see each other's data.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import shutil
@@ -28,9 +29,12 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import nats
 import pytest
 import redis
+from nats.js.errors import NotFoundError
 
+from spyglass_bus import BusNames
 from spyglass_db.migrate import upgrade
 from tests.support.loop import LoopThread
 
@@ -199,9 +203,26 @@ def empty_database_url(stack: Stack, background_loop: LoopThread) -> Iterator[st
 
 
 @pytest.fixture
-def nats_namespace() -> str:
-    """A NATS namespace (subject and stream prefix) of this test's own."""
-    return f"t{uuid.uuid4().hex[:12]}"
+def nats_namespace(stack: Stack, background_loop: LoopThread) -> Iterator[str]:
+    """A NATS namespace (subject and stream prefix) of this test's own.
+
+    Its streams are deleted afterwards: each reserves its byte limit of JetStream's storage, so
+    a session's worth of them would exhaust it ("insufficient storage resources available").
+    """
+    namespace = f"t{uuid.uuid4().hex[:12]}"
+    yield namespace
+    background_loop.run(_delete_streams(stack.nats_url, BusNames(namespace)))
+
+
+async def _delete_streams(nats_url: str, names: BusNames) -> None:
+    client = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=1)
+    try:
+        jetstream = client.jetstream()
+        for stream in (names.spans_stream, names.spans_stored_stream, names.dead_letter_stream):
+            with contextlib.suppress(NotFoundError):
+                await jetstream.delete_stream(stream)
+    finally:
+        await client.close()
 
 
 _redis_databases = itertools.cycle(range(1, 16))

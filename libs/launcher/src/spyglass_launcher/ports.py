@@ -7,11 +7,20 @@ import socket
 from spyglass_core.errors import ConfigurationError
 
 
+_handed_out: set[int] = set()
+"""Ports this process was given already: the OS may offer a port again once its probe socket
+is closed, and two servers started side by side must not both be handed it."""
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nobody listens on now (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+    """A TCP port nobody listens on now (the OS picks it), never one handed out before."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind((host, 0))
+            port = int(sock.getsockname()[1])
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def ensure_port_free(host: str, port: int, setting: str) -> None:

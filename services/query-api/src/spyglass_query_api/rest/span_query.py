@@ -11,6 +11,7 @@ not in the language answers 400 with its position and reason.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -34,6 +35,7 @@ from spyglass_query_api.filters.span_query import (
 from spyglass_query_api.filters.table import table_json
 from spyglass_query_api.rest.dependencies import Db
 from spyglass_query_api.rest.lookup import find_project
+from spyglass_query_api.span_pages import SpanPageQuery, read_span_page
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 100_000
@@ -97,8 +99,8 @@ def _record(row: Any) -> Record:
 async def _matching_spans(
     connection: AsyncConnection, project_id: int, plan: SpanQueryPlan, body: SpanQueryRequest
 ) -> list[Record]:
-    conditions = ["s.project_rowid = :project", plan.condition.sql]
-    values: dict[str, object] = {"project": project_id, "limit": body.limit}
+    conditions = ["s.project_rowid = :project"]
+    values: dict[str, object] = {"project": project_id}
     values.update(plan.condition.parameters)
     if body.start_time is not None:
         conditions.append("s.start_time >= :start_time")
@@ -106,15 +108,18 @@ async def _matching_spans(
     if body.end_time is not None:
         conditions.append("s.start_time < :end_time")
         values["end_time"] = _utc(body.end_time)
+    filters = [plan.condition.sql] if plan.condition.sql != "TRUE" else []
     if body.root_spans_only:
         orphans = body.orphan_span_as_root_span
-        conditions.append(root_span_condition("s", orphans_are_roots=orphans))
-    statement = text(
-        f"SELECT {_SPAN_COLUMNS} FROM spans s JOIN traces t ON t.id = s.trace_rowid "
-        f"WHERE {' AND '.join(conditions)} ORDER BY s.start_time DESC, s.id DESC LIMIT :limit"
-    )
+        filters.append(root_span_condition("s", orphans_are_roots=orphans))
+
+    async def execute(sql: str, parameters: Mapping[str, object]) -> Sequence[Any]:
+        return (await connection.execute(text(sql), parameters)).all()
+
     try:
-        result = await connection.execute(statement, values)
+        result = await read_span_page(
+            execute, SpanPageQuery(_SPAN_COLUMNS, conditions, filters, values, body.limit)
+        )
     except DBAPIError as error:
         # a data exception (class 22: numeric overflow and the like) is the filter's doing
         if str(getattr(error.orig, "sqlstate", "")).startswith("22"):

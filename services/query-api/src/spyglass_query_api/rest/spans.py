@@ -1,6 +1,7 @@
 """``/v1/projects/{id}/spans`` (search) and ``/v1/spans/{id}`` (delete), in Phoenix's shapes.
 
-Spans come newest first (by row id) with cursor pages. Filters combine with AND; a repeated
+Spans come newest first (by start time, then row id) with cursor pages; the cursor is the
+GlobalID of the next page's first span, as in Phoenix. Filters combine with AND; a repeated
 parameter (``span_kind=LLM&span_kind=TOOL``) matches any of its values. ``parent_id=null``
 asks for root spans. ``attribute=key:value`` matches a dotted attribute key against a JSON value
 (``metadata.tier:"gold"``, ``llm.token_count.total:42``); a value that isn't JSON is text.
@@ -8,6 +9,7 @@ asks for root spans. ``attribute=key:value`` matches a dotted attribute key agai
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, TypeAlias
@@ -27,6 +29,7 @@ from spyglass_query_api.rest.errors import UnprocessableParameterError
 from spyglass_query_api.rest.ids import global_id
 from spyglass_query_api.rest.lookup import get_project, get_span
 from spyglass_query_api.rest.pagination import Page, page_of, page_request
+from spyglass_query_api.span_pages import SpanPageQuery, read_span_page
 
 MAX_SPANS_PER_PAGE = 1000
 
@@ -118,6 +121,12 @@ class SpanFilters:
     attribute: list[str] | None = None
 
 
+SPAN_ROW_COLUMNS = (
+    "s.id, s.name, t.trace_id, s.span_id, s.span_kind, s.parent_id, s.start_time, s.end_time, "
+    "s.status_code, s.status_message, s.attributes, s.events"
+)
+
+
 async def search_span_rows(
     connection: AsyncConnection,
     project_identifier: str,
@@ -125,8 +134,8 @@ async def search_span_rows(
     limit: int | None,
     filters: SpanFilters,
 ) -> Page[Any]:
-    """One page of a project's spans matching ``filters``, newest first (rows with the span's
-    columns and its ``trace_id``); shared by every endpoint that searches spans.
+    """One page of a project's spans matching ``filters``, newest first by start time (rows
+    with the span's columns and its ``trace_id``); shared by every endpoint that searches spans.
 
     Raises:
         NotFoundError: no such project.
@@ -135,10 +144,19 @@ async def search_span_rows(
     project = await get_project(connection, project_identifier)
     page = page_request(cursor, limit, "Span", default=100, maximum=MAX_SPANS_PER_PAGE)
     conditions = ["s.project_rowid = :project"]
-    values: dict[str, object] = {"project": project.id, "fetch": page.fetch}
+    values: dict[str, object] = {"project": project.id}
     if page.start is not None:
-        conditions.append("s.id <= :start")
-        values["start"] = page.start
+        position = await connection.execute(
+            text("SELECT start_time FROM spans WHERE id = :id AND project_rowid = :project"),
+            {"id": page.start, "project": project.id},
+        )
+        start_time = position.scalar_one_or_none()
+        if start_time is None:
+            raise UnprocessableParameterError(
+                "cursor", f"Invalid cursor: {cursor!r} names no span of this project"
+            )
+        conditions.append("(s.start_time, s.id) <= (:cursor_start_time, :cursor_rowid)")
+        values.update(cursor_start_time=start_time, cursor_rowid=page.start)
     if filters.start_time is not None:
         conditions.append("s.start_time >= :start_time")
         values["start_time"] = filters.start_time
@@ -150,8 +168,15 @@ async def search_span_rows(
     elif filters.parent_id:
         conditions.append("s.parent_id = :parent_id")
         values["parent_id"] = filters.parent_id
+    if filters.trace_id:
+        # resolved first, so that PostgreSQL reads the traces' spans by their index
+        found = await connection.execute(
+            text("SELECT id FROM traces WHERE trace_id = ANY(:trace_ids)"),
+            {"trace_ids": list(filters.trace_id)},
+        )
+        conditions.append("s.trace_rowid = ANY(:trace_rowids)")
+        values["trace_rowids"] = list(found.scalars())
     for column, wanted in (
-        ("t.trace_id", filters.trace_id),
         ("s.span_id", filters.span_id),
         ("s.name", filters.name),
         ("s.span_kind", filters.span_kind),
@@ -161,20 +186,20 @@ async def search_span_rows(
             key = column.replace(".", "_")
             conditions.append(f"{column} = ANY(:{key})")
             values[key] = list(wanted)
+    attribute_filters = []
     for number, raw in enumerate(filters.attribute or []):
         condition, parameters = attribute_condition(raw, number)
-        conditions.append(condition)
+        attribute_filters.append(condition)
         values.update(parameters)
-    result = await connection.execute(
-        text(
-            "SELECT s.id, s.name, t.trace_id, s.span_id, s.span_kind, s.parent_id, "
-            "s.start_time, s.end_time, s.status_code, s.status_message, s.attributes, "
-            "s.events FROM spans s JOIN traces t ON t.id = s.trace_rowid "
-            f"WHERE {' AND '.join(conditions)} ORDER BY s.id DESC LIMIT :fetch"
-        ),
-        values,
+
+    async def execute(sql: str, parameters: Mapping[str, object]) -> Sequence[Any]:
+        return (await connection.execute(text(sql), parameters)).all()
+
+    rows = await read_span_page(
+        execute,
+        SpanPageQuery(SPAN_ROW_COLUMNS, conditions, attribute_filters, values, page.fetch),
     )
-    return page_of(result.all(), page, "Span")
+    return page_of(rows, page, "Span")
 
 
 class SpanController(Controller):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ariadne import ObjectType
@@ -28,6 +29,7 @@ from spyglass_query_api.graphql.rows import (
     span_node,
 )
 from spyglass_query_api.rest.ids import global_id
+from spyglass_query_api.span_pages import SpanPageQuery, read_span_page
 
 span = ObjectType("Span")
 span_event = ObjectType("SpanEvent")
@@ -55,7 +57,7 @@ async def list_spans(
     sort_sql = SPAN_SORT_SQL[page.sort.column]
     condition = span_filter(expression)
     keyset, values = keyset_condition(page, sort_sql, "s.id")
-    conditions = ["s.project_rowid = :project", keyset, f"({condition.sql})"]
+    conditions = ["s.project_rowid = :project", keyset]
     if roots_only:
         conditions.append("s.parent_id IS NULL")
     if period.start is not None:
@@ -64,12 +66,25 @@ async def list_spans(
     if period.end is not None:
         conditions.append("s.start_time < :end")
         values["end"] = period.end
-    rows = await context.fetch(
-        f"SELECT {SPAN_LIST_COLUMNS}, {sort_sql} FROM spans s "
-        f"JOIN traces t ON t.id = s.trace_rowid WHERE {' AND '.join(conditions)} "
-        f"{order_by(page, sort_sql, 's.id')} LIMIT :fetch",
-        {**values, **condition.parameters, "project": project_rowid, "fetch": page.fetch},
-    )
+    values.update(condition.parameters, project=project_rowid)
+    filters = [condition.sql] if condition.sql != "TRUE" else []
+    rows: Sequence[Any]
+    if page.sort.column == "startTime":
+        rows = await read_span_page(
+            context.fetch,
+            SpanPageQuery(
+                f"{SPAN_LIST_COLUMNS}, {sort_sql}", conditions, filters, values, page.fetch,
+                descending=page.sort.descending,
+            ),
+        )  # fmt: skip
+    else:  # every match must be read to sort by these: no index orders them
+        rows = await context.fetch(
+            f"SELECT {SPAN_LIST_COLUMNS}, {sort_sql} FROM spans s "
+            f"JOIN traces t ON t.id = s.trace_rowid "
+            f"WHERE {' AND '.join([*conditions, *filters])} "
+            f"{order_by(page, sort_sql, 's.id')} LIMIT :fetch",
+            {**values, "fetch": page.fetch},
+        )
     return connection(rows, page, span_node, lambda row: row[-1])
 
 
