@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
@@ -80,6 +81,18 @@ class LoopService(BackgroundService):
             await self._task
 
 
+def freeze_startup_objects() -> None:
+    """Move everything built at start-up (modules, the app, schemas, pools) out of the garbage
+    collector's sight.
+
+    A full collection walks every tracked object; in the query API that was some 150 ms, paid
+    by whichever request happened to trigger it (a p95 of 180 ms on a 40 ms GraphQL page).
+    Frozen, those objects are never scanned again, and a full collection takes a few ms.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 async def run_services(services: Sequence[BackgroundService], shutdown_timeout: float) -> int:
     """Run ``services`` until a signal arrives or one of them ends; return the exit code.
 
@@ -104,6 +117,7 @@ async def run_services(services: Sequence[BackgroundService], shutdown_timeout: 
             await service.start()
             started.append(service)
             log.info("service_started", component=service.name)
+        freeze_startup_objects()
         exit_code = await _wait_for_end(started, signalled, received)
     except (ConfigurationError, DependencyUnavailableError):
         raise  # the command line reports these as one clear message

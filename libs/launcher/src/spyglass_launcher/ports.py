@@ -6,7 +6,6 @@ import socket
 
 from spyglass_core.errors import ConfigurationError
 
-
 _handed_out: set[int] = set()
 """Ports this process was given already: the OS may offer a port again once its probe socket
 is closed, and two servers started side by side must not both be handed it."""

@@ -103,7 +103,7 @@ async def test_unexpected_errors_are_masked_and_logged_once(
     async def broken(*_: Any) -> Any:
         raise RuntimeError("password=hunter2 in a stack trace")
 
-    monkeypatch.setattr(loaders, "_trace_figures", broken)
+    monkeypatch.setattr(loaders, "fetch_trace_figures", broken)
 
     with structlog.testing.capture_logs() as logs:
         body = await graphql_api.query(

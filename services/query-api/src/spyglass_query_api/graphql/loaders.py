@@ -91,7 +91,8 @@ def sessions(context: RequestContext) -> DataLoader[int, SessionNode | None]:
     return _loader(context, _sessions, _none)
 
 
-async def _root_spans(context: RequestContext, keys: Sequence[int]) -> dict[int, SpanNode]:
+async def fetch_root_spans(context: RequestContext, keys: Sequence[int]) -> dict[int, SpanNode]:
+    """The root span of each trace in ``keys`` (one statement; what ``root_spans`` batches)."""
     rows = await context.fetch(
         f"SELECT DISTINCT ON (s.trace_rowid) {SPAN_LIST_COLUMNS} FROM spans s "
         "JOIN traces t ON t.id = s.trace_rowid "
@@ -105,7 +106,7 @@ async def _root_spans(context: RequestContext, keys: Sequence[int]) -> dict[int,
 
 def root_spans(context: RequestContext) -> DataLoader[int, SpanNode | None]:
     """The root span of each trace, by trace rowid (the earliest, should there be several)."""
-    return _loader(context, _root_spans, _none)
+    return _loader(context, fetch_root_spans, _none)
 
 
 async def _span_bodies(context: RequestContext, keys: Sequence[int]) -> dict[int, SpanBody]:
@@ -120,7 +121,10 @@ def span_bodies(context: RequestContext) -> DataLoader[int, SpanBody | None]:
     return _loader(context, _span_bodies, _none)
 
 
-async def _trace_figures(context: RequestContext, keys: Sequence[int]) -> dict[int, TraceFigures]:
+async def fetch_trace_figures(
+    context: RequestContext, keys: Sequence[int]
+) -> dict[int, TraceFigures]:
+    """Span count and cost of each trace in ``keys`` (what ``trace_figures`` batches)."""
     rows = await context.fetch(
         "SELECT trace_rowid, count(*), COALESCE(sum(llm_cost_total), 0) FROM spans "
         "WHERE trace_rowid = ANY(:keys) GROUP BY trace_rowid",
@@ -131,7 +135,7 @@ async def _trace_figures(context: RequestContext, keys: Sequence[int]) -> dict[i
 
 def trace_figures(context: RequestContext) -> DataLoader[int, TraceFigures]:
     """Span count and cost of each trace, by trace rowid."""
-    return _loader(context, _trace_figures, lambda: TraceFigures(0, 0.0))
+    return _loader(context, fetch_trace_figures, lambda: TraceFigures(0, 0.0))
 
 
 async def _trace_spans(context: RequestContext, keys: Sequence[int]) -> dict[int, list[SpanNode]]:

@@ -86,13 +86,27 @@ class SpanBody:
 
 
 @dataclass(frozen=True)
+class TraceFigures:
+    """What a trace's spans add up to (roots carry the cumulative tokens and errors)."""
+
+    span_count: int
+    cost_total: float
+
+
+@dataclass(frozen=True)
 class TraceNode:
+    """A trace; a list reads its root span and figures with the page (``prefetched``), so
+    that its fields resolve without waiting on a loader, one awaitable per field per row."""
+
     id: int
     trace_id: str
     project_rowid: int
     project_session_rowid: int | None
     start_time: datetime
     end_time: datetime
+    root: SpanNode | None = None
+    figures: TraceFigures | None = None
+    prefetched: bool = False
 
 
 TRACE_COLUMNS = (
@@ -103,14 +117,6 @@ TRACE_COLUMNS = (
 def trace_node(row: Any) -> TraceNode:
     """A ``TraceNode`` from a row that starts with ``TRACE_COLUMNS``."""
     return TraceNode(*row[:6])
-
-
-@dataclass(frozen=True)
-class TraceFigures:
-    """What a trace's spans add up to (roots carry the cumulative tokens and errors)."""
-
-    span_count: int
-    cost_total: float
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ table (a table of root spans) expects.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any, TypeVar
 
 from ariadne import ObjectType
 
@@ -28,6 +30,7 @@ from spyglass_query_api.graphql.rows import (
     ProjectNode,
     SessionNode,
     SpanNode,
+    TraceFigures,
     TraceNode,
     trace_node,
 )
@@ -77,11 +80,58 @@ async def list_traces(
         f"{order_by(page, sort_sql, 't.id')} LIMIT :fetch",
         {**values, **condition.parameters, "project": project_rowid, "fetch": page.fetch},
     )
-    return connection(rows, page, trace_node, lambda row: row[-1])
+    rowids = [row[0] for row in rows[: page.first]]
+    roots = await loaders.fetch_root_spans(context, rowids) if rowids else {}
+    figures = await loaders.fetch_trace_figures(context, rowids) if rowids else {}
+
+    def node(row: Any) -> TraceNode:
+        rowid = row[0]
+        return replace(
+            trace_node(row),
+            root=roots.get(rowid),
+            figures=figures.get(rowid, TraceFigures(0, 0.0)),
+            prefetched=True,
+        )
+
+    return connection(rows, page, node, lambda row: row[-1])
 
 
-async def _root(node: TraceNode, info: Info) -> SpanNode | None:
-    return await loaders.root_spans(request_context(info)).load(node.id)
+Resolved = TypeVar("Resolved")
+Loaded = TypeVar("Loaded")
+
+
+def _from_root(
+    node: TraceNode, info: Info, pick: Callable[[SpanNode | None], Resolved]
+) -> Resolved | Awaitable[Resolved]:
+    """``pick(root span)``: at once when the list read it, else through the loader."""
+    if node.prefetched:
+        return pick(node.root)
+    return _after(loaders.root_spans(request_context(info)).load(node.id), pick)
+
+
+def _from_figures(
+    node: TraceNode, info: Info, pick: Callable[[TraceFigures], Resolved]
+) -> Resolved | Awaitable[Resolved]:
+    """``pick(figures)``: at once when the list read them, else through the loader."""
+    if node.prefetched and node.figures is not None:
+        return pick(node.figures)
+    return _after(loaders.trace_figures(request_context(info)).load(node.id), pick)
+
+
+async def _after(value: Awaitable[Loaded], pick: Callable[[Loaded], Resolved]) -> Resolved:
+    return pick(await value)
+
+
+def _status(root: SpanNode | None) -> str:
+    if root is None:
+        return "UNSET"
+    return "ERROR" if root.cumulative_error_count > 0 else root.status_code
+
+
+def _tokens_total(root: SpanNode | None) -> int:
+    if root is None:
+        return 0
+    return root.cumulative_llm_token_count_prompt + root.cumulative_llm_token_count_completion
 
 
 @trace.field("id")
@@ -103,60 +153,55 @@ async def resolve_project(node: TraceNode, info: Info) -> ProjectNode | None:
 
 
 @trace.field("rootSpan")
-async def resolve_root_span(node: TraceNode, info: Info) -> SpanNode | None:
+def resolve_root_span(node: TraceNode, info: Info) -> Any:
     """The root span, with previews of its input and output."""
-    return await _root(node, info)
+    return _from_root(node, info, lambda root: root)
 
 
 @trace.field("statusCode")
-async def resolve_status(node: TraceNode, info: Info) -> str:
+def resolve_status(node: TraceNode, info: Info) -> Any:
     """ERROR if any span failed, else the root span's status."""
-    root = await _root(node, info)
-    if root is None:
-        return "UNSET"
-    return "ERROR" if root.cumulative_error_count > 0 else root.status_code
+    return _from_root(node, info, _status)
 
 
 @trace.field("errorCount")
-async def resolve_error_count(node: TraceNode, info: Info) -> int:
+def resolve_error_count(node: TraceNode, info: Info) -> Any:
     """Spans with status ERROR (as far as the root span has counted them)."""
-    root = await _root(node, info)
-    return 0 if root is None else root.cumulative_error_count
+    return _from_root(node, info, lambda root: 0 if root is None else root.cumulative_error_count)
 
 
 @trace.field("tokenCountPrompt")
-async def resolve_tokens_prompt(node: TraceNode, info: Info) -> int:
+def resolve_tokens_prompt(node: TraceNode, info: Info) -> Any:
     """Prompt tokens of the whole trace."""
-    root = await _root(node, info)
-    return 0 if root is None else root.cumulative_llm_token_count_prompt
+    return _from_root(
+        node, info, lambda root: 0 if root is None else root.cumulative_llm_token_count_prompt
+    )
 
 
 @trace.field("tokenCountCompletion")
-async def resolve_tokens_completion(node: TraceNode, info: Info) -> int:
+def resolve_tokens_completion(node: TraceNode, info: Info) -> Any:
     """Completion tokens of the whole trace."""
-    root = await _root(node, info)
-    return 0 if root is None else root.cumulative_llm_token_count_completion
+    return _from_root(
+        node, info, lambda root: 0 if root is None else root.cumulative_llm_token_count_completion
+    )
 
 
 @trace.field("tokenCountTotal")
-async def resolve_tokens_total(node: TraceNode, info: Info) -> int:
+def resolve_tokens_total(node: TraceNode, info: Info) -> Any:
     """Tokens of the whole trace."""
-    root = await _root(node, info)
-    if root is None:
-        return 0
-    return root.cumulative_llm_token_count_prompt + root.cumulative_llm_token_count_completion
+    return _from_root(node, info, _tokens_total)
 
 
 @trace.field("costTotal")
-async def resolve_cost(node: TraceNode, info: Info) -> float:
+def resolve_cost(node: TraceNode, info: Info) -> Any:
     """USD of all the trace's spans."""
-    return (await loaders.trace_figures(request_context(info)).load(node.id)).cost_total
+    return _from_figures(node, info, lambda figures: figures.cost_total)
 
 
 @trace.field("spanCount")
-async def resolve_span_count(node: TraceNode, info: Info) -> int:
+def resolve_span_count(node: TraceNode, info: Info) -> Any:
     """How many spans the trace has."""
-    return (await loaders.trace_figures(request_context(info)).load(node.id)).span_count
+    return _from_figures(node, info, lambda figures: figures.span_count)
 
 
 @trace.field("spans")
