@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as sqlalchemy_create_async_engine
@@ -10,8 +11,16 @@ from spyglass_core.errors import DependencyUnavailableError
 from spyglass_core.settings import DbSettings, env_name, redact_url
 
 
+def _json_text(value: object) -> str:
+    return orjson.dumps(value).decode()
+
+
 def create_engine(settings: DbSettings) -> AsyncEngine:
-    """An asyncpg engine with the pool, connect timeout and statement timeout of ``settings``."""
+    """An asyncpg engine with the pool, connect timeout and statement timeout of ``settings``.
+
+    JSON and JSONB values are read and written with orjson: span lists decode a few KB of
+    attributes a row, and the standard library's decoder was a third of a 1,000-span page.
+    """
     server_settings = {"application_name": "spyglass"}
     if settings.statement_timeout_seconds:
         server_settings["statement_timeout"] = str(int(settings.statement_timeout_seconds * 1000))
@@ -20,6 +29,8 @@ def create_engine(settings: DbSettings) -> AsyncEngine:
         pool_size=settings.pool_size,
         max_overflow=settings.pool_max_overflow,
         pool_pre_ping=True,
+        json_serializer=_json_text,
+        json_deserializer=orjson.loads,
         connect_args={
             "timeout": settings.connect_timeout_seconds,
             "server_settings": server_settings,

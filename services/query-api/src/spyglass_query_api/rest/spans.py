@@ -70,20 +70,27 @@ def flat_attributes(nested: dict[str, Any]) -> dict[str, Any]:
     """Dotted keys, as Phoenix returns them: objects and lists of objects are walked, other
     values kept; ``openinference.span.kind`` is left out (the span's ``span_kind`` says it)."""
     flat: dict[str, Any] = {}
-
-    def walk(prefix: str, value: Any) -> None:
-        if isinstance(value, dict) and value:
-            for key, item in value.items():
-                walk(f"{prefix}{key}.", item)
-        elif isinstance(value, list) and value and all(isinstance(i, dict) for i in value):
-            for index, item in enumerate(value):
-                walk(f"{prefix}{index}.", item)
-        else:
-            flat[prefix[:-1]] = value
-
-    walk("", nested)
+    _flatten_into(flat, "", nested)
     flat.pop("openinference.span.kind", None)
     return flat
+
+
+def _flatten_into(flat: dict[str, Any], prefix: str, mapping: dict[str, Any]) -> None:
+    # A loop over the items, recursing only into containers: lists of 1,000 spans spend their
+    # time here.
+    for key, value in mapping.items():
+        if type(value) is dict:
+            if value:
+                _flatten_into(flat, f"{prefix}{key}.", value)
+                continue
+        elif type(value) is list and value and all(type(item) is dict for item in value):
+            for index, item in enumerate(value):
+                if item:
+                    _flatten_into(flat, f"{prefix}{key}.{index}.", item)
+                else:
+                    flat[f"{prefix}{key}.{index}"] = item
+            continue
+        flat[f"{prefix}{key}"] = value
 
 
 def attribute_condition(raw: str, number: int) -> tuple[str, dict[str, object]]:

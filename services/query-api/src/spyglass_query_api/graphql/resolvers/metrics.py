@@ -2,10 +2,10 @@
 
 Both are one statement of separate aggregates, each over an index range: traces by
 ``(project_rowid, start_time)`` (count, latency quantiles), root spans by their partial index
-(errors and tokens: roots carry their trace's cumulative counts), the project's spans by
-``(project_rowid, start_time)`` (span count: an index-only scan) and the spans that have a cost
-(cost is not cumulative, so only LLM spans carry it). Each aggregate reads only the columns it
-needs, so that covering indexes can answer it without the wide span rows.
+(errors and tokens: roots carry their trace's cumulative counts), and the project's spans by
+``(project_rowid, start_time)``, which carries ``llm_cost_total`` (span count and cost in one
+index-only scan: cost is not cumulative, so every span's is summed). Each aggregate reads only
+the columns it needs, so that covering indexes answer it without the wide span rows.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ async def project_stats(
     """``ProjectStats`` of the traces (and spans) that start in ``period``."""
     rows = await context.fetch(
         "SELECT traces.count, traces.p50, traces.p99, roots.errors, roots.prompt,"
-        "  roots.completion, counted.spans, costed.cost FROM "
+        "  roots.completion, counted.spans, counted.cost FROM "
         f"(SELECT count(*) AS count, percentile_cont(0.5) WITHIN GROUP (ORDER BY {LATENCY_MS}) "
         f"   AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY {LATENCY_MS}) AS p99"
         "  FROM traces t WHERE t.project_rowid = :project"
@@ -48,11 +48,8 @@ async def project_stats(
         "   COALESCE(sum(s.cumulative_llm_token_count_completion), 0) AS completion"
         "  FROM spans s WHERE s.project_rowid = :project AND s.parent_id IS NULL"
         f"{_range('s', 'start_time', period)}) roots, "
-        "(SELECT count(*) AS spans FROM spans s WHERE s.project_rowid = :project"
-        f"{_range('s', 'start_time', period)}) counted, "
-        "(SELECT COALESCE(sum(s.llm_cost_total), 0) AS cost FROM spans s"
-        "  WHERE s.project_rowid = :project AND s.llm_cost_total IS NOT NULL"
-        f"{_range('s', 'start_time', period)}) costed",
+        "(SELECT count(*) AS spans, COALESCE(sum(s.llm_cost_total), 0) AS cost FROM spans s"
+        f"  WHERE s.project_rowid = :project{_range('s', 'start_time', period)}) counted",
         {"project": project_rowid, "start": period.start, "end": period.end},
     )
     traces, p50, p99, errors, prompt, completion, spans, cost = rows[0]
@@ -114,8 +111,7 @@ async def time_series(
         "  FROM spans s WHERE s.project_rowid = :project AND s.parent_id IS NULL"
         f"{_range('s', 'start_time', period)} GROUP BY 1) r USING (bucket) "
         f"LEFT JOIN (SELECT {bucket.format('s.start_time')} AS bucket,"
-        "  sum(s.llm_cost_total) AS cost FROM spans s"
-        "  WHERE s.project_rowid = :project AND s.llm_cost_total IS NOT NULL"
+        "  sum(s.llm_cost_total) AS cost FROM spans s WHERE s.project_rowid = :project"
         f"{_range('s', 'start_time', period)} GROUP BY 1) c USING (bucket) "
         "ORDER BY b.bucket",
         {
