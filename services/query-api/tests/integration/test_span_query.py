@@ -194,6 +194,11 @@ async def test_bad_bodies_are_refused_clearly(api: httpx.AsyncClient, store_span
         ({"queries": [{"explode": {"kwargs": {}}}]}, 400, "queries[0].explode.key"),
         ({"queries": [], "limit": 0}, 422, "limit"),
         ({"queries": [], "start_time": "soon"}, 422, "start_time"),
+        (
+            {"queries": [], "start_time": "2026-11-02T00:00:00Z", "end_time": "2026-11-01T00:00Z"},
+            422,
+            "is after end_time",
+        ),
     ):
         response = await api.post("/v1/spans", params={"project_name": "rag"}, json=body)
         assert response.status_code == status, (body, response.text)

@@ -110,6 +110,7 @@ async def test_pages(api: httpx.AsyncClient, store_spans: Store) -> None:
         ({"cursor": "UHJvamVjdDox"}, "cursor"),  # a Project id, not a Span id
         ({"start_time": "yesterday"}, "start_time"),
         ({"limit": -1}, "limit"),
+        ({"start_time": "2026-11-02T00:00:00Z", "end_time": "2026-11-01T00:00:00Z"}, "start_time"),
     ],
 )
 async def test_bad_parameters_are_422_naming_them(

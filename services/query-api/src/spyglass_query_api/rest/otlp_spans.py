@@ -18,8 +18,8 @@ from litestar.params import FromQuery, PathParameter
 from pydantic import BaseModel
 
 from spyglass_query_api.rest.dependencies import Db
+from spyglass_query_api.rest.pagination import time_range
 from spyglass_query_api.rest.spans import Repeated, SpanFilters, search_span_rows
-from spyglass_query_api.rest.traces import time_range
 from spyglass_spans import flatten
 
 _STATUS_CODES = {"UNSET": 0, "OK": 1, "ERROR": 2}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from spyglass_query_api.rest.errors import UnprocessableParameterError
@@ -66,3 +67,26 @@ def page_of(rows: Sequence[Row], request: PageRequest, type_name: str) -> Page[R
     following = rows[request.limit]
     rowid = getattr(following, "id")  # noqa: B009 (rows are typed loosely: dataclasses or Row)
     return Page(rows[: request.limit], global_id(type_name, rowid))
+
+
+def utc(moment: datetime | None) -> datetime | None:
+    """``moment`` with a time zone: a naive one is taken as UTC, as Phoenix takes it."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def time_range(
+    start_time: datetime | None, end_time: datetime | None
+) -> tuple[datetime | None, datetime | None]:
+    """The bounds in UTC.
+
+    Raises:
+        UnprocessableParameterError: ``start_time`` is after ``end_time``.
+    """
+    start, end = utc(start_time), utc(end_time)
+    if start is not None and end is not None and start > end:
+        raise UnprocessableParameterError(
+            "start_time", f"start_time ({start.isoformat()}) is after end_time ({end.isoformat()})"
+        )
+    return start, end

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -34,7 +34,9 @@ from spyglass_query_api.filters.span_query import (
 )
 from spyglass_query_api.filters.table import table_json
 from spyglass_query_api.rest.dependencies import Db
+from spyglass_query_api.rest.errors import UnprocessableEntityError
 from spyglass_query_api.rest.lookup import find_project
+from spyglass_query_api.rest.pagination import utc
 from spyglass_query_api.span_pages import SpanPageQuery, read_span_page
 
 DEFAULT_LIMIT = 1000
@@ -60,12 +62,6 @@ class SpanQueryRequest(BaseModel):
     orphan_span_as_root_span: bool = True
     project_name: str | None = None
     """Deprecated by Phoenix in favour of the query parameter; still read."""
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
 
 
 def _record(row: Any) -> Record:
@@ -102,12 +98,17 @@ async def _matching_spans(
     conditions = ["s.project_rowid = :project"]
     values: dict[str, object] = {"project": project_id}
     values.update(plan.condition.parameters)
-    if body.start_time is not None:
+    start_time, end_time = utc(body.start_time), utc(body.end_time)
+    if start_time is not None and end_time is not None and start_time > end_time:
+        raise UnprocessableEntityError(
+            f"start_time ({start_time.isoformat()}) is after end_time ({end_time.isoformat()})"
+        )
+    if start_time is not None:
         conditions.append("s.start_time >= :start_time")
-        values["start_time"] = _utc(body.start_time)
-    if body.end_time is not None:
+        values["start_time"] = start_time
+    if end_time is not None:
         conditions.append("s.start_time < :end_time")
-        values["end_time"] = _utc(body.end_time)
+        values["end_time"] = end_time
     filters = [plan.condition.sql] if plan.condition.sql != "TRUE" else []
     if body.root_spans_only:
         orphans = body.orphan_span_as_root_span

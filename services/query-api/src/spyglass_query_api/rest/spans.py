@@ -28,7 +28,7 @@ from spyglass_query_api.rest.dependencies import Db
 from spyglass_query_api.rest.errors import UnprocessableParameterError
 from spyglass_query_api.rest.ids import global_id
 from spyglass_query_api.rest.lookup import get_project, get_span
-from spyglass_query_api.rest.pagination import Page, page_of, page_request
+from spyglass_query_api.rest.pagination import Page, page_of, page_request, time_range
 from spyglass_query_api.span_pages import SpanPageQuery, read_span_page
 
 MAX_SPANS_PER_PAGE = 1000
@@ -150,6 +150,7 @@ async def search_span_rows(
     """
     project = await get_project(connection, project_identifier)
     page = page_request(cursor, limit, "Span", default=100, maximum=MAX_SPANS_PER_PAGE)
+    start_time, end_time = time_range(filters.start_time, filters.end_time)
     conditions = ["s.project_rowid = :project"]
     values: dict[str, object] = {"project": project.id}
     if page.start is not None:
@@ -164,12 +165,12 @@ async def search_span_rows(
             )
         conditions.append("(s.start_time, s.id) <= (:cursor_start_time, :cursor_rowid)")
         values.update(cursor_start_time=start_time, cursor_rowid=page.start)
-    if filters.start_time is not None:
+    if start_time is not None:
         conditions.append("s.start_time >= :start_time")
-        values["start_time"] = filters.start_time
-    if filters.end_time is not None:
+        values["start_time"] = start_time
+    if end_time is not None:
         conditions.append("s.start_time < :end_time")
-        values["end_time"] = filters.end_time
+        values["end_time"] = end_time
     if filters.parent_id == "null":
         conditions.append("s.parent_id IS NULL")
     elif filters.parent_id:

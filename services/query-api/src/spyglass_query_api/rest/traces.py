@@ -18,7 +18,7 @@ every span.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, delete, get, post
@@ -36,7 +36,7 @@ from spyglass_query_api.rest.dependencies import Db
 from spyglass_query_api.rest.errors import UnprocessableEntityError, UnprocessableParameterError
 from spyglass_query_api.rest.ids import global_id, rowid_of
 from spyglass_query_api.rest.lookup import get_project, get_trace
-from spyglass_query_api.rest.pagination import page_of, page_request
+from spyglass_query_api.rest.pagination import page_of, page_request, time_range
 
 MAX_TRACES_PER_PAGE = 1000
 
@@ -83,29 +83,6 @@ class TransferTracesData(BaseModel):
 
 class TransferTracesBody(BaseModel):
     data: TransferTracesData
-
-
-def utc(moment: datetime | None) -> datetime | None:
-    """``moment`` with a time zone: a naive one is taken as UTC, as Phoenix takes it."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
-def time_range(
-    start_time: datetime | None, end_time: datetime | None
-) -> tuple[datetime | None, datetime | None]:
-    """The bounds in UTC.
-
-    Raises:
-        UnprocessableParameterError: ``start_time`` is after ``end_time``.
-    """
-    start, end = utc(start_time), utc(end_time)
-    if start is not None and end is not None and start > end:
-        raise UnprocessableParameterError(
-            "start_time", f"start_time ({start.isoformat()}) is after end_time ({end.isoformat()})"
-        )
-    return start, end
 
 
 async def root_token_counts(
