@@ -49,20 +49,20 @@ proto: install ## Regenerate the Python for proto/ into libs/proto
 proto-check: install ## Fail if the checked-in generated protobuf differs from proto/
 	@PATH="$(CURDIR)/.venv/bin:$$PATH" scripts/check-proto.sh
 
-.PHONY: graphql-schema
-graphql-schema: install ## Export the GraphQL schema to services/query-api/schema.graphql (the UI's types)
-	@$(RUN) python -m spyglass_query_api.graphql services/query-api/schema.graphql
+.PHONY: contracts
+contracts: install ## Export the query API's GraphQL schema and OpenAPI document to services/query-api/
+	@$(RUN) python -m spyglass_query_api.contracts services/query-api
 
-.PHONY: graphql-check
-graphql-check: install ## Fail if services/query-api/schema.graphql differs from the schema served
-	@$(RUN) python -m spyglass_query_api.graphql --check services/query-api/schema.graphql
+.PHONY: contracts-check
+contracts-check: install ## Fail if services/query-api/schema.graphql or openapi.json differ from the code
+	@$(RUN) python -m spyglass_query_api.contracts --check services/query-api
 
 .PHONY: docs
 docs: install ## Rewrite the README's configuration table from the settings classes
 	@$(RUN) python -m spyglass_launcher.reference README.md
 
 .PHONY: check
-check: lint typecheck proto-check graphql-check ## Every static check CI runs
+check: lint typecheck proto-check contracts-check ## Every static check CI runs
 
 .PHONY: ci
 ci: check test ## What CI runs: static checks, then the whole test suite

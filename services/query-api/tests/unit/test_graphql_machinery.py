@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from graphql import parse, validate
 
+from spyglass_query_api.contracts import main as export_main
 from spyglass_query_api.graphql import executable_schema, printed_schema
-from spyglass_query_api.graphql.__main__ import main as export_main
 from spyglass_query_api.graphql.dataloader import DataLoader
 from spyglass_query_api.graphql.depth import MAX_QUERY_DEPTH, DepthLimitRule
 from spyglass_query_api.graphql.scalars import parse_datetime
@@ -85,17 +85,21 @@ def test_datetime_without_zone_is_utc_and_garbage_is_refused() -> None:
 
 
 def test_exported_schema_is_current() -> None:
-    assert EXPORTED_SCHEMA.read_text() == printed_schema(), "run `make graphql-schema`"
+    assert EXPORTED_SCHEMA.read_text() == printed_schema(), "run `make contracts`"
 
 
 def test_export_check_fails_on_drift(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = export_main(["--check", str(tmp_path)])
+    written = export_main([str(tmp_path)])
+    current = export_main(["--check", str(tmp_path)])
     path = tmp_path / "schema.graphql"
-
-    missing = export_main(["--check", str(path)])
-    written = export_main([str(path)])
-    current = export_main(["--check", str(path)])
     path.write_text(path.read_text() + "type Stale { x: Int }\n")
-    stale = export_main(["--check", str(path)])
+    stale = export_main(["--check", str(tmp_path)])
+    document = tmp_path / "openapi.json"
+    document.write_text(document.read_text().replace("/v1/projects", "/v1/gone"))
+    both_stale = export_main(["--check", str(tmp_path)])
 
-    assert (missing, written, current, stale) == (1, 0, 0, 1)
-    assert "make graphql-schema" in capsys.readouterr().err
+    assert (missing, written, current, stale, both_stale) == (1, 0, 0, 1, 1)
+    errors = capsys.readouterr().err
+    assert "make contracts" in errors
+    assert errors.count("openapi.json is out of date") == 2  # missing, then edited
