@@ -1,7 +1,8 @@
 """Forwarding requests to an upstream service over the gateway's pooled HTTP client.
 
-The request body is streamed to the upstream and the upstream's body streamed back, so the
-gateway holds neither in memory. An upstream that is down answers 502, one that is too slow 504,
+The request body is streamed to the upstream, and the upstream's body is streamed back unless it
+is small (up to ``BUFFERED_ANSWER_BYTES``, sent in one write), so the gateway holds at most that
+much of an answer in memory. An upstream that is down answers 502, one that is too slow 504,
 each with a message naming the upstream, never a hang.
 """
 
@@ -17,6 +18,10 @@ from litestar.response import Stream
 from spyglass_core.logging import get_logger
 
 log = get_logger(__name__)
+
+BUFFERED_ANSWER_BYTES = 1 << 20
+"""Answers up to this size (by their Content-Length) are read whole and sent in one write;
+larger ones, and those of unknown length, are streamed, so memory stays bounded."""
 
 # Hop-by-hop headers (RFC 9110 section 7.6.1) and those httpx recomputes.
 _SKIPPED_HEADERS = frozenset(
@@ -50,8 +55,9 @@ async def forward(
     length = request.headers.get("content-length")
     if length is not None:
         headers["content-length"] = length
+    has_body = length not in (None, "0") or "transfer-encoding" in request.headers
     upstream_request = http.build_request(
-        request.method, url, headers=headers, content=request.stream()
+        request.method, url, headers=headers, content=request.stream() if has_body else None
     )
     try:
         upstream_response = await http.send(upstream_request, stream=True)
@@ -62,6 +68,21 @@ async def forward(
         log.warning("upstream_unreachable", upstream=name, url=url, error=repr(error))
         return _problem(502, f"the {name} service is unreachable; retry later")
 
+    answer_headers = _forwarded_headers(upstream_response.headers)
+    answer_length = upstream_response.headers.get("content-length", "")
+    if answer_length.isdigit() and int(answer_length) <= BUFFERED_ANSWER_BYTES:
+        # One write instead of a stream of chunks: most answers are small, and each chunk of a
+        # stream costs a trip through the ASGI server.
+        try:
+            # raw bytes: a compressed answer goes on compressed, with its Content-Encoding
+            content = b"".join([chunk async for chunk in upstream_response.aiter_raw()])
+        except httpx.HTTPError as error:
+            log.warning("upstream_answer_lost", upstream=name, url=url, error=repr(error))
+            return _problem(502, f"the {name} service broke off its answer; retry later")
+        finally:
+            await upstream_response.aclose()
+        return Response(content, status_code=upstream_response.status_code, headers=answer_headers)
+
     async def body() -> AsyncIterator[bytes]:
         try:
             async for chunk in upstream_response.aiter_raw():
@@ -69,11 +90,7 @@ async def forward(
         finally:
             await upstream_response.aclose()
 
-    return Stream(
-        body(),
-        status_code=upstream_response.status_code,
-        headers=_forwarded_headers(upstream_response.headers),
-    )
+    return Stream(body(), status_code=upstream_response.status_code, headers=answer_headers)
 
 
 def _problem(status: int, message: str) -> Response[Any]:

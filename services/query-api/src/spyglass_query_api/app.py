@@ -35,9 +35,14 @@ def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Lite
     readiness.add("database", lambda: database_readiness(resources.engine))
     openapi = OpenAPIConfig(title="Spyglass", version=__version__, path="/docs")
 
+    documents: list[dict[str, object]] = []
+
     @get("/openapi.json", include_in_schema=False)
     async def openapi_document(request: Request[Any, Any, Any]) -> Response[dict[str, object]]:
-        return Response(request.app.openapi_schema.to_schema())
+        """The OpenAPI document, built once (building it takes tens of milliseconds)."""
+        if not documents:
+            documents.append(request.app.openapi_schema.to_schema())
+        return Response(documents[0])
 
     return Litestar(
         route_handlers=[
