@@ -74,6 +74,12 @@ async def _find(
     return make(*row) if row else None
 
 
+def _required(row: RowT | None, missing: str) -> RowT:
+    if row is None:
+        raise NotFoundError(missing)
+    return row
+
+
 async def find_project(connection: AsyncConnection, identifier: str) -> ProjectRow | None:
     """The project ``identifier`` names (its GlobalID or its name), or None."""
     return await _find(
@@ -88,10 +94,10 @@ async def get_project(connection: AsyncConnection, identifier: str) -> ProjectRo
     Raises:
         NotFoundError: no such project.
     """
-    project = await find_project(connection, identifier)
-    if project is None:
-        raise NotFoundError(f"Project with identifier {identifier} not found")
-    return project
+    return _required(
+        await find_project(connection, identifier),
+        f"Project with identifier {identifier} not found",
+    )
 
 
 async def find_span(connection: AsyncConnection, identifier: str) -> SpanRow | None:
@@ -108,10 +114,7 @@ async def get_span(connection: AsyncConnection, identifier: str) -> SpanRow:
     Raises:
         NotFoundError: no such span.
     """
-    span = await find_span(connection, identifier)
-    if span is None:
-        raise NotFoundError(f"Span not found: {identifier}")
-    return span
+    return _required(await find_span(connection, identifier), f"Span not found: {identifier}")
 
 
 async def find_trace(connection: AsyncConnection, identifier: str) -> TraceRow | None:
@@ -129,10 +132,7 @@ async def get_trace(connection: AsyncConnection, identifier: str) -> TraceRow:
     Raises:
         NotFoundError: no such trace.
     """
-    trace = await find_trace(connection, identifier)
-    if trace is None:
-        raise NotFoundError(f"Trace not found: {identifier}")
-    return trace
+    return _required(await find_trace(connection, identifier), f"Trace not found: {identifier}")
 
 
 async def find_session(connection: AsyncConnection, identifier: str) -> SessionRow | None:
@@ -150,7 +150,4 @@ async def get_session(connection: AsyncConnection, identifier: str) -> SessionRo
     Raises:
         NotFoundError: no such session.
     """
-    session = await find_session(connection, identifier)
-    if session is None:
-        raise NotFoundError(f"Session not found: {identifier}")
-    return session
+    return _required(await find_session(connection, identifier), f"Session not found: {identifier}")

@@ -18,7 +18,6 @@ from litestar.params import FromQuery, PathParameter
 from pydantic import BaseModel
 
 from spyglass_query_api.rest.dependencies import Db
-from spyglass_query_api.rest.pagination import time_range
 from spyglass_query_api.rest.spans import Repeated, SpanFilters, search_span_rows
 from spyglass_spans import flatten
 
@@ -169,10 +168,9 @@ class OtlpSpanController(Controller):
         attribute: Repeated = None,
     ) -> OtlpSpansPage:
         """Spans of a project, newest first, with the span search's filters, shaped as OTLP."""
-        start, end = time_range(start_time, end_time)
         filters = SpanFilters(
-            start_time=start,
-            end_time=end,
+            start_time=start_time,
+            end_time=end_time,
             trace_id=trace_id,
             span_id=span_id,
             parent_id=parent_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from litestar import Controller, delete, get
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromQuery
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
@@ -13,6 +14,7 @@ from spyglass_query_api.rest.annotation_lists import (
     SPAN_LISTING,
     TRACE_LISTING,
     DeleteFilters,
+    Listing,
     NonEmpty,
     ProjectIdentifier,
     Repeated,
@@ -29,6 +31,33 @@ from spyglass_query_api.rest.dependencies import Db
 
 _Limit = FromQuery[int]
 _Moment = FromQuery[datetime | None]
+
+
+def _delete_route(kind: str, listing: Listing) -> HTTPRouteHandler:
+    """``DELETE /v1/projects/{id}/<kind>_annotations``: the three kinds take the same filters."""
+
+    async def delete_matching(
+        self: Controller,
+        connection: Db,
+        project_identifier: ProjectIdentifier,
+        name: NonEmpty = None,
+        identifier: NonEmpty = None,
+        annotator_kind: FromQuery[str | None] = None,
+        start_time: _Moment = None,
+        end_time: _Moment = None,
+        delete_all: FromQuery[bool] = False,
+    ) -> None:
+        filters = DeleteFilters(name, identifier, annotator_kind, start_time, end_time, delete_all)
+        await delete_annotations(connection, listing, project_identifier, filters)
+
+    # the name makes the operation id, the docstring the description
+    delete_matching.__name__ = f"delete_{kind}_annotations"
+    delete_matching.__doc__ = f"Delete the project's {kind} annotations that match every filter."
+    return delete(
+        f"/{kind}_annotations",
+        summary=f"Delete {kind} annotations in a project that match the filter",
+        status_code=HTTP_204_NO_CONTENT,
+    )(delete_matching)
 
 
 class ProjectAnnotationController(Controller):
@@ -102,62 +131,6 @@ class ProjectAnnotationController(Controller):
             next_cursor=next_cursor,
         )
 
-    @delete(
-        "/span_annotations",
-        summary="Delete span annotations in a project that match the filter",
-        status_code=HTTP_204_NO_CONTENT,
-    )
-    async def delete_span_annotations(
-        self,
-        connection: Db,
-        project_identifier: ProjectIdentifier,
-        name: NonEmpty = None,
-        identifier: NonEmpty = None,
-        annotator_kind: FromQuery[str | None] = None,
-        start_time: _Moment = None,
-        end_time: _Moment = None,
-        delete_all: FromQuery[bool] = False,
-    ) -> None:
-        """Delete the project's span annotations that match every given filter."""
-        filters = DeleteFilters(name, identifier, annotator_kind, start_time, end_time, delete_all)
-        await delete_annotations(connection, SPAN_LISTING, project_identifier, filters)
-
-    @delete(
-        "/trace_annotations",
-        summary="Delete trace annotations in a project that match the filter",
-        status_code=HTTP_204_NO_CONTENT,
-    )
-    async def delete_trace_annotations(
-        self,
-        connection: Db,
-        project_identifier: ProjectIdentifier,
-        name: NonEmpty = None,
-        identifier: NonEmpty = None,
-        annotator_kind: FromQuery[str | None] = None,
-        start_time: _Moment = None,
-        end_time: _Moment = None,
-        delete_all: FromQuery[bool] = False,
-    ) -> None:
-        """Delete the project's trace annotations that match every given filter."""
-        filters = DeleteFilters(name, identifier, annotator_kind, start_time, end_time, delete_all)
-        await delete_annotations(connection, TRACE_LISTING, project_identifier, filters)
-
-    @delete(
-        "/session_annotations",
-        summary="Delete session annotations in a project that match the filter",
-        status_code=HTTP_204_NO_CONTENT,
-    )
-    async def delete_session_annotations(
-        self,
-        connection: Db,
-        project_identifier: ProjectIdentifier,
-        name: NonEmpty = None,
-        identifier: NonEmpty = None,
-        annotator_kind: FromQuery[str | None] = None,
-        start_time: _Moment = None,
-        end_time: _Moment = None,
-        delete_all: FromQuery[bool] = False,
-    ) -> None:
-        """Delete the project's session annotations that match every given filter."""
-        filters = DeleteFilters(name, identifier, annotator_kind, start_time, end_time, delete_all)
-        await delete_annotations(connection, SESSION_LISTING, project_identifier, filters)
+    delete_span_annotations = _delete_route("span", SPAN_LISTING)
+    delete_trace_annotations = _delete_route("trace", TRACE_LISTING)
+    delete_session_annotations = _delete_route("session", SESSION_LISTING)
