@@ -1,0 +1,51 @@
+// React Query around `request`: every page reads through `useGraphQL`, so caching, retries and
+// the upstream banner behave the same everywhere.
+import { keepPreviousData, QueryCache, QueryClient, useQuery } from "@tanstack/react-query";
+import type { UseQueryResult } from "@tanstack/react-query";
+
+import type { TypedDocumentString } from "../gql/graphql";
+import { reportUpstream } from "../lib/upstream";
+import { GraphQLRequestError, request, UpstreamError } from "./graphql";
+
+/** The one client of the app. Bad arguments are not retried (they will fail again); outages are,
+ * a few times, while the banner says what is wrong. */
+export function createQueryClient(): QueryClient {
+  return new QueryClient({
+    queryCache: new QueryCache({
+      onError: (error) => {
+        if (error instanceof UpstreamError) reportUpstream(error.message);
+      },
+      onSuccess: () => reportUpstream(null),
+    }),
+    defaultOptions: {
+      queries: {
+        staleTime: 10_000,
+        refetchOnWindowFocus: false,
+        retry: (failures, error) => !(error instanceof GraphQLRequestError) && failures < 3,
+      },
+    },
+  });
+}
+
+export interface GraphQLQueryOptions {
+  /** Poll every this many milliseconds (new traces appear without a reload). */
+  refetchInterval?: number | false;
+  enabled?: boolean;
+  /** Keep showing the previous answer while the next one loads (paging, filtering). */
+  keepPrevious?: boolean;
+}
+
+/** Runs `document` with `variables`; the answer is cached by both. */
+export function useGraphQL<TResult, TVariables>(
+  document: TypedDocumentString<TResult, TVariables>,
+  variables: TVariables,
+  options: GraphQLQueryOptions = {},
+): UseQueryResult<TResult, Error> {
+  return useQuery({
+    queryKey: [document.toString(), variables],
+    queryFn: ({ signal }) => request(document, variables, signal),
+    refetchInterval: options.refetchInterval,
+    enabled: options.enabled,
+    placeholderData: options.keepPrevious ? keepPreviousData : undefined,
+  });
+}

@@ -1,0 +1,50 @@
+// The frame of every page: the header, the upstream banner, and the page.
+import { Link, NavLink, Outlet, useParams } from "react-router";
+
+import { useUpstreamProblem } from "../lib/upstream";
+
+export function Layout() {
+  const problem = useUpstreamProblem();
+  return (
+    <div className="app">
+      <header className="app-header" data-testid="app-header">
+        <Link to="/" className="brand">
+          Spyglass
+        </Link>
+        <nav className="app-nav">
+          <NavLink to="/" end>
+            Projects
+          </NavLink>
+        </nav>
+      </header>
+      {problem ? (
+        <div className="banner banner-error" role="alert" data-testid="upstream-banner">
+          {problem} Retrying…
+        </div>
+      ) : null}
+      <main className="app-main">
+        <Outlet />
+      </main>
+    </div>
+  );
+}
+
+/** The project's name and its tabs, above each of its pages. */
+export function ProjectHeader({ actions }: { actions?: React.ReactNode }) {
+  const { projectName = "" } = useParams();
+  const base = `/projects/${encodeURIComponent(projectName)}`;
+  return (
+    <div className="project-header">
+      <div className="project-title">
+        <Link to="/">Projects</Link> / <h1>{projectName}</h1>
+      </div>
+      <nav className="tabs" aria-label="Project">
+        <NavLink to={`${base}/traces`}>Traces</NavLink>
+        <NavLink to={`${base}/spans`}>Spans</NavLink>
+        <NavLink to={`${base}/sessions`}>Sessions</NavLink>
+        <NavLink to={`${base}/metrics`}>Metrics</NavLink>
+      </nav>
+      {actions ? <div className="project-actions">{actions}</div> : null}
+    </div>
+  );
+}

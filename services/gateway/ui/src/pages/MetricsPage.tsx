@@ -1,0 +1,4 @@
+// Placeholder: being written.
+export default function MetricsPage() {
+  return <div>MetricsPage</div>;
+}

@@ -1,0 +1,4 @@
+// Placeholder: being written.
+export default function ProjectsPage() {
+  return <div>ProjectsPage</div>;
+}

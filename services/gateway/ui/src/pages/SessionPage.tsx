@@ -1,0 +1,4 @@
+// Placeholder: being written.
+export default function SessionPage() {
+  return <div>SessionPage</div>;
+}

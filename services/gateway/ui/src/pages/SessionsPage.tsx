@@ -1,0 +1,4 @@
+// Placeholder: being written.
+export default function SessionsPage() {
+  return <div>SessionsPage</div>;
+}

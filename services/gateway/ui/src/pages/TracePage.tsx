@@ -1,0 +1,4 @@
+// Placeholder: being written.
+export default function TracePage() {
+  return <div>TracePage</div>;
+}

@@ -1,0 +1,4 @@
+// Placeholder: being written.
+export default function TracesPage() {
+  return <div>TracesPage</div>;
+}

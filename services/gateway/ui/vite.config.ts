@@ -1,0 +1,25 @@
+/// <reference types="vitest/config" />
+import react from "@vitejs/plugin-react";
+import { defineConfig } from "vite";
+
+// `npm run dev` serves the UI on 5173 and sends the API to a running gateway (`make run`).
+const gateway = process.env.SPYGLASS_GATEWAY_URL ?? "http://127.0.0.1:6006";
+
+export default defineConfig({
+  plugins: [react()],
+  build: { outDir: "dist", sourcemap: true, chunkSizeWarningLimit: 1024 },
+  server: {
+    proxy: {
+      "/graphql": gateway,
+      "/v1": gateway,
+      "/healthz": gateway,
+      "/readyz": gateway,
+    },
+  },
+  test: {
+    environment: "jsdom",
+    globals: true,
+    setupFiles: ["src/test/setup.ts"],
+    include: ["src/**/*.test.{ts,tsx}"],
+  },
+});
