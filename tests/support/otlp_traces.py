@@ -1,0 +1,223 @@
+"""Traces with known contents, sent over OTLP/HTTP the way an instrumented app sends them.
+
+UI and end-to-end tests use these to put something recognisable on the screen: an agent run with
+a retriever (documents with scores), an LLM call (system, user, assistant and tool messages, a
+tool call with arguments, token counts) and a tool that fails with an exception and its stack
+trace. Every id is random, so tests never see each other's traces.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import httpx
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.resource.v1.resource_pb2 import Resource
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
+
+from tests.support.waiting import assert_eventually
+
+STACK_TRACE = (
+    "Traceback (most recent call last):\n"
+    '  File "shop/tools.py", line 42, in lookup_order\n'
+    "    return orders.fetch(order_id)\n"
+    "TimeoutError: order service timed out"
+)
+
+
+def attributes(values: Mapping[str, object]) -> list[KeyValue]:
+    """OTLP key-values of plain Python values (str, bool, int, float)."""
+    pairs = []
+    for key, value in values.items():
+        if isinstance(value, bool):
+            any_value = AnyValue(bool_value=value)
+        elif isinstance(value, int):
+            any_value = AnyValue(int_value=value)
+        elif isinstance(value, float):
+            any_value = AnyValue(double_value=value)
+        else:
+            any_value = AnyValue(string_value=str(value))
+        pairs.append(KeyValue(key=key, value=any_value))
+    return pairs
+
+
+@dataclass
+class SentTrace:
+    """What was sent, in the form tests look for: hex ids and the texts shown."""
+
+    trace_id: str
+    root_span_id: str
+    llm_span_id: str
+    tool_span_id: str
+    question: str
+    answer: str
+    system_prompt: str
+    spans: list[Span] = field(repr=False)
+
+
+def agent_trace(
+    *,
+    question: str = "Where is my order 1234?",
+    answer: str = "Your order 1234 ships tomorrow.",
+    session_id: str | None = None,
+    fail_tool: bool = False,
+    start_ns: int | None = None,
+) -> SentTrace:
+    """One agent run: agent (root) -> retrieve, ChatCompletion, lookup_order."""
+    start = start_ns if start_ns is not None else time.time_ns()
+    trace_id = os.urandom(16)
+    root_id, retriever_id, llm_id, tool_id = (os.urandom(8) for _ in range(4))
+    system_prompt = "You are a helpful shop assistant."
+    common: dict[str, object] = {"session.id": session_id} if session_id else {}
+
+    def span(span_id: bytes, parent: bytes, name: str, offset_ms: int, length_ms: int) -> Span:
+        return Span(
+            trace_id=trace_id,
+            span_id=span_id,
+            parent_span_id=parent,
+            name=name,
+            kind=Span.SPAN_KIND_INTERNAL,
+            start_time_unix_nano=start + offset_ms * 1_000_000,
+            end_time_unix_nano=start + (offset_ms + length_ms) * 1_000_000,
+            status=Status(code=Status.STATUS_CODE_OK),
+        )
+
+    root = span(root_id, b"", "agent", 0, 900)
+    root.attributes.extend(
+        attributes(
+            {
+                "openinference.span.kind": "AGENT",
+                "input.value": question,
+                "output.value": answer,
+                **common,
+            }
+        )
+    )
+    retriever = span(retriever_id, root_id, "retrieve", 10, 80)
+    retriever.attributes.extend(
+        attributes(
+            {
+                "openinference.span.kind": "RETRIEVER",
+                "input.value": question,
+                "retrieval.documents.0.document.id": "doc-shipping",
+                "retrieval.documents.0.document.score": 0.92,
+                "retrieval.documents.0.document.content": "Orders ship within two days.",
+                "retrieval.documents.1.document.id": "doc-returns",
+                "retrieval.documents.1.document.score": 0.41,
+                "retrieval.documents.1.document.content": "Returns are free for 30 days.",
+                **common,
+            }
+        )
+    )
+    llm = span(llm_id, root_id, "ChatCompletion", 100, 600)
+    llm.attributes.extend(
+        attributes(
+            {
+                "openinference.span.kind": "LLM",
+                "llm.model_name": "gpt-4o-mini",
+                "llm.provider": "openai",
+                "llm.invocation_parameters": '{"temperature": 0.2}',
+                "llm.input_messages.0.message.role": "system",
+                "llm.input_messages.0.message.content": system_prompt,
+                "llm.input_messages.1.message.role": "user",
+                "llm.input_messages.1.message.content": question,
+                "llm.input_messages.2.message.role": "assistant",
+                "llm.input_messages.2.message.tool_calls.0.tool_call.id": "call_1",
+                "llm.input_messages.2.message.tool_calls.0.tool_call.function.name": (
+                    "lookup_order"
+                ),
+                "llm.input_messages.2.message.tool_calls.0.tool_call.function.arguments": (
+                    '{"order_id": "1234"}'
+                ),
+                "llm.input_messages.3.message.role": "tool",
+                "llm.input_messages.3.message.tool_call_id": "call_1",
+                "llm.input_messages.3.message.content": '{"status": "packed"}',
+                "llm.output_messages.0.message.role": "assistant",
+                "llm.output_messages.0.message.content": answer,
+                "llm.token_count.prompt": 120,
+                "llm.token_count.completion": 30,
+                "llm.token_count.total": 150,
+                "input.value": question,
+                "output.value": answer,
+                **common,
+            }
+        )
+    )
+    tool = span(tool_id, root_id, "lookup_order", 720, 150)
+    tool.attributes.extend(
+        attributes(
+            {
+                "openinference.span.kind": "TOOL",
+                "tool.name": "lookup_order",
+                "tool.parameters": '{"order_id": "1234"}',
+                "input.value": '{"order_id": "1234"}',
+                **common,
+            }
+        )
+    )
+    if fail_tool:
+        tool.status.CopyFrom(
+            Status(code=Status.STATUS_CODE_ERROR, message="order service timed out")
+        )
+        tool.events.add(
+            name="exception",
+            time_unix_nano=tool.end_time_unix_nano,
+            attributes=attributes(
+                {
+                    "exception.type": "TimeoutError",
+                    "exception.message": "order service timed out",
+                    "exception.stacktrace": STACK_TRACE,
+                }
+            ),
+        )
+    return SentTrace(
+        trace_id=trace_id.hex(),
+        root_span_id=root_id.hex(),
+        llm_span_id=llm_id.hex(),
+        tool_span_id=tool_id.hex(),
+        question=question,
+        answer=answer,
+        system_prompt=system_prompt,
+        spans=[root, retriever, llm, tool],
+    )
+
+
+def send_spans(base_url: str, project: str, spans: list[Span]) -> None:
+    """POSTs ``spans`` as one OTLP/HTTP protobuf request for ``project``; fails unless accepted."""
+    request = ExportTraceServiceRequest(
+        resource_spans=[
+            ResourceSpans(
+                resource=Resource(attributes=attributes({"openinference.project.name": project})),
+                scope_spans=[ScopeSpans(spans=spans)],
+            )
+        ]
+    )
+    response = httpx.post(
+        f"{base_url}/v1/traces",
+        content=request.SerializeToString(),
+        headers={"Content-Type": "application/x-protobuf"},
+        timeout=30.0,
+    )
+    assert response.status_code == 200, response.text
+
+
+def wait_for_spans(base_url: str, trace_id: str, count: int, timeout: float = 30.0) -> None:
+    """Waits until the query API serves ``count`` spans of the trace (the writer is async)."""
+
+    def stored() -> None:
+        response = httpx.post(
+            f"{base_url}/graphql",
+            json={
+                "query": "query($id: ID!) { trace(traceId: $id) { spanCount } }",
+                "variables": {"id": trace_id},
+            },
+            timeout=10.0,
+        )
+        trace = response.json()["data"]["trace"]
+        assert trace is not None and trace["spanCount"] >= count, trace
+
+    assert_eventually(stored, timeout=timeout)
