@@ -2,10 +2,10 @@
 
 Traces are made of the ingest benchmark's agent runs (``tests.bench.ingest.agent_trace``: an
 agent root, a retriever, an LLM call with token counts and a cost, a tool call): a trace is one
-run, or a root run with sub-agent runs under it, 8-28 spans mostly, with one trace of exactly
-1,000 spans. Start times spread over ``hours`` before now; traces of one session share its
-``session.id``; a few tool calls fail with an exception event; metadata tiers come from the
-agent run (``gold`` or ``free``).
+run, or a root run with sub-agent runs under it, 8-28 spans mostly, with two large traces of
+exactly 1,000 and 10,000 spans (``LARGE_TRACES``). Start times spread over ``hours`` before
+now; traces of one session share its ``session.id``; a few tool calls fail with an exception
+event; metadata tiers come from the agent run (``gold`` or ``free``).
 
 Each worker process builds OTLP export requests, decodes them as the receiver does
 (``decode_export_request``: normalization, token totals, costs) and writes the batches with
@@ -34,6 +34,9 @@ from tests.bench.ingest import _attributes, agent_trace
 
 PROJECT = "bench"
 LARGE_TRACE_SPANS = 1000
+OUTLINE_TRACE_SPANS = 10_000
+LARGE_TRACES = {LARGE_TRACE_SPANS: 2, OUTLINE_TRACE_SPANS: 3}
+"""The large traces by their span count, with how many hours before now each starts."""
 SPANS_PER_RUN = 4
 RUN_SPACING_NS = 500_000_000
 SPANS_PER_REQUEST = 512
@@ -54,7 +57,8 @@ class LoadPlan:
     spans: int
     hours: float
     now_ns: int
-    with_large_trace: bool
+    large_traces: tuple[int, ...] = ()
+    """The span counts of the large traces (``LARGE_TRACES``) this part writes."""
 
 
 def _set_attribute(span: Span, key: str, value: str) -> None:
@@ -124,12 +128,13 @@ def build_trace(
     return spans
 
 
-def large_trace(now_ns: int) -> list[Span]:
-    """The trace of exactly 1,000 spans, two hours before ``now_ns`` (always the same ids)."""
-    rng = random.Random(1000)
-    start_ns = now_ns - 2 * 3600 * 10**9
-    runs = LARGE_TRACE_SPANS // SPANS_PER_RUN
-    return build_trace(RunPool(rng, 8), rng, runs, start_ns, "session-large")
+def large_trace(now_ns: int, spans: int = LARGE_TRACE_SPANS) -> list[Span]:
+    """The large trace of exactly ``spans`` spans (a key of ``LARGE_TRACES``), the hours it
+    names before ``now_ns``; its ids are always the same."""
+    rng = random.Random(spans)
+    start_ns = now_ns - LARGE_TRACES[spans] * 3600 * 10**9
+    runs = spans // SPANS_PER_RUN
+    return build_trace(RunPool(rng, 8), rng, runs, start_ns, f"session-large-{spans}")
 
 
 def _traces(plan: LoadPlan) -> Iterator[list[Span]]:
@@ -149,7 +154,7 @@ def _traces(plan: LoadPlan) -> Iterator[list[Span]]:
 
 def _requests(plan: LoadPlan) -> Iterator[ExportTraceServiceRequest]:
     resource = Resource(attributes=_attributes({"openinference.project.name": PROJECT}))
-    pending: list[Span] = large_trace(plan.now_ns) if plan.with_large_trace else []
+    pending = [span for spans in plan.large_traces for span in large_trace(plan.now_ns, spans)]
     for trace in _traces(plan):
         pending.extend(trace)
         if len(pending) >= SPANS_PER_REQUEST:
@@ -192,13 +197,15 @@ def _load_in_process(plan: LoadPlan) -> int:
 
 
 def load_spans(database_url: str, spans: int, workers: int, hours: float) -> int:
-    """Write about ``spans`` spans (the 1,000-span trace included) with ``workers`` processes
+    """Write about ``spans`` spans (the large traces included) with ``workers`` processes
     in parallel, each on its own connection; print progress; return how many were stored."""
     now_ns = time.time_ns()
     parts = workers * PARTS_PER_WORKER
-    share = (spans - LARGE_TRACE_SPANS) // parts // SPANS_PER_RUN * SPANS_PER_RUN
+    share = (spans - sum(LARGE_TRACES)) // parts // SPANS_PER_RUN * SPANS_PER_RUN
+    # The first part writes the 1,000-span trace as before, the second the 10,000-span one.
+    large = [(size,) for size in LARGE_TRACES] + [()] * parts
     plans = [
-        LoadPlan(database_url, part, share, hours, now_ns, with_large_trace=part == 0)
+        LoadPlan(database_url, part, max(share, 0), hours, now_ns, large[part])
         for part in range(parts)
     ]
     stored = 0
@@ -221,6 +228,13 @@ async def analyze(database_url: str) -> None:
         await connection.close()
 
 
-def large_trace_id() -> str:
-    """The OpenTelemetry id (hex) of the 1,000-span trace."""
-    return large_trace(time.time_ns())[0].trace_id.hex()  # the ids don't depend on the time
+def large_trace_id(spans: int = LARGE_TRACE_SPANS) -> str:
+    """The OpenTelemetry id (hex) of the large trace of ``spans`` spans."""
+    return large_trace(time.time_ns(), spans)[0].trace_id.hex()  # the ids don't depend on time
+
+
+def retriever_span_id(spans: int = OUTLINE_TRACE_SPANS) -> str:
+    """The OpenTelemetry id (hex) of the first retriever span of a large trace (one with
+    documents), the span whose detail the benchmark reads."""
+    first = next(span for span in large_trace(time.time_ns(), spans) if span.name == "retrieve")
+    return first.span_id.hex()

@@ -34,6 +34,8 @@ class Outcome:
 
     seconds: float = 0.0
     rows: int | None = None
+    answer_bytes: int = 0
+    """Bytes of the answer's body (of every page, for a request that follows pages)."""
     unavailable: str | None = None
     error: str | None = None
 
@@ -78,6 +80,7 @@ class RestPage:
         while True:
             response, seconds = await _timed(http, "GET", self.path, params=params)
             outcome.seconds += seconds
+            outcome.answer_bytes += len(response.content)
             failure = _failure(response, outcome.seconds)
             if failure:
                 return failure
@@ -117,7 +120,9 @@ class SpanQuery:
             json=body,
             headers={"accept": "application/json"},
         )
-        return _failure(response, seconds) or Outcome(seconds, rows=_table_rows(response))
+        return _failure(response, seconds) or Outcome(
+            seconds, rows=_table_rows(response), answer_bytes=len(response.content)
+        )
 
 
 def _table_rows(response: httpx.Response) -> int:
@@ -160,7 +165,9 @@ class GraphQLQuery:
                 return Outcome(seconds, unavailable=f"schema: {message}")
             return Outcome(seconds, error=message)
         return _failure(response, seconds) or Outcome(
-            seconds, rows=_rows_at(body.get("data"), self.rows_path)
+            seconds,
+            rows=_rows_at(body.get("data"), self.rows_path),
+            answer_bytes=len(response.content),
         )
 
 

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from ariadne import ObjectType
 
-from spyglass_query_api.graphql import loaders
+from spyglass_query_api.graphql import loaders, outline
 from spyglass_query_api.graphql.arguments import (
     TimeRange,
     Window,
@@ -208,6 +208,13 @@ def resolve_span_count(node: TraceNode, info: Info) -> Any:
 async def resolve_spans(node: TraceNode, info: Info) -> list[SpanNode]:
     """The trace's spans in start order, without their bodies (they load on demand)."""
     return await loaders.trace_spans(request_context(info)).load(node.id)
+
+
+@trace.field("outline")
+async def resolve_outline(node: TraceNode, info: Info) -> dict[str, Any]:
+    """The trace's spans as rows of ``outline.OUTLINE_COLUMNS``, in start order."""
+    found = await outline.trace_outlines(request_context(info)).load(node.id)
+    return (found or outline.TraceOutline(node.start_time, [], truncated=False)).value()
 
 
 @trace.field("session")
