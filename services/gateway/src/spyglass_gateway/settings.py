@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import AliasChoices, Field, field_validator
 
 from spyglass_core.settings import Port, ProcessSettings, ServerSettings, group_config
+
+
+def default_ui_directory() -> Path:
+    """The UI that ``make ui`` builds in this checkout: ``services/gateway/ui/dist``."""
+    return Path(__file__).resolve().parents[2] / "ui" / "dist"
 
 
 class GatewayServerSettings(ServerSettings):
@@ -25,6 +32,11 @@ class GatewayServerSettings(ServerSettings):
     )
     upstream_timeout_seconds: float = Field(
         default=30.0, gt=0, description="How long an upstream may take to answer."
+    )
+    ui_directory: Path = Field(
+        default_factory=default_ui_directory,
+        description="The built web UI (Vite's `dist/`: `index.html` and `assets/`) the gateway "
+        "serves; by default the checkout's `services/gateway/ui/dist`.",
     )
 
     @field_validator("query_api_url", "ingest_url")

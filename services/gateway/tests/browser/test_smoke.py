@@ -1,0 +1,34 @@
+"""The UI opens in a real browser from the gateway of a running platform, deep links included.
+
+The platform is the one ``make run`` starts (tests/support/platform.py); the UI is the real
+build of services/gateway/ui, made once for the session before the platform starts.
+"""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.support.platform import RunningPlatform
+
+
+def test_the_gateway_serves_the_app(
+    platform: RunningPlatform, browser_page: Page, console_errors: list[str]
+) -> None:
+    response = browser_page.goto(platform.base_url)
+
+    assert response is not None and response.status == 200
+    expect(browser_page).to_have_title("Spyglass")
+    expect(browser_page.get_by_test_id("app-header")).to_be_visible()
+    assert not [error for error in console_errors if error.startswith("uncaught:")]
+
+
+def test_a_deep_link_opens_the_app_on_a_fresh_load(
+    platform: RunningPlatform, browser_page: Page
+) -> None:
+    response = browser_page.goto(f"{platform.base_url}/projects/nope")
+
+    assert response is not None and response.status == 200
+    expect(browser_page).to_have_title("Spyglass")
+    expect(browser_page.get_by_test_id("app-header")).to_be_visible()
+    # The app's router took the path (it may go on to the project's default page).
+    assert "/projects/nope" in browser_page.url
