@@ -1,4 +1,103 @@
-// Placeholder: being written.
+// `/projects/<name>/sessions/<session id>`: one session as a conversation of its traces, with
+// its totals. Polled, so a turn that is still arriving shows up.
+import { Link, useParams } from "react-router";
+
+import { useGraphQL } from "../api/hooks";
+import { ProjectHeader } from "../components/Layout";
+import { Conversation } from "../components/sessions/Conversation";
+import { SessionSummary } from "../components/sessions/SessionSummary";
+import { EmptyState, ErrorState, Loading } from "../components/States";
+import { graphql } from "../gql";
+import "../components/sessions/sessions.css";
+
+const SessionConversationQuery = graphql(`
+  query SessionConversation($sessionId: ID!) {
+    session(sessionId: $sessionId) {
+      id
+      sessionId
+      project {
+        name
+      }
+      startTime
+      endTime
+      traceCount
+      tokenCountTotal
+      costTotal
+      annotationSummaries {
+        name
+        count
+        meanScore
+        labelFractions {
+          label
+          fraction
+        }
+      }
+      turns {
+        trace {
+          traceId
+          startTime
+          latencyMs
+          statusCode
+          tokenCountTotal
+          costTotal
+        }
+        input {
+          value
+          mimeType
+        }
+        output {
+          value
+          mimeType
+        }
+      }
+    }
+  }
+`);
+
 export default function SessionPage() {
-  return <div>SessionPage</div>;
+  const { projectName = "", sessionId = "" } = useParams();
+  const { data, error, isPending } = useGraphQL(
+    SessionConversationQuery,
+    { sessionId },
+    { refetchInterval: 10_000 },
+  );
+  const sessionsPath = `/projects/${encodeURIComponent(projectName)}/sessions`;
+
+  let body;
+  if (isPending) body = <Loading label="Loading the session…" />;
+  else if (error && !data) body = <ErrorState error={error} />;
+  else if (!data.session) {
+    body = (
+      <EmptyState title={`No session with id ${sessionId}`}>
+        Its traces may not have arrived yet. <Link to={sessionsPath}>See the sessions</Link>.
+      </EmptyState>
+    );
+  } else {
+    const { session } = data;
+    body = (
+      <>
+        {session.project.name !== projectName ? (
+          <div className="banner" role="note">
+            This session belongs to project{" "}
+            <Link to={`/projects/${encodeURIComponent(session.project.name)}/sessions`}>
+              {session.project.name}
+            </Link>
+            .
+          </div>
+        ) : null}
+        <SessionSummary session={session} />
+        {session.turns.length === 0 ? (
+          <EmptyState title="This session has no traces yet" />
+        ) : (
+          <Conversation turns={session.turns} />
+        )}
+      </>
+    );
+  }
+  return (
+    <div className="session-page">
+      <ProjectHeader />
+      {body}
+    </div>
+  );
 }

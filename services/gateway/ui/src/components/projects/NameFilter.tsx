@@ -1,0 +1,40 @@
+// The name filter of the projects page. It keeps what is typed and reports it once typing
+// pauses, so the list is not read again on every keystroke.
+import { useEffect, useRef, useState } from "react";
+
+/** How long typing must pause before the filter applies, in milliseconds. */
+const SETTLE_MS = 250;
+
+export function NameFilter({
+  value,
+  onChange,
+}: {
+  value: string;
+  onChange: (value: string) => void;
+}) {
+  const [text, setText] = useState(value);
+  const latest = useRef(onChange);
+  useEffect(() => {
+    latest.current = onChange;
+  });
+
+  // The address changed under us (back button, a link): show what it says.
+  useEffect(() => setText(value), [value]);
+
+  useEffect(() => {
+    if (text === value) return undefined;
+    const timer = window.setTimeout(() => latest.current(text), SETTLE_MS);
+    return () => window.clearTimeout(timer);
+  }, [text, value]);
+
+  return (
+    <input
+      type="search"
+      className="project-filter"
+      placeholder="Filter by name"
+      aria-label="Filter projects by name"
+      value={text}
+      onChange={(event) => setText(event.target.value)}
+    />
+  );
+}
