@@ -11,12 +11,7 @@ import { GraphQLRequestError, request, UpstreamError } from "./graphql";
  * a few times, while the banner says what is wrong. */
 export function createQueryClient(): QueryClient {
   return new QueryClient({
-    queryCache: new QueryCache({
-      onError: (error) => {
-        if (error instanceof UpstreamError) reportUpstream(error.message);
-      },
-      onSuccess: () => reportUpstream(null),
-    }),
+    queryCache: new QueryCache({ onSuccess: () => reportUpstream(null) }),
     defaultOptions: {
       queries: {
         staleTime: 10_000,
@@ -25,6 +20,20 @@ export function createQueryClient(): QueryClient {
       },
     },
   });
+}
+
+/** `request`, raising the banner at the first failed attempt rather than after the retries. */
+export async function requestReportingUpstream<TResult, TVariables>(
+  document: TypedDocumentString<TResult, TVariables>,
+  variables?: TVariables,
+  signal?: AbortSignal,
+): Promise<TResult> {
+  try {
+    return await request(document, variables, signal);
+  } catch (error) {
+    if (error instanceof UpstreamError) reportUpstream(error.message);
+    throw error;
+  }
 }
 
 export interface GraphQLQueryOptions {
@@ -43,7 +52,7 @@ export function useGraphQL<TResult, TVariables>(
 ): UseQueryResult<TResult, Error> {
   return useQuery({
     queryKey: [document.toString(), variables],
-    queryFn: ({ signal }) => request(document, variables, signal),
+    queryFn: ({ signal }) => requestReportingUpstream(document, variables, signal),
     refetchInterval: options.refetchInterval,
     enabled: options.enabled,
     placeholderData: options.keepPrevious ? keepPreviousData : undefined,

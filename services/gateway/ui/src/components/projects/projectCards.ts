@@ -3,7 +3,7 @@
 // them together, which a plain query per page could not.
 import { useInfiniteQuery } from "@tanstack/react-query";
 
-import { request } from "../../api/graphql";
+import { requestReportingUpstream } from "../../api/hooks";
 import { graphql } from "../../gql";
 import type { ProjectCardsQuery } from "../../gql/graphql";
 
@@ -56,7 +56,7 @@ export function useProjectCards(nameContains: string, timeRange: { start?: strin
   return useInfiniteQuery({
     queryKey: ["ProjectCards", nameContains, timeRange],
     queryFn: ({ pageParam, signal }) =>
-      request(
+      requestReportingUpstream(
         ProjectCardsDocument,
         {
           first: PROJECTS_PER_PAGE,
