@@ -40,7 +40,6 @@ import orjson
 import psutil
 from nats.aio.msg import Msg
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
@@ -49,6 +48,7 @@ from spyglass_ingest.writer.store import SPAN_COLUMNS
 from spyglass_launcher.platform import port_variables
 from spyglass_launcher.ports import free_port
 from spyglass_proto.bus.v1.spans_pb2 import SpansStored
+from tests.support.otlp_traces import attributes
 
 EXPORT_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 WORDS = (
@@ -59,21 +59,6 @@ WORDS = (
 
 def _text(rng: random.Random, words: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(words))
-
-
-def _attributes(values: dict[str, object]) -> list[KeyValue]:
-    out = []
-    for key, value in values.items():
-        if isinstance(value, bool):
-            any_value = AnyValue(bool_value=value)
-        elif isinstance(value, int):
-            any_value = AnyValue(int_value=value)
-        elif isinstance(value, float):
-            any_value = AnyValue(double_value=value)
-        else:
-            any_value = AnyValue(string_value=str(value))
-        out.append(KeyValue(key=key, value=any_value))
-    return out
 
 
 def agent_trace(rng: random.Random, start_ns: int) -> list[Span]:
@@ -92,7 +77,7 @@ def agent_trace(rng: random.Random, start_ns: int) -> list[Span]:
             kind=Span.SPAN_KIND_INTERNAL,
             start_time_unix_nano=start_ns + offset_ms * 1_000_000,
             end_time_unix_nano=start_ns + (offset_ms + 200) * 1_000_000,
-            attributes=_attributes(values),
+            attributes=attributes(values),
             status=Status(code=Status.STATUS_CODE_OK),
         )
 
@@ -180,7 +165,7 @@ def agent_trace(rng: random.Random, start_ns: int) -> list[Span]:
 def build_requests(spans: int, spans_per_request: int, project: str, seed: int) -> list[bytes]:
     """Serialized export requests holding ``spans`` spans in all."""
     rng = random.Random(seed)
-    resource = Resource(attributes=_attributes({"openinference.project.name": project}))
+    resource = Resource(attributes=attributes({"openinference.project.name": project}))
     requests = []
     start_ns = time.time_ns() - 3600 * 10**9
     traces_per_request = max(1, spans_per_request // 4)

@@ -30,7 +30,8 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Sp
 from spyglass_ingest.writer.store import prepare_connection, write_batches
 from spyglass_proto.bus.v1.spans_pb2 import DecodedSpanBatch
 from spyglass_spans import DecodeLimits, ModelPriceTable, decode_export_request
-from tests.bench.ingest import _attributes, agent_trace
+from tests.bench.ingest import agent_trace
+from tests.support.otlp_traces import attributes
 
 PROJECT = "bench"
 LARGE_TRACE_SPANS = 1000
@@ -66,7 +67,7 @@ def _set_attribute(span: Span, key: str, value: str) -> None:
         if pair.key == key:
             pair.value.string_value = value
             return
-    span.attributes.extend(_attributes({key: value}))
+    span.attributes.extend(attributes({key: value}))
 
 
 def _fail_tool_call(span: Span) -> None:
@@ -74,7 +75,7 @@ def _fail_tool_call(span: Span) -> None:
     span.events.add(
         name="exception",
         time_unix_nano=span.end_time_unix_nano,
-        attributes=_attributes(
+        attributes=attributes(
             {"exception.type": "TimeoutError", "exception.message": "order service timed out"}
         ),
     )
@@ -153,7 +154,7 @@ def _traces(plan: LoadPlan) -> Iterator[list[Span]]:
 
 
 def _requests(plan: LoadPlan) -> Iterator[ExportTraceServiceRequest]:
-    resource = Resource(attributes=_attributes({"openinference.project.name": PROJECT}))
+    resource = Resource(attributes=attributes({"openinference.project.name": PROJECT}))
     pending = [span for spans in plan.large_traces for span in large_trace(plan.now_ns, spans)]
     for trace in _traces(plan):
         pending.extend(trace)

@@ -1,4 +1,18 @@
 // Annotation summaries as chips: a name, then its mean score or its most common label.
+import { graphql } from "../gql";
+
+/** The fields the chips show; every list and detail query selects them with this fragment. */
+export const AnnotationSummaryFields = graphql(`
+  fragment AnnotationSummaryFields on AnnotationSummary {
+    name
+    count
+    meanScore
+    labelFractions {
+      label
+      fraction
+    }
+  }
+`);
 
 export interface AnnotationSummaryView {
   name: string;

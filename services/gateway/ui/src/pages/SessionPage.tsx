@@ -24,13 +24,7 @@ const SessionConversationQuery = graphql(`
       tokenCountTotal
       costTotal
       annotationSummaries {
-        name
-        count
-        meanScore
-        labelFractions {
-          label
-          fraction
-        }
+        ...AnnotationSummaryFields
       }
       turns {
         trace {

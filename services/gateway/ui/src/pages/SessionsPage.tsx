@@ -30,13 +30,7 @@ const ProjectSessionsQuery = graphql(`
             tokenCountTotal
             costTotal
             annotationSummaries {
-              name
-              count
-              meanScore
-              labelFractions {
-                label
-                fraction
-              }
+              ...AnnotationSummaryFields
             }
           }
         }

@@ -51,13 +51,7 @@ const ProjectSpansQuery = graphql(`
             inputPreview
             outputPreview
             annotationSummaries {
-              name
-              count
-              meanScore
-              labelFractions {
-                label
-                fraction
-              }
+              ...AnnotationSummaryFields
             }
           }
         }

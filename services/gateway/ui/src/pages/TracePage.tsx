@@ -33,13 +33,7 @@ const TraceDetailQuery = graphql(`
         sessionId
       }
       annotationSummaries {
-        name
-        count
-        meanScore
-        labelFractions {
-          label
-          fraction
-        }
+        ...AnnotationSummaryFields
       }
       outline
     }

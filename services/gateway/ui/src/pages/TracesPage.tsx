@@ -46,13 +46,7 @@ const ProjectTracesQuery = graphql(`
               outputPreview
             }
             annotationSummaries {
-              name
-              count
-              meanScore
-              labelFractions {
-                label
-                fraction
-              }
+              ...AnnotationSummaryFields
             }
           }
         }

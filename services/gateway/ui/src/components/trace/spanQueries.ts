@@ -55,13 +55,7 @@ graphql(`
       createdAt
     }
     annotationSummaries {
-      name
-      count
-      meanScore
-      labelFractions {
-        label
-        fraction
-      }
+      ...AnnotationSummaryFields
     }
   }
 `);
