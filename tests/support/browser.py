@@ -2,15 +2,17 @@
 
 Playwright never downloads a browser here: the tests launch the ``chromium`` on PATH
 (``scripts/ensure-chromium.sh`` installs it; ``make test`` runs that script). One browser
-serves the whole session; each test gets a fresh context and page (``browser_page``), so
-cookies and storage never leak between tests.
+serves a test module; each test gets a fresh context and page (``browser_page``), so cookies
+and storage never leak between tests.
 
 When a test fails, its page is saved as a full-page screenshot in
 ``test-artifacts/screenshots/<test id>.png``, and the browser's console errors are printed in
 its report. A test that cares about console errors asks for ``console_errors``.
 
-Playwright's sync API runs its own event loop in a thread of its own; these fixtures are for
-sync tests (pytest-asyncio leaves those outside any loop).
+Playwright's sync API runs its event loop in the test's own thread for as long as it is
+started, so ``asyncio.run`` fails there meanwhile: the browser is module-scoped, and stopped
+before the next module (whose tests may use ``asyncio.run``) begins. These fixtures are for sync
+tests (pytest-asyncio leaves those outside any loop).
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ SCREENSHOTS = REPOSITORY / "test-artifacts" / "screenshots"
 def built_ui() -> Path:
     """The gateway's UI, built once for the session if it is missing or stale.
 
-    Browser tests depend on it through ``browser``, which pytest sets up before any module's
-    ``platform``; the launcher then finds the build fresh and starts at once.
+    Browser tests depend on it through ``browser``; being session-scoped, it is set up before
+    any module's ``platform``, so the launcher finds the build fresh and starts at once.
     """
     project = UiProject.default()
     try:
@@ -45,9 +47,9 @@ def built_ui() -> Path:
     return project.dist
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(built_ui: Path) -> Iterator[Browser]:
-    """Headless chromium from the machine's packages, for the whole session."""
+    """Headless chromium from the machine's packages, for one test module."""
     executable = shutil.which("chromium")
     if executable is None:
         pytest.fail(
