@@ -3,7 +3,8 @@
 UI and end-to-end tests use these to put something recognisable on the screen: an agent run with
 a retriever (documents with scores), an LLM call (system, user, assistant and tool messages, a
 tool call with arguments, token counts) and a tool that fails with an exception and its stack
-trace. Every id is random, so tests never see each other's traces.
+trace. ``wide_trace`` builds a large one (10,000 spans) of plain spans for the trace page's
+tests and benchmark. Every id is random, so tests never see each other's traces.
 """
 
 from __future__ import annotations
@@ -221,3 +222,74 @@ def wait_for_spans(base_url: str, trace_id: str, count: int, timeout: float = 30
         assert trace is not None and trace["spanCount"] >= count, trace
 
     assert_eventually(stored, timeout=timeout)
+
+
+@dataclass
+class WideTrace:
+    """A large trace of plain spans: its hex id and the spans, root first, in start order."""
+
+    trace_id: str
+    spans: list[Span] = field(repr=False)
+
+    @property
+    def root_span_id(self) -> str:
+        """The root span's hex id (the first row of the trace's tree)."""
+        return self.spans[0].span_id.hex()
+
+    @property
+    def root_name(self) -> str:
+        """The root span's name, which its detail shows as its title."""
+        return self.spans[0].name
+
+    @property
+    def last_span_id(self) -> str:
+        """The hex id of the span that starts last, the tree's last row."""
+        return self.spans[-1].span_id.hex()
+
+
+def wide_trace(spans: int, *, children_per_step: int = 100, name: str = "large run") -> WideTrace:
+    """A root over steps of ``children_per_step`` leaves each, ``spans`` spans in all.
+
+    Each span starts 1 ms after the one before it in the tree (rows in start order are rows in
+    tree order), so the tree's last row is the trace's last span; a leaf is named
+    ``span <its index>``, so the last one of 10,000 is ``span 9999``. With the defaults 10,000
+    spans are the root, 99 steps and 9,900 leaves.
+    """
+    trace_id = os.urandom(16)
+    start = time.time_ns()
+    built: list[Span] = []
+
+    def add(parent: bytes, span_name: str, kind: str) -> bytes:
+        span_id = os.urandom(8)
+        offset = len(built) * 1_000_000
+        span = Span(
+            trace_id=trace_id,
+            span_id=span_id,
+            parent_span_id=parent,
+            name=span_name,
+            kind=Span.SPAN_KIND_INTERNAL,
+            start_time_unix_nano=start + offset,
+            end_time_unix_nano=start + offset + 500_000,
+            status=Status(code=Status.STATUS_CODE_OK),
+        )
+        span.attributes.extend(attributes({"openinference.span.kind": kind}))
+        built.append(span)
+        return span_id
+
+    root = add(b"", name, "CHAIN")
+    while len(built) < spans:
+        parent = add(root, f"step {len(built) // (children_per_step + 1)}", "CHAIN")
+        for _ in range(min(children_per_step, spans - len(built))):
+            add(parent, f"span {len(built)}", "TOOL")
+    built[0].end_time_unix_nano = built[-1].end_time_unix_nano
+    return WideTrace(trace_id=trace_id.hex(), spans=built)
+
+
+def send_wide_trace(
+    base_url: str, project: str, trace: WideTrace, *, batch_spans: int = 1_000, timeout: float = 120
+) -> None:
+    """Sends ``trace`` in requests of ``batch_spans`` spans (as an exporter's batches would) and
+    waits until the query API serves all of it."""
+    for first in range(0, len(trace.spans), batch_spans):
+        send_spans(base_url, project, trace.spans[first : first + batch_spans])
+    wait_for_spans(base_url, trace.trace_id, len(trace.spans), timeout=timeout)

@@ -9,25 +9,23 @@ from __future__ import annotations
 
 import os
 import re
-import time
 import uuid
 
 import pytest
-from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 from playwright.sync_api import Locator, Page, expect
 
 from tests.support.otlp_traces import (
     STACK_TRACE,
     SentTrace,
     agent_trace,
-    attributes,
     send_spans,
+    send_wide_trace,
     wait_for_spans,
+    wide_trace,
 )
 from tests.support.platform import RunningPlatform
 
 LARGE_TRACE_SPANS = 10_000
-BATCH_SPANS = 1_000
 
 
 def unique_project(purpose: str) -> str:
@@ -172,61 +170,25 @@ def test_a_deep_link_to_a_missing_trace_says_so(
     expect(browser_page.get_by_test_id("span-tree")).to_have_count(0)
 
 
-def large_trace() -> tuple[str, list[Span]]:
-    """A root over 99 steps of 100 spans each: 10,000 spans, each starting after the one above
-    it in the tree, so the tree's last row is the trace's last span."""
-    trace_id = os.urandom(16)
-    start = time.time_ns()
-    spans: list[Span] = []
-
-    def add(parent: bytes, name: str, kind: str) -> bytes:
-        span_id = os.urandom(8)
-        offset = len(spans) * 1_000_000
-        span = Span(
-            trace_id=trace_id,
-            span_id=span_id,
-            parent_span_id=parent,
-            name=name,
-            kind=Span.SPAN_KIND_INTERNAL,
-            start_time_unix_nano=start + offset,
-            end_time_unix_nano=start + offset + 500_000,
-            status=Status(code=Status.STATUS_CODE_OK),
-        )
-        span.attributes.extend(attributes({"openinference.span.kind": kind}))
-        spans.append(span)
-        return span_id
-
-    root = add(b"", "large run", "CHAIN")
-    for step in range(99):
-        parent = add(root, f"step {step}", "CHAIN")
-        for _ in range(100):
-            add(parent, f"span {len(spans)}", "TOOL")
-    spans[0].end_time_unix_nano = spans[-1].end_time_unix_nano
-    assert len(spans) == LARGE_TRACE_SPANS
-    return trace_id.hex(), spans
-
-
 def test_a_ten_thousand_span_trace_renders_only_the_rows_in_view(
     platform: RunningPlatform, browser_page: Page
 ) -> None:
-    trace_id, spans = large_trace()
-    project = unique_project("large")
-    for first in range(0, len(spans), BATCH_SPANS):
-        send_spans(platform.base_url, project, spans[first : first + BATCH_SPANS])
-    wait_for_spans(platform.base_url, trace_id, LARGE_TRACE_SPANS, timeout=120)
-    root_id, last_id = spans[0].span_id.hex(), spans[-1].span_id.hex()
+    trace = wide_trace(LARGE_TRACE_SPANS)
+    send_wide_trace(platform.base_url, unique_project("large"), trace)
 
-    open_trace(browser_page, platform, trace_id)
+    open_trace(browser_page, platform, trace.trace_id)
 
-    expect(span_row(browser_page, root_id)).to_be_visible()
+    expect(span_row(browser_page, trace.root_span_id)).to_be_visible()
     expect(browser_page.get_by_test_id("trace-span-count")).to_have_text("10K")
     assert browser_page.get_by_test_id("span-row").count() < 200
-    expect(span_row(browser_page, last_id)).to_have_count(0)
+    expect(span_row(browser_page, trace.last_span_id)).to_have_count(0)
 
     browser_page.get_by_test_id("span-tree").evaluate(
         "tree => { tree.scrollTop = tree.scrollHeight; }"
     )
 
-    expect(span_row(browser_page, last_id)).to_be_visible()
-    expect(span_row(browser_page, last_id)).to_contain_text(f"span {LARGE_TRACE_SPANS - 1}")
+    expect(span_row(browser_page, trace.last_span_id)).to_be_visible()
+    expect(span_row(browser_page, trace.last_span_id)).to_contain_text(
+        f"span {LARGE_TRACE_SPANS - 1}"
+    )
     assert browser_page.get_by_test_id("span-row").count() < 200
