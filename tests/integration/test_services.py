@@ -21,6 +21,7 @@ from tests.support.processes import (
     ServiceProcess,
     SpawnService,
     service_environment,
+    start_gateway,
     wait_for_exit,
     wait_healthy,
 )
@@ -149,19 +150,12 @@ def test_gateway_is_not_ready_while_its_upstreams_are_down(spawn_service: SpawnS
 def test_gateway_answers_502_with_a_message_while_the_query_api_is_down(
     spawn_service: SpawnService,
 ) -> None:
-    port = free_port()
-    gateway = spawn_service(
-        "gateway",
-        ("spyglass_gateway",),
-        service_environment(
-            SPYGLASS_GATEWAY_PORT=str(port),
-            SPYGLASS_GATEWAY_QUERY_API_URL=f"http://127.0.0.1:{free_port()}",
-        ),
+    gateway = start_gateway(
+        spawn_service, SPYGLASS_GATEWAY_QUERY_API_URL=f"http://127.0.0.1:{free_port()}"
     )
-    wait_healthy(gateway, f"http://127.0.0.1:{port}/healthz")
 
     for path in ("/v1/projects", "/graphql", "/arize_phoenix_version"):
-        response = httpx.get(f"http://127.0.0.1:{port}{path}", timeout=10)
+        response = httpx.get(f"{gateway}{path}", timeout=10)
 
         assert response.status_code == 502, path
         assert "query API" in response.json()["detail"]

@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from spyglass_launcher.ports import free_port
 from tests.support.waiting import assert_eventually
 
 
@@ -76,6 +77,20 @@ def wait_healthy(service: ServiceProcess, url: str, timeout: float = 30.0) -> No
 
 
 SpawnService = Callable[[str, Sequence[str], Mapping[str, str]], ServiceProcess]
+
+
+def start_gateway(spawn: SpawnService, **settings: str) -> str:
+    """A gateway process on a free port with these ``SPYGLASS_GATEWAY_*`` (or other) settings,
+    once its ``/healthz`` answers; returns its base URL."""
+    port = free_port()
+    gateway = spawn(
+        "gateway",
+        ("spyglass_gateway",),
+        service_environment(SPYGLASS_GATEWAY_PORT=str(port), **settings),
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    wait_healthy(gateway, f"{base_url}/healthz")
+    return base_url
 
 
 @dataclass

@@ -12,23 +12,16 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from spyglass_launcher.ports import free_port
-from tests.support.processes import SpawnService, service_environment, wait_healthy
+from tests.support.processes import SpawnService, start_gateway
 
 
 @pytest.fixture
 def gateway_without_query_api(spawn_service: SpawnService, built_ui: Path) -> str:
-    port = free_port()
-    process = spawn_service(
-        "gateway",
-        ("spyglass_gateway",),
-        service_environment(
-            SPYGLASS_GATEWAY_PORT=str(port),
-            SPYGLASS_GATEWAY_QUERY_API_URL=f"http://127.0.0.1:{free_port()}",
-            SPYGLASS_GATEWAY_UI_DIRECTORY=str(built_ui),
-        ),
+    return start_gateway(
+        spawn_service,
+        SPYGLASS_GATEWAY_QUERY_API_URL=f"http://127.0.0.1:{free_port()}",
+        SPYGLASS_GATEWAY_UI_DIRECTORY=str(built_ui),
     )
-    wait_healthy(process, f"http://127.0.0.1:{port}/healthz")
-    return f"http://127.0.0.1:{port}"
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from spyglass_launcher.ports import free_port
-from tests.support.processes import SpawnService, service_environment, wait_healthy
+from tests.support.processes import SpawnService, start_gateway
 
 INDEX = "<!doctype html><html><head><title>Spyglass</title></head><body>app</body></html>"
 SCRIPT = "console.log('spyglass');\n"
@@ -59,18 +58,11 @@ def built_ui(tmp_path: Path) -> Path:
 
 
 def _start_gateway(spawn_service: SpawnService, ui_directory: Path, query_api: str) -> str:
-    port = free_port()
-    process = spawn_service(
-        "gateway",
-        ("spyglass_gateway",),
-        service_environment(
-            SPYGLASS_GATEWAY_PORT=str(port),
-            SPYGLASS_GATEWAY_QUERY_API_URL=query_api,
-            SPYGLASS_GATEWAY_UI_DIRECTORY=str(ui_directory),
-        ),
+    return start_gateway(
+        spawn_service,
+        SPYGLASS_GATEWAY_QUERY_API_URL=query_api,
+        SPYGLASS_GATEWAY_UI_DIRECTORY=str(ui_directory),
     )
-    wait_healthy(process, f"http://127.0.0.1:{port}/healthz")
-    return f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture
