@@ -5,25 +5,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NoReturn
 
-import httpx
-
 from spyglass_core.cli import service_main
 from spyglass_core.http import HttpServerService
 from spyglass_core.lifecycle import BackgroundService, ResourceService
 from spyglass_gateway.app import GatewayResources, create_app
+from spyglass_gateway.proxy import create_upstream_session
 from spyglass_gateway.settings import GatewaySettings
 
 
 async def build_services(settings: GatewaySettings) -> Sequence[BackgroundService]:
     """Build the pooled upstream client and the HTTP server."""
-    http = httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.server.upstream_timeout_seconds, connect=5.0),
-        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-    )
+    http = create_upstream_session(settings.server.upstream_timeout_seconds)
     app = create_app(settings, GatewayResources(http=http))
     return [
-        ResourceService("upstream-client", http.aclose),
-        HttpServerService("http", app, settings.server, settings.shutdown_timeout_seconds / 2),
+        ResourceService("upstream-client", http.close),
+        # httptools: every public request crosses the gateway, and h11 takes about twice its
+        # CPU time per request.
+        HttpServerService(
+            "http",
+            app,
+            settings.server,
+            settings.shutdown_timeout_seconds / 2,
+            http_parser="httptools",
+        ),
     ]
 
 

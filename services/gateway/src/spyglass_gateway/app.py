@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-from litestar import HttpMethod, Litestar, Request, Response, post, route
+import aiohttp
+from litestar import HttpMethod, Litestar, Request, post, route
+from litestar.types import ASGIApp
 
 from spyglass_core.health import Readiness, health_routes
 from spyglass_gateway.proxy import forward
@@ -37,9 +38,10 @@ FORWARDED_METHODS = [
 
 @dataclass(frozen=True)
 class GatewayResources:
-    """The live clients of the gateway: one pooled HTTP client for every upstream."""
+    """The live clients of the gateway: one pooled HTTP client for every upstream
+    (:func:`spyglass_gateway.proxy.create_upstream_session`)."""
 
-    http: httpx.AsyncClient
+    http: aiohttp.ClientSession
 
 
 def create_app(settings: GatewaySettings, resources: GatewayResources) -> Litestar:
@@ -54,12 +56,12 @@ def create_app(settings: GatewaySettings, resources: GatewayResources) -> Litest
         readiness.add(name, _upstream_check(resources.http, base_url))
 
     @post("/v1/traces", include_in_schema=False)
-    async def otlp_traces(request: Request[Any, Any, Any]) -> Response[Any]:
+    async def otlp_traces(request: Request[Any, Any, Any]) -> ASGIApp:
         """OTLP/HTTP on the public port, as Phoenix serves it: forwarded to the receiver."""
         return await forward(resources.http, request, settings.server.ingest_url, "ingest")
 
     @route(list(QUERY_API_PATHS), http_method=FORWARDED_METHODS, include_in_schema=False)
-    async def query_api(request: Request[Any, Any, Any]) -> Response[Any]:
+    async def query_api(request: Request[Any, Any, Any]) -> ASGIApp:
         """REST, GraphQL and the Phoenix version: forwarded to the query API."""
         return await forward(resources.http, request, settings.server.query_api_url, "query API")
 
@@ -77,13 +79,16 @@ def create_app(settings: GatewaySettings, resources: GatewayResources) -> Litest
     )
 
 
-def _upstream_check(http: httpx.AsyncClient, base_url: str):  # type: ignore[no-untyped-def]
+def _upstream_check(http: aiohttp.ClientSession, base_url: str):  # type: ignore[no-untyped-def]
     async def check() -> None:
         try:
-            response = await http.get(f"{base_url}/healthz", timeout=2.0)
-        except httpx.HTTPError as error:
+            async with http.get(
+                f"{base_url}/healthz", timeout=aiohttp.ClientTimeout(total=2.0)
+            ) as response:
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError) as error:
             raise RuntimeError(f"{base_url} unreachable ({type(error).__name__})") from None
-        if response.status_code != 200:
-            raise RuntimeError(f"{base_url}/healthz answered {response.status_code}")
+        if status != 200:
+            raise RuntimeError(f"{base_url}/healthz answered {status}")
 
     return check
