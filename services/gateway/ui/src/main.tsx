@@ -10,10 +10,11 @@ import "./styles.css";
 const root = document.getElementById("root");
 if (!root) throw new Error("index.html has no #root element");
 
+const queryClient = createQueryClient();
 createRoot(root).render(
   <StrictMode>
-    <QueryClientProvider client={createQueryClient()}>
-      <RouterProvider router={createRouter()} />
+    <QueryClientProvider client={queryClient}>
+      <RouterProvider router={createRouter(queryClient)} />
     </QueryClientProvider>
   </StrictMode>,
 );

@@ -1,21 +1,20 @@
-// Every address of the UI. Each page is its own chunk, loaded when first visited. Deep links:
-// `/traces/<OTel trace id>?span=<span id>` and `/spans/<span id>` work from anywhere (the gateway
-// answers index.html for them).
-import { lazy, Suspense } from "react";
+// Every address of the UI. Each page is its own chunk, which the router loads before it shows the
+// page (route `lazy`, not React's: a Suspense fallback would hold the page back by React's 300 ms
+// reveal throttle, and its reads would start only once it is on screen). The trace page's reads
+// start in its loader, beside its chunk. Deep links: `/traces/<OTel trace id>?span=<span id>` and
+// `/spans/<span id>` work from anywhere (the gateway answers index.html for them).
+import type { QueryClient } from "@tanstack/react-query";
 import type { ComponentType } from "react";
 import { createBrowserRouter, Navigate, useParams } from "react-router";
+import type { RouteObject } from "react-router";
 
 import { Layout } from "./components/Layout";
 import { Loading } from "./components/States";
+import { prefetchTrace } from "./components/trace/traceQueries";
 import { NotFoundPage } from "./pages/NotFoundPage";
 
-function page(load: () => Promise<{ default: ComponentType }>) {
-  const Page = lazy(load);
-  return (
-    <Suspense fallback={<Loading />}>
-      <Page />
-    </Suspense>
-  );
+function page(load: () => Promise<{ default: ComponentType }>): RouteObject["lazy"] {
+  return async () => ({ Component: (await load()).default });
 }
 
 function ProjectHome() {
@@ -23,33 +22,44 @@ function ProjectHome() {
   return <Navigate to={`/projects/${encodeURIComponent(projectName)}/traces`} replace />;
 }
 
-export const routes = [
-  {
-    element: <Layout />,
-    children: [
-      { path: "/", element: page(() => import("./pages/ProjectsPage")) },
-      { path: "/projects/:projectName", element: <ProjectHome /> },
-      { path: "/projects/:projectName/traces", element: page(() => import("./pages/TracesPage")) },
-      { path: "/projects/:projectName/spans", element: page(() => import("./pages/SpansPage")) },
-      {
-        path: "/projects/:projectName/sessions",
-        element: page(() => import("./pages/SessionsPage")),
-      },
-      {
-        path: "/projects/:projectName/sessions/:sessionId",
-        element: page(() => import("./pages/SessionPage")),
-      },
-      {
-        path: "/projects/:projectName/metrics",
-        element: page(() => import("./pages/MetricsPage")),
-      },
-      { path: "/traces/:traceId", element: page(() => import("./pages/TracePage")) },
-      { path: "/spans/:spanId", element: page(() => import("./pages/SpanRedirectPage")) },
-      { path: "*", element: <NotFoundPage /> },
-    ],
-  },
-];
+export function createRoutes(queryClient: QueryClient): RouteObject[] {
+  return [
+    {
+      element: <Layout />,
+      HydrateFallback: () => <Loading />,
+      children: [
+        { path: "/", lazy: page(() => import("./pages/ProjectsPage")) },
+        { path: "/projects/:projectName", element: <ProjectHome /> },
+        { path: "/projects/:projectName/traces", lazy: page(() => import("./pages/TracesPage")) },
+        { path: "/projects/:projectName/spans", lazy: page(() => import("./pages/SpansPage")) },
+        {
+          path: "/projects/:projectName/sessions",
+          lazy: page(() => import("./pages/SessionsPage")),
+        },
+        {
+          path: "/projects/:projectName/sessions/:sessionId",
+          lazy: page(() => import("./pages/SessionPage")),
+        },
+        {
+          path: "/projects/:projectName/metrics",
+          lazy: page(() => import("./pages/MetricsPage")),
+        },
+        {
+          path: "/traces/:traceId",
+          loader: ({ params, request }) => {
+            const spanId = new URL(request.url).searchParams.get("span");
+            prefetchTrace(queryClient, params.traceId ?? "", spanId);
+            return null;
+          },
+          lazy: page(() => import("./pages/TracePage")),
+        },
+        { path: "/spans/:spanId", lazy: page(() => import("./pages/SpanRedirectPage")) },
+        { path: "*", element: <NotFoundPage /> },
+      ],
+    },
+  ];
+}
 
-export function createRouter() {
-  return createBrowserRouter(routes);
+export function createRouter(queryClient: QueryClient) {
+  return createBrowserRouter(createRoutes(queryClient));
 }

@@ -44,6 +44,18 @@ export interface GraphQLQueryOptions {
   keepPrevious?: boolean;
 }
 
+/** The cache entry of `document` with `variables`: its key, and how to read it. */
+function graphQLQuery<TResult, TVariables>(
+  document: TypedDocumentString<TResult, TVariables>,
+  variables: TVariables,
+) {
+  return {
+    queryKey: [document.toString(), variables],
+    queryFn: ({ signal }: { signal: AbortSignal }) =>
+      requestReportingUpstream(document, variables, signal),
+  };
+}
+
 /** Runs `document` with `variables`; the answer is cached by both. */
 export function useGraphQL<TResult, TVariables>(
   document: TypedDocumentString<TResult, TVariables>,
@@ -51,10 +63,20 @@ export function useGraphQL<TResult, TVariables>(
   options: GraphQLQueryOptions = {},
 ): UseQueryResult<TResult, Error> {
   return useQuery({
-    queryKey: [document.toString(), variables],
-    queryFn: ({ signal }) => requestReportingUpstream(document, variables, signal),
+    ...graphQLQuery(document, variables),
     refetchInterval: options.refetchInterval,
     enabled: options.enabled,
     placeholderData: options.keepPrevious ? keepPreviousData : undefined,
   });
+}
+
+/** Starts reading what `useGraphQL(document, variables)` will ask for, before the page that asks
+ * is on screen (from a route's loader, while the page's code loads); the page then finds the
+ * answer cached or on its way. Never throws: a failure is the page's to show. */
+export function prefetchGraphQL<TResult, TVariables>(
+  client: QueryClient,
+  document: TypedDocumentString<TResult, TVariables>,
+  variables: TVariables,
+): void {
+  void client.prefetchQuery(graphQLQuery(document, variables));
 }

@@ -1,12 +1,14 @@
-// The frame of every page: the header, the upstream banner, and the page.
-import { Link, NavLink, Outlet, useParams } from "react-router";
+// The frame of every page: the header, the upstream banner, and the page. While the router
+// fetches the next page's code, the page on screen stays and a bar under the header moves.
+import { Link, NavLink, Outlet, useNavigation, useParams } from "react-router";
 
 import { useUpstreamProblem } from "../lib/upstream";
 
 export function Layout() {
   const problem = useUpstreamProblem();
+  const navigating = useNavigation().state !== "idle";
   return (
-    <div className="app">
+    <div className="app" aria-busy={navigating}>
       <header className="app-header" data-testid="app-header">
         <Link to="/" className="brand">
           Spyglass
@@ -17,6 +19,9 @@ export function Layout() {
           </NavLink>
         </nav>
       </header>
+      {navigating ? (
+        <div className="navigation-progress" role="progressbar" aria-label="Opening the page" />
+      ) : null}
       {problem ? (
         <div className="banner banner-error" role="alert" data-testid="upstream-banner">
           {problem} Retrying…

@@ -9,36 +9,12 @@ import { useGraphQL } from "../api/hooks";
 import { EmptyState, ErrorState, Loading } from "../components/States";
 import { buildSpanTree, parseOutline } from "../components/trace/outline";
 import { SpanDetail } from "../components/trace/SpanDetail";
-import type { SpanTarget } from "../components/trace/spanQueries";
 import { SpanTree } from "../components/trace/SpanTree";
 import { TraceHeader } from "../components/trace/TraceHeader";
-import { graphql } from "../gql";
+import { TraceDetailQuery } from "../components/trace/traceQueries";
+import type { SpanTarget } from "../components/trace/traceQueries";
 import { formatCount } from "../lib/format";
 import "./TracePage.css";
-
-const TraceDetailQuery = graphql(`
-  query TraceDetail($traceId: ID!) {
-    trace(traceId: $traceId) {
-      traceId
-      project {
-        name
-      }
-      startTime
-      latencyMs
-      statusCode
-      tokenCountTotal
-      costTotal
-      spanCount
-      session {
-        sessionId
-      }
-      annotationSummaries {
-        ...AnnotationSummaryFields
-      }
-      outline
-    }
-  }
-`);
 
 export default function TracePage() {
   const { traceId = "" } = useParams();

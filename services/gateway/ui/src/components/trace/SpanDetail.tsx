@@ -12,8 +12,8 @@ import { StatusBadge } from "../StatusBadge";
 import { SpanAnnotations } from "./SpanAnnotations";
 import { SpanEvents } from "./SpanEvents";
 import { SpanInfo } from "./SpanInfo";
-import { useSpanBody } from "./spanQueries";
-import type { SpanTarget } from "./spanQueries";
+import { useSpanBody } from "./traceQueries";
+import type { SpanTarget } from "./traceQueries";
 import "./SpanDetail.css";
 
 const TABS = ["Info", "Attributes", "Events", "Annotations"] as const;

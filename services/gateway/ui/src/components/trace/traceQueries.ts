@@ -1,11 +1,37 @@
-// Reading one span's body (attributes, events, documents, annotations) on demand. A span is
-// read by its id, or, when the page opens a trace without `?span=`, as the trace's root span:
-// that read needs no span id, so it runs beside the trace's outline instead of after it.
-import type { UseQueryResult } from "@tanstack/react-query";
+// What the trace page reads: the trace with its outline, and one span's body (attributes,
+// events, documents, annotations) on demand. A span is read by its id, or, when the page opens a
+// trace without `?span=`, as the trace's root span: that read needs no span id, so it runs beside
+// the trace's outline instead of after it. Both start from the route's loader (`prefetchTrace`),
+// at the same time as the page's code is fetched.
+import type { QueryClient, UseQueryResult } from "@tanstack/react-query";
 
-import { useGraphQL } from "../../api/hooks";
+import { prefetchGraphQL, useGraphQL } from "../../api/hooks";
 import { graphql } from "../../gql";
 import type { SpanDetailFieldsFragment } from "../../gql/graphql";
+
+export const TraceDetailQuery = graphql(`
+  query TraceDetail($traceId: ID!) {
+    trace(traceId: $traceId) {
+      traceId
+      project {
+        name
+      }
+      startTime
+      latencyMs
+      statusCode
+      tokenCountTotal
+      costTotal
+      spanCount
+      session {
+        sessionId
+      }
+      annotationSummaries {
+        ...AnnotationSummaryFields
+      }
+      outline
+    }
+  }
+`);
 
 graphql(`
   fragment SpanDetailFields on Span {
@@ -109,4 +135,12 @@ function result(
   span: SpanBody | null | undefined,
 ): { span: SpanBody | null | undefined; error: Error | null; isPending: boolean } {
   return { span, error: read.error, isPending: read.isPending };
+}
+
+/** Starts the reads of the page of trace `traceId` with span `spanId` selected (the root when
+ * null): the outline and the selected span's body, in parallel. */
+export function prefetchTrace(client: QueryClient, traceId: string, spanId: string | null): void {
+  prefetchGraphQL(client, TraceDetailQuery, { traceId });
+  if (spanId) prefetchGraphQL(client, SpanDetailQuery, { spanId });
+  else prefetchGraphQL(client, RootSpanDetailQuery, { traceId });
 }
