@@ -5,11 +5,12 @@ traces through the ingest writer's write path (``tests/bench/query_data.py``; se
 in parallel), vacuums and analyzes, then times each entry of :func:`entries` over HTTP against
 the query API process and through the gateway: warm-up requests, then ``--repetitions``
 sequential requests, the two addresses taking turns so that both see the same machine, reported
-as p50 / p95 / max with the rows and bytes each answered. The gateway's overhead of an entry is
-its p50 through the gateway less its p50 direct; the summary is the median of the overheads of
-the entries with small answers (``SMALL_ANSWER_BYTES``), the figure the issue's 2 ms target is
-about. An entry whose endpoint is not there yet (404 / 405, or a GraphQL schema without the
-field) is reported as "not available". For every entry that misses its target the plans
+as p50 / p95 / max with the rows and bytes each answered (as JSON, and on the wire: the query
+API gzips answers). The gateway's overhead of an entry is its p50 through the gateway less its
+p50 direct; the summary is the median of the overheads of the entries with small answers
+(``SMALL_ANSWER_BYTES``), the figure the issue's 2 ms target is about. An entry whose endpoint
+is not there yet (404 / 405, or a GraphQL schema without the field) is reported as "not
+available". For every entry that misses its target the plans
 PostgreSQL ran for it are logged with ``auto_explain`` (ANALYZE, BUFFERS) and printed after the
 table.
 
@@ -204,6 +205,7 @@ class Figures:
     milliseconds: list[float] = field(default_factory=list)
     rows: int | None = None
     answer_bytes: int | None = None
+    wire_bytes: int | None = None
     unavailable: str | None = None
     error: str | None = None
 
@@ -253,6 +255,7 @@ async def measure(
                     result.milliseconds = []
                     continue
                 result.rows, result.answer_bytes = outcome.rows, outcome.answer_bytes
+                result.wire_bytes = outcome.wire_bytes
                 if number >= warmup:
                     result.milliseconds.append(outcome.seconds * 1000)
     finally:
@@ -264,7 +267,8 @@ async def measure(
 def print_table(results: list[Figures]) -> None:
     """The figures as an aligned table, one line per entry and address."""
     header = (
-        "entry", "via", "target", "n", "p50 ms", "p95 ms", "max ms", "rows", "KB", "verdict",
+        "entry", "via", "target", "n", "p50 ms", "p95 ms", "max ms", "rows", "KB", "wire KB",
+        "verdict",
     )  # fmt: skip
     lines = [header]
     for result in results:
@@ -280,6 +284,7 @@ def print_table(results: list[Figures]) -> None:
                 f"{max(times):.1f}" if times else "-",
                 "-" if result.rows is None else str(result.rows),
                 "-" if result.answer_bytes is None else f"{result.answer_bytes / 1000:.1f}",
+                "-" if result.wire_bytes is None else f"{result.wire_bytes / 1000:.1f}",
                 result.verdict(),
             )
         )

@@ -36,6 +36,8 @@ class Outcome:
     rows: int | None = None
     answer_bytes: int = 0
     """Bytes of the answer's body (of every page, for a request that follows pages)."""
+    wire_bytes: int = 0
+    """The same as they came over the wire (gzip-compressed, when the query API compressed)."""
     unavailable: str | None = None
     error: str | None = None
 
@@ -81,6 +83,7 @@ class RestPage:
             response, seconds = await _timed(http, "GET", self.path, params=params)
             outcome.seconds += seconds
             outcome.answer_bytes += len(response.content)
+            outcome.wire_bytes += response.num_bytes_downloaded
             failure = _failure(response, outcome.seconds)
             if failure:
                 return failure
@@ -121,7 +124,10 @@ class SpanQuery:
             headers={"accept": "application/json"},
         )
         return _failure(response, seconds) or Outcome(
-            seconds, rows=_table_rows(response), answer_bytes=len(response.content)
+            seconds,
+            rows=_table_rows(response),
+            answer_bytes=len(response.content),
+            wire_bytes=response.num_bytes_downloaded,
         )
 
 
@@ -168,6 +174,7 @@ class GraphQLQuery:
             seconds,
             rows=_rows_at(body.get("data"), self.rows_path),
             answer_bytes=len(response.content),
+            wire_bytes=response.num_bytes_downloaded,
         )
 
 

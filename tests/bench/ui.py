@@ -95,7 +95,8 @@ READY_SCRIPT = """
       observer.disconnect();
       state.graphql = performance.getEntriesByType("resource")
         .filter((entry) => entry.name.includes("/graphql"))
-        .map((entry) => [entry.startTime, entry.responseEnd, entry.encodedBodySize]);
+        .map((entry) => [entry.startTime, entry.responseEnd, entry.encodedBodySize,
+          entry.decodedBodySize]);
     }
   });
   observer.observe(document, { childList: true, subtree: true, characterData: true });
@@ -151,6 +152,9 @@ class LoadFigures:
     outline_ms: list[float] = field(default_factory=list)
     long_tasks_ms: list[float] = field(default_factory=list)
     outline_bytes: int = 0
+    """The outline's answer as it came over the wire (gzip-compressed by the query API)."""
+    outline_json_bytes: int = 0
+    """The same answer decompressed."""
 
     def add(self, state: dict[str, Any]) -> None:
         """Adds one load's figures, as the page's ``READY_SCRIPT`` noted them."""
@@ -159,10 +163,11 @@ class LoadFigures:
         tasks: list[list[float]] = state["longTasks"]
         self.ready_ms.append(ready)
         if fetches:
-            sent, arrived, size = max(fetches, key=lambda fetch: fetch[2])
+            sent, arrived, size, decoded = max(fetches, key=lambda fetch: fetch[3])
             self.outline_sent_ms.append(sent)
             self.outline_ms.append(arrived)
             self.outline_bytes = max(self.outline_bytes, int(size))
+            self.outline_json_bytes = max(self.outline_json_bytes, int(decoded))
         self.long_tasks_ms.append(sum(duration for start, duration in tasks if start < ready))
 
 
@@ -307,11 +312,10 @@ def print_tables(results: list[TraceFigures], step: int) -> None:
                     verdict,
                 )
             )
-            kilobytes = loads.outline_bytes / 1000
+            wire, decoded = loads.outline_bytes / 1000, loads.outline_json_bytes / 1000
+            sizes = f"{wire:.0f} KB, {decoded:.0f} KB JSON"
             lines.append(("  outline request sent", "-", *_cells(loads.outline_sent_ms), ""))
-            lines.append(
-                (f"  outline answer in ({kilobytes:.0f} KB)", "-", *_cells(loads.outline_ms), "")
-            )
+            lines.append((f"  outline answer in ({sizes})", "-", *_cells(loads.outline_ms), ""))
             lines.append(
                 ("  main-thread long tasks before, total", "-", *_cells(loads.long_tasks_ms), "")
             )
@@ -453,6 +457,7 @@ def summary(result: TraceFigures) -> dict[str, object]:
             "outline_sent_ms_p50": _median(figures.outline_sent_ms),
             "outline_ms_p50": _median(figures.outline_ms),
             "outline_bytes": figures.outline_bytes,
+            "outline_json_bytes": figures.outline_json_bytes,
         }
 
     scroll = result.scroll

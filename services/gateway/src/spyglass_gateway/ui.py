@@ -7,6 +7,9 @@
   (``no-cache``); other top-level files of the build (``favicon.svg``) are revalidated too.
 * Any other GET or HEAD that is not an API path is a deep link into the single-page app
   (``/projects/x/traces/<id>``): it answers ``index.html`` and the app's router takes over.
+* The build holds a brotli and a gzip form beside each file worth compressing (``x.js.br``,
+  ``x.js.gz``, written by Vite's build): a browser that accepts one gets it, with its
+  ``Content-Encoding``, so nothing is compressed per request.
 * With no build in the directory, pages answer 503 with a short page saying how to build the
   UI; the APIs keep working.
 
@@ -59,6 +62,9 @@ _UNBUILT_PAGE = """<!doctype html>
 
 _GET_AND_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
 
+_ENCODED_FORMS = (("br", ".br"), ("gzip", ".gz"))
+"""The content codings of the build's compressed files, and their suffixes, best first."""
+
 
 def ui_routes(directory: Path) -> list[HTTPRouteHandler]:
     """Route handlers serving the UI built into ``directory`` (Vite's ``dist/``)."""
@@ -75,7 +81,7 @@ def ui_routes(directory: Path) -> list[HTTPRouteHandler]:
                 media_type="text/plain",
                 is_head_response=head,
             )
-        return _file_response(file, ASSET_CACHE_CONTROL, head)
+        return _file_response(request, file, ASSET_CACHE_CONTROL)
 
     @route(["/", "/{path:path}"], http_method=_GET_AND_HEAD, include_in_schema=False)
     async def page(request: Request[Any, Any, Any], path: str = "") -> ASGIResponse:
@@ -90,7 +96,7 @@ def ui_routes(directory: Path) -> list[HTTPRouteHandler]:
             )
         file = _file_in(directory, path) if path.strip("/") else None
         if file is not None:
-            return _file_response(file, PAGE_CACHE_CONTROL, head)
+            return _file_response(request, file, PAGE_CACHE_CONTROL)
         index = directory / "index.html"
         if not index.is_file():
             return ASGIResponse(
@@ -100,7 +106,7 @@ def ui_routes(directory: Path) -> list[HTTPRouteHandler]:
                 headers={"Cache-Control": "no-store"},
                 is_head_response=head,
             )
-        return _file_response(index, PAGE_CACHE_CONTROL, head)
+        return _file_response(request, index, PAGE_CACHE_CONTROL)
 
     return [asset, page]
 
@@ -122,11 +128,54 @@ def _file_in(directory: Path, relative: str) -> Path | None:
     return candidate
 
 
-def _file_response(file: Path, cache_control: str, head: bool) -> ASGIFileResponse:
+def _file_response(
+    request: Request[Any, Any, Any], file: Path, cache_control: str
+) -> ASGIFileResponse:
+    """``file``, or its compressed form when the build has one the request accepts."""
+    headers = {"Cache-Control": cache_control}
+    served = file
+    forms = [(coding, file.with_name(file.name + suffix)) for coding, suffix in _ENCODED_FORMS]
+    compressed = [(coding, path) for coding, path in forms if path.is_file()]
+    if compressed:
+        # Caches between must keep the forms apart.
+        headers["Vary"] = "Accept-Encoding"
+        accepted = _accepted_codings(request.headers.get("accept-encoding", ""))
+        for coding, path in compressed:
+            if coding in accepted:
+                served = path
+                headers["Content-Encoding"] = coding
+                break
     return ASGIFileResponse(
-        file_path=file,
+        file_path=served,
+        # The type is the original file's (guessed from this name), not "application/gzip".
         filename=file.name,
         content_disposition_type="inline",
-        headers={"Cache-Control": cache_control},
-        is_head_response=head,
+        headers=headers,
+        is_head_response=request.method == HttpMethod.HEAD,
     )
+
+
+def _accepted_codings(accept_encoding: str) -> set[str]:
+    """The content codings an ``Accept-Encoding`` header accepts: those it names without
+    ``q=0``, and every coding when it has ``*`` (RFC 9110, 12.5.3)."""
+    accepted: set[str] = set()
+    refused: set[str] = set()
+    for item in accept_encoding.split(","):
+        coding, *parameters = (part.strip().lower() for part in item.split(";"))
+        if coding:
+            (accepted if _weight(parameters) > 0 else refused).add(coding)
+    if "*" in accepted:
+        accepted |= {coding for coding, _ in _ENCODED_FORMS}
+    return accepted - refused
+
+
+def _weight(parameters: list[str]) -> float:
+    """The ``q`` of a coding's parameters: 1 when absent, 0 when unreadable."""
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0

@@ -7,6 +7,7 @@ was asked for, so the test can tell a forwarded request from the UI's page.
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 from collections.abc import Iterator
@@ -21,6 +22,9 @@ from tests.support.processes import SpawnService, start_gateway
 INDEX = "<!doctype html><html><head><title>Spyglass</title></head><body>app</body></html>"
 SCRIPT = "console.log('spyglass');\n"
 SCRIPT_PATH = "/assets/index-3f9a1c2e.js"
+BROTLI_FORM = b"the script's brotli form"
+"""Stands for a brotli file: the gateway sends the build's file as it is, so its bytes tell
+which form came."""
 
 
 class _QueryApi(BaseHTTPRequestHandler):
@@ -106,6 +110,43 @@ def test_hashed_assets_are_cached_for_good_and_a_missing_one_is_not_found(gatewa
     assert favicon.headers["cache-control"] == "no-cache"
     # The build's stamp is not a page of the app: it gets the app, not its own content.
     assert stamp.text == INDEX
+
+
+def _raw_get(http: httpx.Client, path: str, accept_encoding: str) -> tuple[httpx.Response, bytes]:
+    """The answer and its body as sent, not decoded."""
+    with http.stream("GET", path, headers={"Accept-Encoding": accept_encoding}) as response:
+        return response, b"".join(response.iter_raw())
+
+
+def test_browsers_get_the_compressed_form_of_an_asset_they_accept(
+    gateway: str, built_ui: Path
+) -> None:
+    script = built_ui / SCRIPT_PATH.lstrip("/")
+    script.with_name(script.name + ".gz").write_bytes(gzip.compress(SCRIPT.encode()))
+    script.with_name(script.name + ".br").write_bytes(BROTLI_FORM)
+
+    with httpx.Client(base_url=gateway, timeout=10) as http:
+        browser, browser_body = _raw_get(http, SCRIPT_PATH, "gzip, deflate, br, zstd")
+        gzip_only, gzip_body = _raw_get(http, SCRIPT_PATH, "gzip")
+        no_brotli, no_brotli_body = _raw_get(http, SCRIPT_PATH, "br;q=0, *")
+        plain, plain_body = _raw_get(http, SCRIPT_PATH, "identity")
+        index, _ = _raw_get(http, "/", "gzip, br")
+
+    assert browser.headers["content-encoding"] == "br"
+    assert browser_body == BROTLI_FORM
+    assert gzip_only.headers["content-encoding"] == "gzip"
+    assert gzip.decompress(gzip_body).decode() == SCRIPT
+    assert no_brotli.headers["content-encoding"] == "gzip"
+    assert gzip.decompress(no_brotli_body).decode() == SCRIPT
+    assert "content-encoding" not in plain.headers
+    assert plain_body.decode() == SCRIPT
+    for response in (browser, gzip_only, no_brotli, plain):
+        assert "javascript" in response.headers["content-type"]
+        assert response.headers["vary"] == "Accept-Encoding"
+        assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    # A file the build did not compress goes as it is.
+    assert "content-encoding" not in index.headers
+    assert "vary" not in index.headers
 
 
 def test_api_paths_still_reach_the_query_api(gateway: str) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from spyglass_core import __version__
 from spyglass_core.health import Readiness, health_routes
 from spyglass_db import database_readiness
+from spyglass_query_api.compression import compression_config
 from spyglass_query_api.graphql import graphql_handlers
 from spyglass_query_api.rest import connection_provider, rest_handlers, version_header
 from spyglass_query_api.rest.errors import EXCEPTION_HANDLERS
@@ -57,6 +58,7 @@ def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Lite
         },
         exception_handlers=EXCEPTION_HANDLERS,
         after_request=version_header,
+        compression_config=compression_config(settings.server.gzip_level),
         openapi_config=openapi,
         logging_config=None,
         state=None,

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from spyglass_core.errors import InvalidArgumentError
 from spyglass_db.models import DEFAULT_PROJECT_NAME
+from spyglass_query_api.compression import SKIP_COMPRESSION
 from spyglass_query_api.filters import root_span_condition
 from spyglass_query_api.filters.span_query import (
     Record,
@@ -161,6 +162,7 @@ async def query_spans(
 class SpanQueryController(Controller):
     path = "/v1/spans"
     include_in_schema = False
+    opt = {SKIP_COMPRESSION: True}  # noqa: RUF012 (litestar reads it as a class attribute)
 
     @post(status_code=200, include_in_schema=False)
     async def post_span_query(

@@ -1,0 +1,29 @@
+"""gzip for the query API's answers, as Phoenix does: an answer of a kilobyte or more goes
+compressed to a client that accepts gzip (browsers, httpx, and so ``arize-phoenix-client``).
+
+Through the gateway too: it forwards the client's ``Accept-Encoding`` and passes the compressed
+answer on as it is. Like Phoenix, ``multipart/mixed`` answers (the span query's data frames)
+are not compressed; their handlers carry the ``SKIP_COMPRESSION`` option.
+"""
+
+from __future__ import annotations
+
+from litestar.config.compression import CompressionConfig
+
+SKIP_COMPRESSION = "skip_compression"
+"""The route option (``opt``) that keeps a handler's answers uncompressed."""
+
+MINIMUM_SIZE = 1024
+"""Smaller answers go as they are: compressing them saves less than a packet."""
+
+
+def compression_config(level: int) -> CompressionConfig | None:
+    """The app's compression at gzip ``level`` (1-9), or none at 0."""
+    if level == 0:
+        return None
+    return CompressionConfig(
+        backend="gzip",
+        gzip_compress_level=level,
+        minimum_size=MINIMUM_SIZE,
+        exclude_opt_key=SKIP_COMPRESSION,
+    )
