@@ -72,11 +72,13 @@ export function useGraphQL<TResult, TVariables>(
 
 /** Starts reading what `useGraphQL(document, variables)` will ask for, before the page that asks
  * is on screen (from a route's loader, while the page's code loads); the page then finds the
- * answer cached or on its way. Never throws: a failure is the page's to show. */
+ * answer cached or on its way. An answer already cached is not read again, however old: loaders
+ * run again at every change of the address (a span selected), and the page's own `useGraphQL`
+ * refreshes a stale answer when it mounts. Never throws: a failure is the page's to show. */
 export function prefetchGraphQL<TResult, TVariables>(
   client: QueryClient,
   document: TypedDocumentString<TResult, TVariables>,
   variables: TVariables,
 ): void {
-  void client.prefetchQuery(graphQLQuery(document, variables));
+  client.ensureQueryData(graphQLQuery(document, variables)).catch(() => undefined);
 }
