@@ -14,7 +14,10 @@ const queryClient = createQueryClient();
 createRoot(root).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>
-      <RouterProvider router={createRouter(queryClient)} />
+      {/* Router updates are not transitions: a transition may hold a control's new state
+          back (a checkbox flicks back until the page renders); the pages keep their previous
+          rows on screen themselves while the next answer loads. */}
+      <RouterProvider router={createRouter(queryClient)} useTransitions={false} />
     </QueryClientProvider>
   </StrictMode>,
 );

@@ -1,20 +1,11 @@
 // `/projects/<name>/spans`: every span of the project in the chosen time range (or only root
 // spans), filtered, sorted, a page at a time; a row opens its trace with the span selected. The
 // first page polls, so new spans appear without a reload.
-import { useMemo } from "react";
-import { useParams } from "react-router";
-
-import { ProjectHeader } from "../components/Layout";
-import { useListSearch } from "../components/tables/listSearch";
-import { ROWS_PER_PAGE, useLiveListQuery } from "../components/tables/liveList";
-import { SpanList } from "../components/tables/SpanList";
+import { ProjectSpanList } from "../components/tables/ProjectSpanList";
 import type { SpanListPage } from "../components/tables/SpanList";
 import { tracePath } from "../components/tables/SpanTable";
-import { TimeRangePicker } from "../components/TimeRangePicker";
 import { graphql } from "../gql";
 import type { ProjectSpansQuery as ProjectSpansResult } from "../gql/graphql";
-import { usePager } from "../lib/pager";
-import { useTimeRange } from "../lib/timeRange";
 
 const ProjectSpansQuery = graphql(`
   query ProjectSpans(
@@ -91,51 +82,25 @@ function spansPage(data: ProjectSpansResult): SpanListPage {
 }
 
 export default function SpansPage() {
-  const { projectName = "" } = useParams();
-  const { key: rangeKey, timeRange } = useTimeRange();
-  const search = useListSearch();
-  const pager = usePager(`${projectName}|${rangeKey}|${search.resetKey}`);
-  const variables = {
-    name: projectName,
-    timeRange,
-    filter: search.filter || null,
-    sort: search.sort,
-    rootSpansOnly: search.rootSpansOnly,
-    first: ROWS_PER_PAGE,
-    after: pager.after,
-  };
-  const { data, error, isPlaceholderData, live } = useLiveListQuery(ProjectSpansQuery, variables, {
-    pageIndex: pager.pageIndex,
-    filter: search.filter,
-  });
-  // One object per answer: the list keeps the last one with rows.
-  const page = useMemo(() => (data ? spansPage(data) : undefined), [data]);
   return (
-    <div className="spans-page">
-      <ProjectHeader actions={<TimeRangePicker />} />
-      <SpanList
-        key={projectName}
-        projectName={projectName}
-        noun="spans"
-        filterScope="each span"
-        search={search}
-        pager={pager}
-        page={page}
-        error={error}
-        updating={isPlaceholderData}
-        live={live}
-        toolbar={
-          <label className="root-spans-toggle">
-            <input
-              type="checkbox"
-              data-testid="root-spans-only"
-              checked={search.rootSpansOnly}
-              onChange={(event) => search.setRootSpansOnly(event.target.checked)}
-            />{" "}
-            Root spans only
-          </label>
-        }
-      />
-    </div>
+    <ProjectSpanList
+      className="spans-page"
+      document={ProjectSpansQuery}
+      rootSpansToggle
+      toPage={spansPage}
+      noun="spans"
+      filterScope="each span"
+      toolbar={(search) => (
+        <label className="root-spans-toggle">
+          <input
+            type="checkbox"
+            data-testid="root-spans-only"
+            checked={search.rootSpansOnly}
+            onChange={(event) => search.setRootSpansOnly(event.target.checked)}
+          />{" "}
+          Root spans only
+        </label>
+      )}
+    />
   );
 }
