@@ -1,6 +1,9 @@
 // The name filter of the projects page. It keeps what is typed and reports it once typing
-// pauses, so the list is not read again on every keystroke.
+// pauses, so the list is not read again on every keystroke. Once the user is leaving the page
+// (a card clicked: the router is loading the next page), a change still settling is dropped:
+// reported, it would navigate back here and cancel the user's navigation.
 import { useEffect, useRef, useState } from "react";
+import { useNavigation } from "react-router";
 
 /** How long typing must pause before the filter applies, in milliseconds. */
 const SETTLE_MS = 250;
@@ -13,6 +16,7 @@ export function NameFilter({
   onChange: (value: string) => void;
 }) {
   const [text, setText] = useState(value);
+  const leaving = useNavigation().state !== "idle";
   const latest = useRef(onChange);
   useEffect(() => {
     latest.current = onChange;
@@ -22,10 +26,10 @@ export function NameFilter({
   useEffect(() => setText(value), [value]);
 
   useEffect(() => {
-    if (text === value) return undefined;
+    if (text === value || leaving) return undefined;
     const timer = window.setTimeout(() => latest.current(text), SETTLE_MS);
     return () => window.clearTimeout(timer);
-  }, [text, value]);
+  }, [text, value, leaving]);
 
   return (
     <input
