@@ -90,17 +90,6 @@ export default function SpansPage() {
       toPage={spansPage}
       noun="spans"
       filterScope="each span"
-      toolbar={(search) => (
-        <label className="root-spans-toggle">
-          <input
-            type="checkbox"
-            data-testid="root-spans-only"
-            checked={search.rootSpansOnly}
-            onChange={(event) => search.setRootSpansOnly(event.target.checked)}
-          />{" "}
-          Root spans only
-        </label>
-      )}
     />
   );
 }

@@ -2,7 +2,6 @@
 // through the page's query with the address's filter, sort and page. The two pages differ only
 // in their query, how an answer becomes rows, and the spans page's root-spans toggle.
 import { useMemo } from "react";
-import type { ReactNode } from "react";
 import { useParams } from "react-router";
 
 import type { ProjectSpansQueryVariables, TypedDocumentString } from "../../gql/graphql";
@@ -11,7 +10,6 @@ import { useTimeRange } from "../../lib/timeRange";
 import { ProjectHeader } from "../Layout";
 import { TimeRangePicker } from "../TimeRangePicker";
 import { useListSearch } from "./listSearch";
-import type { ListSearch } from "./listSearch";
 import { ROWS_PER_PAGE, useLiveListQuery } from "./liveList";
 import { SpanList } from "./SpanList";
 import type { SpanListPage } from "./SpanList";
@@ -23,14 +21,13 @@ export interface ProjectSpanListProps<TResult, TVariables extends ListVariables>
   /** The page's class, for its styles and tests. */
   className: string;
   document: TypedDocumentString<TResult, TVariables>;
-  /** Whether the query takes `rootSpansOnly` from the address (the spans list does). */
+  /** Whether the list has the "Root spans only" toggle, whose state (in the address) the query
+   * takes as `rootSpansOnly` (the spans list does). */
   rootSpansToggle?: boolean;
   /** The rows of an answer. */
   toPage: (data: TResult) => SpanListPage;
   noun: string;
   filterScope: string;
-  /** Extra controls of the list, built from its search state. */
-  toolbar?: (search: ListSearch) => ReactNode;
 }
 
 export function ProjectSpanList<TResult, TVariables extends ListVariables>({
@@ -40,7 +37,6 @@ export function ProjectSpanList<TResult, TVariables extends ListVariables>({
   toPage,
   noun,
   filterScope,
-  toolbar,
 }: ProjectSpanListProps<TResult, TVariables>) {
   const { projectName = "" } = useParams();
   const { key: rangeKey, timeRange } = useTimeRange();
@@ -75,7 +71,19 @@ export function ProjectSpanList<TResult, TVariables extends ListVariables>({
         error={error}
         updating={isPlaceholderData}
         live={live}
-        toolbar={toolbar?.(search)}
+        toolbar={
+          rootSpansToggle ? (
+            <label className="root-spans-toggle">
+              <input
+                type="checkbox"
+                data-testid="root-spans-only"
+                checked={search.rootSpansOnly}
+                onChange={(event) => search.setRootSpansOnly(event.target.checked)}
+              />{" "}
+              Root spans only
+            </label>
+          ) : undefined
+        }
       />
     </div>
   );
