@@ -2,8 +2,11 @@
 
 Order of start: validate every setting (nothing starts if one is wrong), take the lock on
 ``SPYGLASS_HOME``, start or check PostgreSQL, NATS and Redis, migrate, start the services and
-wait for each one's ``/healthz``. Stop in reverse: services first (SIGTERM, then SIGKILL after
-the deadline), then the servers, so no acknowledged span is cut off mid-write.
+wait for each one's ``/healthz``. A process that fails while starting stops everything, with its
+reason. Once all are up, every service and embedded server is supervised: one that dies is
+started again (``supervision.py``). Stop, on SIGINT or SIGTERM: supervision first (a pending
+restart is dropped), then the services (SIGTERM, then SIGKILL after the deadline), then the
+servers, so no acknowledged span is cut off mid-write.
 """
 
 from __future__ import annotations
@@ -39,8 +42,9 @@ from spyglass_ingest.settings import (
 )
 from spyglass_launcher.infrastructure import Infrastructure
 from spyglass_launcher.ports import ensure_port_free
-from spyglass_launcher.processes import ManagedProcess, ProcessSpec
+from spyglass_launcher.processes import ProcessSpec, RestartableProcess
 from spyglass_launcher.settings import LauncherSettings
+from spyglass_launcher.supervision import Supervisable, Supervisor
 from spyglass_query_api.settings import QueryApiServerSettings, QueryApiSettings
 
 log = get_logger(__name__)
@@ -209,7 +213,8 @@ class Platform:
         self.plan = plan
         self.output = output
         self.infrastructure = Infrastructure(plan.launcher)
-        self.processes: list[ManagedProcess] = []
+        self.processes: list[RestartableProcess] = []
+        self.supervisors: list[Supervisor] = []
 
     def _environment(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -230,7 +235,8 @@ class Platform:
         return env
 
     async def run(self) -> int:
-        """Start everything, wait for a signal or a crash, stop everything; return the exit code."""
+        """Start everything, keep it running until a signal, stop everything; return the exit
+        code (1 if something failed to start)."""
         loop = asyncio.get_running_loop()
         stop_requested = asyncio.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -242,14 +248,16 @@ class Platform:
             self._print_banner()
             return await self._supervise(stop_requested)
         finally:
+            await asyncio.gather(*(supervisor.stop() for supervisor in self.supervisors))
             await self._stop_all()
+            self._print_restarts()
 
     async def _start_all(self, stop_requested: asyncio.Event) -> bool:
         await self.infrastructure.start()
         await self.infrastructure.migrate()
         env = self._environment()
         for service in self.plan.services:
-            process = ManagedProcess(
+            process = RestartableProcess(
                 ProcessSpec(
                     name=service.name, argv=service.argv, env={**env, **dict(service.environment)}
                 ),
@@ -276,14 +284,15 @@ class Platform:
         return not failures
 
     async def _wait_healthy(
-        self, service: ServiceProcess, process: ManagedProcess, timeout: float
+        self, service: ServiceProcess, process: RestartableProcess, timeout: float
     ) -> str | None:
         deadline = asyncio.get_running_loop().time() + timeout
         async with httpx.AsyncClient(timeout=1.0) as http:
             while asyncio.get_running_loop().time() < deadline:
-                if process.returncode is not None:
+                returncode = process.process.returncode if process.process else None
+                if returncode is not None:
                     return (
-                        f"{service.name} exited with code {process.returncode} while starting "
+                        f"{service.name} exited with code {returncode} while starting "
                         "(see its lines above)"
                     )
                 try:
@@ -295,22 +304,14 @@ class Platform:
         return f"{service.name} did not answer {service.health_url} within {timeout:g}s"
 
     async def _supervise(self, stop_requested: asyncio.Event) -> int:
-        exits = {asyncio.create_task(process.wait()): process for process in self.processes}
-        stop_wait = asyncio.create_task(stop_requested.wait())
-        done, _ = await asyncio.wait([stop_wait, *exits], return_when=asyncio.FIRST_COMPLETED)
-        for task in [stop_wait, *exits]:
-            if task not in done:
-                task.cancel()
-        if stop_wait in done:
-            print("spyglass: stopping...", file=self.output, flush=True)
-            return 0
-        crashed = exits[next(task for task in done if task is not stop_wait)]
-        print(
-            f"spyglass: {crashed.spec.name} exited with code {crashed.returncode}; "
-            "stopping everything",
-            file=sys.stderr,
-        )
-        return 1
+        """Restart whatever dies (servers and services alike) until a stop is requested."""
+        targets: list[Supervisable] = [*self.infrastructure.embedded.values(), *self.processes]
+        self.supervisors = [Supervisor(target) for target in targets]
+        for supervisor in self.supervisors:
+            supervisor.start()
+        await stop_requested.wait()
+        print("spyglass: stopping...", file=self.output, flush=True)
+        return 0
 
     async def _stop_all(self) -> None:
         timeout = (
@@ -329,6 +330,15 @@ class Platform:
         )
         await asyncio.gather(*(process.stop(timeout) for process in reversed(self.processes)))
         await self.infrastructure.stop()
+
+    def _print_restarts(self) -> None:
+        restarted = [
+            f"{supervisor.name} {supervisor.restarts}"
+            for supervisor in self.supervisors
+            if supervisor.restarts
+        ]
+        if restarted:
+            print(f"spyglass: restarts during this run: {', '.join(restarted)}", file=self.output)
 
     def _print_banner(self) -> None:
         gateway = self.plan.gateway.server

@@ -1,7 +1,9 @@
 """Child processes of the launcher: started in their own session, output prefixed, stopped in order.
 
 Every child gets ``PR_SET_PDEATHSIG`` so that it is signalled if the launcher dies without
-cleaning up (SIGKILL, OOM): nothing the launcher started outlives it.
+cleaning up (SIGKILL, OOM): nothing the launcher started outlives it. Each child leads a process
+group of its own (its own session), so what it forked (PostgreSQL's backends, Celery's pool) can
+be killed with it when it dies unexpectedly.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import ctypes
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -55,6 +58,8 @@ class ManagedProcess:
         self._pump: asyncio.Task[None] | None = None
         self.stopping = False
         self.recent_lines: list[str] = []
+        self.started_at: float | None = None
+        """When the process was spawned (``time.monotonic()``)."""
 
     @property
     def pid(self) -> int | None:
@@ -79,6 +84,7 @@ class ManagedProcess:
             extra_groups=[] if self.spec.user is not None else None,
             preexec_fn=_parent_death_signal(self.spec.stop_signal),
         )
+        self.started_at = time.monotonic()
         self._pump = asyncio.create_task(self._pump_output(), name=f"{self.spec.name}-output")
 
     async def _pump_output(self) -> None:
@@ -97,6 +103,44 @@ class ManagedProcess:
             await self._pump
         return code
 
+    async def wait_exit(self) -> None:
+        """Return once the process itself has exited, even while something it forked lives on.
+
+        :meth:`wait` also waits for the end of the output (and, on Python 3.12 and later,
+        ``asyncio``'s own ``wait()`` does too), which a leftover child holding the same pipe (a
+        PostgreSQL backend whose postmaster was killed) can put off indefinitely.
+        """
+        assert self._process is not None
+        try:
+            exited = os.pidfd_open(self._process.pid)
+        except OSError:  # already reaped, or a kernel without pidfd: the exit code will tell
+            await self._process.wait()
+            return
+        loop = asyncio.get_running_loop()
+        readable: asyncio.Future[None] = loop.create_future()
+
+        def on_readable() -> None:
+            if not readable.done():
+                readable.set_result(None)
+
+        loop.add_reader(exited, on_readable)
+        try:
+            await readable  # a pidfd turns readable when its process exits
+        finally:
+            loop.remove_reader(exited)
+            os.close(exited)
+
+    async def clean_up(self, timeout: float = 10.0) -> int | None:
+        """After an unexpected exit: SIGKILL whatever the process left in its group, then wait
+        (at most ``timeout`` seconds) for its exit code and the rest of its output."""
+        if self._process is None:
+            return None
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._process.pid, signal.SIGKILL)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self.wait()), timeout=timeout)
+        return self.returncode
+
     async def stop(self, timeout: float) -> int | None:
         """Send the stop signal; SIGKILL the process group if it still runs after ``timeout``."""
         if self._process is None or self._process.returncode is not None:
@@ -112,3 +156,24 @@ class ManagedProcess:
             return await self.wait()
         except ProcessLookupError:
             return await self.wait()
+
+
+class RestartableProcess:
+    """A service the launcher may start more than once, with the same command line each time."""
+
+    def __init__(self, spec: ProcessSpec, output: TextIO = sys.stdout) -> None:
+        self.name = spec.name
+        self.spec = spec
+        self._output = output
+        self.process: ManagedProcess | None = None
+        """The process of the latest start."""
+
+    async def start(self) -> None:
+        """Spawn a new process (the previous one, if any, must have ended)."""
+        self.process = ManagedProcess(self.spec, self._output)
+        await self.process.start()
+
+    async def stop(self, timeout: float) -> None:
+        """Stop the latest process (see :meth:`ManagedProcess.stop`)."""
+        if self.process is not None:
+            await self.process.stop(timeout)
