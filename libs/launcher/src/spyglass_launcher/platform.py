@@ -328,7 +328,14 @@ class Platform:
             )
             + 5
         )
-        await asyncio.gather(*(process.stop(timeout) for process in reversed(self.processes)))
+        results = await asyncio.gather(
+            *(process.stop(timeout) for process in reversed(self.processes)),
+            return_exceptions=True,
+        )
+        for process, result in zip(reversed(self.processes), results, strict=True):
+            if isinstance(result, BaseException):
+                # The servers must stop all the same; the process is killed with the launcher.
+                log.error("process_stop_failed", process=process.name, error=repr(result))
         await self.infrastructure.stop()
 
     def _print_restarts(self) -> None:

@@ -24,6 +24,8 @@ from spyglass_core.logging import get_logger
 log = get_logger(__name__)
 
 _PR_SET_PDEATHSIG = 1
+_LINE_LIMIT = 1024 * 1024
+"""Output lines up to this many bytes are echoed whole; longer ones in pieces of this size."""
 
 
 def _parent_death_signal(signum: int) -> Callable[[], None]:
@@ -83,17 +85,41 @@ class ManagedProcess:
             group=self.spec.group,
             extra_groups=[] if self.spec.user is not None else None,
             preexec_fn=_parent_death_signal(self.spec.stop_signal),
+            limit=_LINE_LIMIT,
         )
         self.started_at = time.monotonic()
         self._pump = asyncio.create_task(self._pump_output(), name=f"{self.spec.name}-output")
 
     async def _pump_output(self) -> None:
+        """Echo the output line by line until it ends.
+
+        A line longer than the stream's buffer (a log line with a huge exception, say) is
+        echoed in pieces. Were the pump to stop on it instead, nothing would read the pipe any
+        more, and the process would block on its next write once the pipe filled.
+        """
         assert self._process is not None and self._process.stdout is not None
-        async for raw in self._process.stdout:
-            line = raw.decode(errors="replace").rstrip()
-            self.recent_lines = [*self.recent_lines[-19:], line]
-            self._output.write(self._prefix + line + "\n")
-            self._output.flush()
+        stream = self._process.stdout
+        in_long_line = False
+        while True:
+            try:
+                raw = await stream.readuntil(b"\n")
+            except asyncio.IncompleteReadError as end:  # the output ended without a newline
+                if end.partial:
+                    self._echo(end.partial)
+                return
+            except asyncio.LimitOverrunError as overrun:
+                self._echo(await stream.readexactly(overrun.consumed))
+                in_long_line = True
+                continue
+            if not (in_long_line and raw == b"\n"):  # not the bare end of a long line
+                self._echo(raw)
+            in_long_line = False
+
+    def _echo(self, raw: bytes) -> None:
+        line = raw.decode(errors="replace").rstrip()
+        self.recent_lines = [*self.recent_lines[-19:], line]
+        self._output.write(self._prefix + line + "\n")
+        self._output.flush()
 
     async def wait(self) -> int:
         """Wait for the process to exit and its output to be drained; return its exit code."""

@@ -219,3 +219,29 @@ async def test_a_restart_that_fails_is_tried_again_after_a_delay(
     assert failed["log_level"] == "error"
     assert failed["next_delay_seconds"] == 0.02
     assert target.starts == 3
+
+
+async def test_output_lines_longer_than_the_buffer_are_echoed_and_never_block_the_process() -> None:
+    output = StringIO()
+    process = ManagedProcess(
+        ProcessSpec(
+            name="talkative",
+            argv=[
+                sys.executable,
+                "-c",
+                "print('x' * 3_000_000); print('x' * 1_048_576, end=''); print(); print('after')",
+            ],
+        ),
+        output,
+    )
+    await process.start()
+
+    code = await asyncio.wait_for(process.wait(), timeout=30)
+
+    prefix = "talkative         | "
+    lines = output.getvalue().splitlines()
+    assert code == 0
+    assert lines[-1] == prefix + "after"
+    assert all(line.startswith(prefix + "x") for line in lines[:-1])  # pieces, no empty lines
+    assert sum(len(line) - len(prefix) for line in lines[:-1]) == 4_048_576
+    assert process.recent_lines[-1] == "after"
