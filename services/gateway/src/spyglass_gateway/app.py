@@ -9,6 +9,7 @@ import aiohttp
 from litestar import HttpMethod, Litestar, Request, post, route
 from litestar.types import ASGIApp
 
+from spyglass_core.browser_guard import browser_guard
 from spyglass_core.health import Readiness, health_routes
 from spyglass_gateway.proxy import forward
 from spyglass_gateway.settings import GatewaySettings
@@ -46,7 +47,8 @@ class GatewayResources:
 
 def create_app(settings: GatewaySettings, resources: GatewayResources) -> Litestar:
     """The gateway: the UI, the query API and OTLP/HTTP behind one address, and readiness that
-    reflects its upstreams."""
+    reflects its upstreams. Every route but the probes answers only the configured hosts and
+    refuses writes from other sites (:mod:`spyglass_core.browser_guard`)."""
     readiness = Readiness()
     upstreams = {
         "query-api": settings.server.query_api_url,
@@ -72,6 +74,7 @@ def create_app(settings: GatewaySettings, resources: GatewayResources) -> Litest
             query_api,
             *ui_routes(settings.server.ui_directory),
         ],
+        middleware=[browser_guard(settings.server)],
         openapi_config=None,
         logging_config=None,
         # Bodies are streamed to the upstream, which enforces its own limits.

@@ -48,8 +48,10 @@ gateway drops a connection before the upstream does and never sends a request on
 upstream is closing (a POST there would fail, as it is not safe to retry)."""
 
 # Hop-by-hop headers (RFC 9110 section 7.6.1); the Host, which names the gateway (the client sets
-# the upstream's own); and Expect, which the gateway's server has answered already: forwarded,
-# it would hold the body until an upstream that may never send "100 Continue" sent one.
+# the upstream's own); Expect, which the gateway's server has answered already: forwarded, it
+# would hold the body until an upstream that may never send "100 Continue" sent one; and Origin,
+# which the gateway's browser guard has checked against the gateway's own address: the upstream,
+# reached under another host name, would take the gateway's own pages for a foreign site.
 _SKIPPED_HEADERS = frozenset(
     {
         b"connection",
@@ -63,6 +65,7 @@ _SKIPPED_HEADERS = frozenset(
         b"transfer-encoding",
         b"upgrade",
         b"host",
+        b"origin",
     }
 )
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import AliasChoices, Field, field_validator
 
+from spyglass_core.browser_guard import LOOPBACK_HOSTS, HostPatterns, OriginList
 from spyglass_core.settings import Port, ProcessSettings, ServerSettings, group_config
 
 
@@ -37,6 +38,25 @@ class GatewayServerSettings(ServerSettings):
         default_factory=default_ui_directory,
         description="The built web UI (Vite's `dist/`: `index.html` and `assets/`) the gateway "
         "serves; by default the checkout's `services/gateway/ui/dist`.",
+    )
+    allowed_hosts: HostPatterns = Field(
+        default=LOOPBACK_HOSTS,
+        description="Host names the gateway answers to (the `Host` header, any port), "
+        "comma-separated: names, IP addresses (IPv6 in brackets), `*.example.com` for its "
+        "subdomains, or `*` for any host (only behind a proxy that checks the host). Other "
+        "hosts get 400, so a web page can't reach the gateway by rebinding its own name to "
+        "this address. Default: the loopback names. `/healthz`, `/readyz` and `/metrics` "
+        "answer any host.",
+    )
+    allowed_origins: OriginList = Field(
+        default=(),
+        validation_alias=AliasChoices(
+            "SPYGLASS_GATEWAY_ALLOWED_ORIGINS", "PHOENIX_CSRF_TRUSTED_ORIGINS"
+        ),
+        description="Origins besides the gateway's own (`https://ui.example.com`), "
+        "comma-separated, whose pages may send POST, PUT, PATCH and DELETE requests; a request "
+        "from a page of any other origin gets 403. Requests without an `Origin` header (SDKs, "
+        "scripts) are not checked.",
     )
 
     @field_validator("query_api_url", "ingest_url")

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings
 
+from spyglass_core.browser_guard import LOOPBACK_HOSTS, HostPatterns, OriginList
 from spyglass_core.settings import (
     DbSettings,
     NatsSettings,
@@ -32,6 +33,19 @@ class QueryApiServerSettings(ServerSettings):
             " uncompressed. Level 1 brings a 10,000-span trace's 831 KB outline to 198 KB in"
             " under 10 ms."
         ),
+    )
+    allowed_hosts: HostPatterns = Field(
+        default=LOOPBACK_HOSTS,
+        description="Host names the query API answers to (the `Host` header, any port), "
+        "comma-separated, as for the gateway: list the name the gateway reaches it by "
+        "(`query-api` in compose and Kubernetes). Default: the loopback names. `/healthz`, "
+        "`/readyz` and `/metrics` answer any host.",
+    )
+    allowed_origins: OriginList = Field(
+        default=(),
+        description="Origins besides the query API's own whose pages may send POST, PUT, "
+        "PATCH and DELETE requests, comma-separated. Browsers reach it through the gateway, "
+        "which checks their origin.",
     )
 
 
