@@ -4,15 +4,19 @@ from spyglass_spans.attributes import decode_attributes, flatten, normalize
 from spyglass_spans.decode import (
     DEFAULT_PROJECT,
     PROJECT_ATTRIBUTE,
-    REJECTION_REASONS,
     DecodeLimits,
     DecodeResult,
-    InvalidSpanError,
     decode_export_request,
     decode_span,
     new_batch_id,
 )
 from spyglass_spans.prices import Cost, ModelPrice, ModelPriceTable
+from spyglass_spans.rejections import (
+    REJECTION_REASONS,
+    InvalidSpanError,
+    project_name_problem,
+    storable_json,
+)
 from spyglass_spans.span import (
     SPAN_KINDS,
     STATUS_CODES,
@@ -41,5 +45,7 @@ __all__ = [
     "normalize",
     "normalize_attributes",
     "normalized_span",
+    "project_name_problem",
+    "storable_json",
     "unflatten",
 ]

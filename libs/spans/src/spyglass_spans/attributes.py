@@ -27,6 +27,7 @@ import orjson
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from spyglass_core.errors import InvalidArgumentError, PayloadTooLargeError
+from spyglass_core.storable import MAX_BIGINT
 from spyglass_spans.gen_ai import GEN_AI_KEYS, map_gen_ai
 from spyglass_spans.nesting import JSON_STRING_SUFFIXES
 
@@ -130,7 +131,10 @@ def normalize(attributes: Attributes) -> Attributes:
     if type(total) is not int and (type(prompt) is int or type(completion) is int):
         prompt_count = prompt if type(prompt) is int else 0
         completion_count = completion if type(completion) is int else 0
-        attributes[TOTAL_TOKENS] = prompt_count + completion_count
+        total = prompt_count + completion_count
+        # Two int64 counts can add up to more than JSON numbers hold; then there is no total.
+        if -MAX_BIGINT - 1 <= total <= MAX_BIGINT:
+            attributes[TOTAL_TOKENS] = total
     for value_key, mime_type_key in _VALUE_KEYS:
         value = attributes.get(value_key)
         if value is not None and type(value) is not str:
@@ -142,18 +146,23 @@ def normalize(attributes: Attributes) -> Attributes:
 def token_count(value: Any) -> Any:
     """``value`` as an integer count of tokens (``"12"``, ``12.0``), or unchanged if it isn't one.
 
-    Values that are no count (text, booleans, fractions) are kept as they came, so nothing the
-    sender wrote is lost; they count as absent for the token columns and the cost.
+    Values that are no count (text, booleans, fractions, numbers beyond a ``bigint``) are kept
+    as they came, so nothing the sender wrote is lost; they count as absent for the token
+    columns and the cost.
     """
     if isinstance(value, float):
-        return int(value) if math.isfinite(value) and value.is_integer() else value
+        return int(value) if _whole(value) else value
     if isinstance(value, str):
         try:
             number = float(value.strip())
         except ValueError:
             return value
-        return int(number) if math.isfinite(number) and number.is_integer() else value
+        return int(number) if _whole(number) else value
     return value
+
+
+def _whole(number: float) -> bool:
+    return math.isfinite(number) and number.is_integer() and abs(number) <= MAX_BIGINT
 
 
 def flatten(attributes: Mapping[str, Any]) -> Attributes:

@@ -13,6 +13,9 @@ from typing import Any
 
 import orjson
 
+from spyglass_core.storable import MAX_JSON_DEPTH, json_depth_exceeds
+from spyglass_spans.rejections import parses_deeper_than
+
 OPERATION = "gen_ai.operation.name"
 SPAN_KIND = "openinference.span.kind"
 INPUT_MESSAGES = "llm.input_messages"
@@ -255,10 +258,14 @@ def _set_message(
 
 
 def _loads(text: str) -> Any:
+    """``text`` parsed as JSON; None when it isn't JSON or nests deeper than storable JSON."""
     try:
-        return orjson.loads(text)
+        parsed = orjson.loads(text)
     except orjson.JSONDecodeError:
         return None
+    if parses_deeper_than(text, MAX_JSON_DEPTH) and json_depth_exceeds(parsed):
+        return None
+    return parsed
 
 
 def _as_text(value: Any) -> str:

@@ -13,7 +13,8 @@ rules, which are Phoenix's:
   they came in;
 - attributes that carry JSON as text (``metadata``, ``llm.prompt_template.variables``,
   ``tool.parameters``, ``*.document.metadata``: any key ending in one of these) are parsed, and
-  left out when they parse to an empty or false value; text that is not JSON is kept as it is.
+  left out when they parse to an empty or false value; text that is not JSON is kept as it is,
+  and so is text that would make the document nest deeper than ``MAX_JSON_DEPTH`` levels.
 
 This is the general algorithm; :func:`spyglass_spans.unflatten.unflatten` replays its result for
 key sequences it has seen before. It is still on the receiver's hot path (for new key sequences),
@@ -26,6 +27,9 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+
+from spyglass_core.storable import MAX_JSON_DEPTH, json_depth_exceeds
+from spyglass_spans.rejections import parses_deeper_than
 
 JSON_STRING_SUFFIXES = (
     "metadata",
@@ -83,7 +87,7 @@ def nest(attributes: dict[str, Any]) -> dict[str, Any]:
             parts = _split(key)
         parent, leaf, carries_json, _ = parts
         if carries_json and type(value) is str:
-            value = parse_json(value)
+            value = parse_json(value, json_depth_limit(key))
         if value is None:
             continue
         target = objects.get(parent)
@@ -96,11 +100,26 @@ def nest(attributes: dict[str, Any]) -> dict[str, Any]:
     return root
 
 
-def parse_json(text: str) -> Any:
-    """``text`` parsed as JSON; None when that is empty or false; ``text`` when it isn't JSON."""
+def json_depth_limit(key: str) -> int:
+    """How deep the JSON carried by ``key``'s text may nest in the stored document.
+
+    Its value sits below one object or list per segment of the key (the root included), and
+    the whole document nests at most ``MAX_JSON_DEPTH`` levels.
+    """
+    return MAX_JSON_DEPTH - 1 - key.count(".")
+
+
+def parse_json(text: str, depth_limit: int = MAX_JSON_DEPTH - 1) -> Any:
+    """``text`` parsed as JSON; None when that is empty or false.
+
+    ``text`` itself when it isn't JSON, or when it nests deeper than ``depth_limit`` levels
+    (deeper than PostgreSQL's and our JSON libraries' limits allow in the stored document).
+    """
     try:
         parsed = orjson.loads(text)
     except orjson.JSONDecodeError:
+        return text
+    if parses_deeper_than(text, depth_limit) and json_depth_exceeds(parsed, depth_limit):
         return text
     return parsed if parsed else None
 

@@ -9,6 +9,12 @@ which pass their parts to :func:`normalized_span`. As Phoenix does:
 - the token columns are set for LLM spans only (0 when the count is missing or no number);
   every span keeps its counts in its attributes;
 - an LLM span with a model name gets a cost when the price table knows the model.
+
+What PostgreSQL can't hold (:mod:`spyglass_core.storable`): NULs in text are replaced, a
+``session.id`` over ``MAX_SESSION_ID_LENGTH`` characters or attributes nested deeper than
+``MAX_JSON_DEPTH`` refuse the span (:class:`~spyglass_spans.rejections.InvalidSpanError`), and a
+token count outside PostgreSQL's ``integer`` counts as absent for the columns (the attribute
+keeps it).
 """
 
 from __future__ import annotations
@@ -20,6 +26,13 @@ from typing import Any
 import orjson
 
 from spyglass_core.errors import InvalidArgumentError
+from spyglass_core.storable import (
+    MAX_INTEGER,
+    MAX_SESSION_ID_LENGTH,
+    NUL,
+    json_depth_exceeds,
+    without_nul,
+)
 from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, StatusCode
 from spyglass_spans.attributes import (
     CACHE_READ_TOKENS,
@@ -33,6 +46,7 @@ from spyglass_spans.attributes import (
     token_count,
 )
 from spyglass_spans.prices import ModelPriceTable
+from spyglass_spans.rejections import InvalidSpanError, storable_json
 from spyglass_spans.unflatten import unflatten
 
 SPAN_KINDS = frozenset(
@@ -61,12 +75,20 @@ STATUS_CODES = {
 
 NO_EVENTS = b"[]"
 
+_TEXT_COLUMNS = ("session_id", "user_id", "model_name", "provider")
+"""Columns copied from attribute text, which may hold NULs."""
+
 
 def span_fields(attributes: Attributes, prices: ModelPriceTable) -> dict[str, Any]:
     """Normalize flat ``attributes`` in place; the ``DecodedSpan`` fields that follow from them.
 
     The fields are ``span_kind``, ``session_id``, ``user_id``, ``model_name``, ``provider``,
     ``attributes_json`` and, for LLM spans, the token counts and any cost.
+
+    Raises:
+        InvalidSpanError: the ``session.id`` is too long or the attributes nest too deep (the
+            message names no span: the caller knows it).
+        TypeError: an attribute can't be JSON (only from values that did not come as OTLP).
     """
     normalize(attributes)
     kind = attributes.get("openinference.span.kind")
@@ -81,14 +103,21 @@ def span_fields(attributes: Attributes, prices: ModelPriceTable) -> dict[str, An
     user_id = attributes.get("user.id")
     model_name = attributes.get("llm.model_name")
     provider = attributes.get("llm.provider") or attributes.get("llm.system")
+    session = session_id.strip() if type(session_id) is str else ""
+    if len(session) > MAX_SESSION_ID_LENGTH:
+        raise InvalidSpanError("session_id_too_long")
+    attributes_json = storable_json(unflatten(attributes))
     fields: dict[str, Any] = {
         "span_kind": kind,
-        "session_id": session_id.strip() if type(session_id) is str else "",
+        "session_id": session,
         "user_id": "" if user_id is None else str(user_id),
         "model_name": "" if model_name is None else str(model_name),
         "provider": "" if provider is None else str(provider),
-        "attributes_json": orjson.dumps(unflatten(attributes)),
+        "attributes_json": attributes_json,
     }
+    for column in _TEXT_COLUMNS:
+        if NUL in fields[column]:
+            fields[column] = without_nul(fields[column])
     if kind == "LLM":
         _add_llm_fields(fields, attributes, prices)
     return fields
@@ -102,7 +131,11 @@ def _add_llm_fields(
     total = attributes.get(TOTAL_TOKENS)
     fields["llm_token_count_prompt"] = prompt
     fields["llm_token_count_completion"] = completion
-    fields["llm_token_count_total"] = total if type(total) is int else prompt + completion
+    fields["llm_token_count_total"] = (
+        total
+        if type(total) is int and -MAX_INTEGER - 1 <= total <= MAX_INTEGER
+        else prompt + completion
+    )
     model_name: str = fields["model_name"]
     if not model_name.strip():
         return
@@ -121,10 +154,12 @@ def _add_llm_fields(
 
 
 def _count(value: Any) -> int:
-    if type(value) is int:
-        return value
-    value = token_count(value)
-    return value if type(value) is int else 0
+    """A token count for the columns: 0 when absent, no number, or outside ``integer``."""
+    if type(value) is not int:
+        value = token_count(value)
+        if type(value) is not int:
+            return 0
+    return value if -MAX_INTEGER - 1 <= value <= MAX_INTEGER else 0
 
 
 def events_json(events: Iterable[tuple[str, int, Mapping[str, Any]]]) -> bytes:
@@ -132,8 +167,13 @@ def events_json(events: Iterable[tuple[str, int, Mapping[str, Any]]]) -> bytes:
 
     The timestamp is ISO-8601 in UTC; attributes stay flat (``exception.type``,
     ``exception.message``, ``exception.escaped``, ``exception.stacktrace`` for an exception).
+    NULs are replaced.
+
+    Raises:
+        InvalidSpanError: attributes nest deeper than ``MAX_JSON_DEPTH`` levels in the list.
+        TypeError: an attribute can't be JSON (only from values that did not come as OTLP).
     """
-    return orjson.dumps(
+    return storable_json(
         [
             {"name": name, "timestamp": iso_time(time_unix_nano), "attributes": attributes}
             for name, time_unix_nano, attributes in events
@@ -168,14 +208,23 @@ def normalized_span(
     OTLP attributes are. The caller validates ids and times and puts a kind it was given as
     ``openinference.span.kind`` in ``attributes``.
 
+    NULs in text are replaced, as in OTLP spans.
+
     Raises:
+        InvalidSpanError: the span can't be stored (a ``session.id`` too long, attributes or
+            events nested too deep); the message names the span.
         InvalidArgumentError: an attribute or event can't be stored as JSON (a number too large,
             a key that is not text).
     """
+    if json_depth_exceeds(attributes):
+        # Checked before flattening, which recurses.
+        raise InvalidSpanError("attributes_too_deep", span_id)
     flat = flatten(attributes)
     try:
         fields = span_fields(flat, prices)
         events_document = events_json(events)
+    except InvalidSpanError as error:
+        raise error.of_span(span_id) from None
     except (TypeError, orjson.JSONEncodeError) as error:
         raise InvalidArgumentError(
             f"span {span_id}: attributes can't be stored ({error})"
@@ -184,11 +233,11 @@ def normalized_span(
         trace_id=trace_id,
         span_id=span_id,
         parent_span_id=parent_span_id,
-        name=name,
+        name=without_nul(name),
         start_time_unix_nano=start_time_unix_nano,
         end_time_unix_nano=end_time_unix_nano,
         status_code=status_code,
-        status_message=status_message,
+        status_message=without_nul(status_message),
         events_json=events_document,
         **fields,
     )

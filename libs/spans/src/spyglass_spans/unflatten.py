@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from spyglass_spans.nesting import key_parts, nest, parse_json
+from spyglass_spans.nesting import json_depth_limit, key_parts, nest, parse_json
 
 _LAYOUTS_LIMIT = 4096
 # Both are emptied when full: a few thousand key sequences cover the instrumentations of a fleet.
@@ -43,8 +43,8 @@ class Layout:
     """Per key, in order: (the object its value goes in, the key there)."""
     lists: tuple[tuple[int, tuple[int, ...], int, str], ...]
     """(its slot, the slots of its elements, the object it goes in or -1, its key there)."""
-    json_positions: tuple[int, ...]
-    """Positions of the keys whose text is parsed as JSON."""
+    json_positions: tuple[tuple[int, int], ...]
+    """Positions of the keys whose text is parsed as JSON, with the depth their JSON may take."""
 
 
 class _Slot:
@@ -72,10 +72,10 @@ def unflatten(attributes: dict[str, Any]) -> dict[str, Any]:
         _seen_once.discard(keys)
         layout = _layout_of(keys)
     values = list(attributes.values())
-    for position in layout.json_positions:
+    for position, depth_limit in layout.json_positions:
         value = values[position]
         if type(value) is str:
-            values[position] = parse_json(value)
+            values[position] = parse_json(value, depth_limit)
     if None in values:
         return nest(attributes)
     slots: list[Any] = [{} for _ in range(layout.slot_count)]
@@ -133,7 +133,11 @@ def _layout_of(keys: tuple[str, ...]) -> Layout:
         nesting=tuple(nesting_steps),
         values=tuple(value_steps),
         lists=tuple(list_steps),
-        json_positions=tuple(position for position, key in enumerate(keys) if key_parts(key)[2]),
+        json_positions=tuple(
+            (position, json_depth_limit(key))
+            for position, key in enumerate(keys)
+            if key_parts(key)[2]
+        ),
     )
     if len(_layouts) >= _LAYOUTS_LIMIT:
         _layouts.clear()
