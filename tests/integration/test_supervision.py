@@ -83,10 +83,13 @@ class _Collect(SpanProcessor):
 class Sender:
     """Exports batches of spans from a thread until stopped; remembers what was acknowledged."""
 
-    def __init__(self, name: str, exporter: SpanExporter, batch: int = 50) -> None:
+    def __init__(
+        self, name: str, exporter: SpanExporter, batch: int = 50, pause_seconds: float = 0.1
+    ) -> None:
         self.name = name
         self.exporter = exporter
         self.batch = batch
+        self.pause_seconds = pause_seconds
         self.acknowledged: set[str] = set()
         self.failed_exports = 0
         self._collect = _Collect()
@@ -111,6 +114,8 @@ class Sender:
                     self.acknowledged.update(f"{span.context.span_id:016x}" for span in spans)
                 else:
                     self.failed_exports += 1
+            # A steady load, not all the CPU: the processes being restarted need it to start.
+            self._stop.wait(self.pause_seconds)
 
     def count(self) -> int:
         with self._lock:
