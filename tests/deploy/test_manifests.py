@@ -29,6 +29,7 @@ import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
+from spyglass_core.browser_guard import BrowserGuardPolicy
 from spyglass_core.settings import (
     DbSettings,
     LogSettings,
@@ -498,6 +499,33 @@ def test_the_gateway_reaches_the_query_api_and_the_receiver_http_port() -> None:
         for url in (_compose_env("gateway")[variable], _k8s_env(_container("gateway"))[variable]):
             assert (urlsplit(url).hostname, urlsplit(url).port) == (target, port), variable
         assert port in {service_port["port"] for service_port in services[target]["spec"]["ports"]}
+
+
+@pytest.mark.parametrize("platform", ["compose", "kubernetes"])
+def test_the_gateway_and_the_query_api_answer_the_hosts_they_are_reached_by(
+    platform: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each answers only its allowed hosts: the query API the name the gateway reaches it by,
+    the gateway its Service name (other containers and pods) and loopback (the published port,
+    `kubectl port-forward`)."""
+    for name, value in {
+        **_platform_env("gateway", platform),
+        **_platform_env("query-api", platform),
+    }.items():
+        monkeypatch.setenv(name, value)
+    gateway = load_settings(GatewaySettings).server
+    query_api = load_settings(QueryApiSettings).server
+
+    def answers(hosts: tuple[str, ...], host: str) -> bool:
+        return (
+            BrowserGuardPolicy(hosts).check("GET", "/v1/projects", [(b"host", host.encode())])
+            is None
+        )
+
+    assert answers(query_api.allowed_hosts, urlsplit(gateway.query_api_url).netloc)
+    for host in ("gateway", "localhost", "127.0.0.1"):
+        assert answers(gateway.allowed_hosts, f"{host}:{gateway.port}"), host
+    assert not answers(gateway.allowed_hosts, f"attacker.example:{gateway.port}")
 
 
 # --- Kubernetes --------------------------------------------------------------------------------

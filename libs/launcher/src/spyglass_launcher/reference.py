@@ -45,8 +45,10 @@ def _rows(settings_cls: type[BaseSettings]) -> Iterator[tuple[str, str, str, str
             continue
         if info.default_factory is not None:
             default = "`~/.local/share/spyglass`" if field == "home" else "(computed)"
-        elif info.default is None:
+        elif info.default is None or info.default == ():
             default = "(unset)"
+        elif isinstance(info.default, tuple):  # a comma-separated list, as it is written
+            default = f"`{','.join(info.default)}`"
         else:
             default = f"`{info.default}`"
         aliases = ", ".join(f"`{alias}`" for alias in _aliases(settings_cls, field, info))

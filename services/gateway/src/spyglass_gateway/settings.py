@@ -53,10 +53,11 @@ class GatewayServerSettings(ServerSettings):
         validation_alias=AliasChoices(
             "SPYGLASS_GATEWAY_ALLOWED_ORIGINS", "PHOENIX_CSRF_TRUSTED_ORIGINS"
         ),
-        description="Origins besides the gateway's own (`https://ui.example.com`), "
-        "comma-separated, whose pages may send POST, PUT, PATCH and DELETE requests; a request "
-        "from a page of any other origin gets 403. Requests without an `Origin` header (SDKs, "
-        "scripts) are not checked.",
+        description="Origins besides the gateway's own, comma-separated "
+        "(`https://spyglass.example.com`), whose pages may send POST, PUT, PATCH and DELETE "
+        "requests: list the public address when a proxy in front changes the `Host` header. "
+        "A write from a page of any other origin gets 403; requests without an `Origin` header "
+        "(SDKs, scripts) are not checked.",
     )
 
     @field_validator("query_api_url", "ingest_url")

@@ -43,9 +43,9 @@ class QueryApiServerSettings(ServerSettings):
     )
     allowed_origins: OriginList = Field(
         default=(),
-        description="Origins besides the query API's own whose pages may send POST, PUT, "
-        "PATCH and DELETE requests, comma-separated. Browsers reach it through the gateway, "
-        "which checks their origin.",
+        description="Origins besides the query API's own, comma-separated, whose pages may "
+        "send POST, PUT, PATCH and DELETE requests. Browsers reach it through the gateway, "
+        "which checks their origin and forwards none.",
     )
 
 
