@@ -18,6 +18,13 @@ import structlog
 
 from spyglass_core.settings import LogSettings
 
+_EXCEPTION_AS_DICT = structlog.processors.ExceptionRenderer(
+    structlog.tracebacks.ExceptionDictTransformer(show_locals=False, max_frames=20)
+)
+"""Exceptions as structured JSON, without the frames' local variables: those can hold
+connection strings, credentials and request bodies, and made one line of 26 KB per failed
+retry."""
+
 
 def _json_dumps(value: Any, **_: Any) -> str:
     return orjson.dumps(value, default=str).decode()
@@ -50,7 +57,7 @@ def configure_logging(settings: LogSettings, service: str) -> None:
     if use_console:
         renderer = structlog.dev.ConsoleRenderer()
     else:
-        shared.append(structlog.processors.dict_tracebacks)
+        shared.append(_EXCEPTION_AS_DICT)
         renderer = structlog.processors.JSONRenderer(serializer=_json_dumps)
 
     structlog.configure(
