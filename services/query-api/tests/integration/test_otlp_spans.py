@@ -54,7 +54,7 @@ async def test_spans_in_otlp_json_shape(api: httpx.AsyncClient, store_spans: Sto
     assert attributes["llm.token_count.total"]["int_value"] == 42
     assert attributes["score"]["double_value"] == 0.5
     assert attributes["cached"]["bool_value"] is True
-    assert attributes["metadata"]["string_value"] == '{"tier":"gold"}'
+    assert attributes["metadata.tier"]["string_value"] == "gold"  # dotted, as Phoenix does
     assert [v["string_value"] for v in attributes["tag.tags"]["array_value"]["values"]] == [
         "a",
         "b",

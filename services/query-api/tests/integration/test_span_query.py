@@ -96,7 +96,8 @@ async def test_the_phoenix_client_reads_span_frames(phoenix_client: Client) -> N
         seconds=2
     )
     documents = everything.loc[RETRIEVER, "attributes.retrieval.documents"]
-    assert [document["document"]["id"] for document in documents] == ["d1", "d2"]
+    assert [document["document.id"] for document in documents] == ["d1", "d2"]
+    assert everything.loc[AGENT, "attributes.metadata"] == {"tier": "gold"}
 
     assert list(frames["llm_filter"].index) == [LLM]
     assert list(frames["roots"].index) == [ORPHAN, AGENT]

@@ -103,6 +103,56 @@ async def test_pages(api: httpx.AsyncClient, store_spans: Store) -> None:
     assert second["next_cursor"] is None
 
 
+async def _every_page(api: httpx.AsyncClient, project: str, limit: int) -> list[str]:
+    """Span ids of every page, following ``next_cursor`` as arize-phoenix-client does."""
+    span_ids: list[str] = []
+    params: dict[str, Any] = {"limit": limit}
+    while True:
+        response = await api.get(f"/v1/projects/{project}/spans", params=params)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        span_ids += [span["context"]["span_id"] for span in body["data"]]
+        if not body["next_cursor"]:
+            return span_ids
+        params["cursor"] = body["next_cursor"]
+
+
+async def test_300_spans_come_in_three_pages_of_100(
+    api: httpx.AsyncClient, store_spans: Store
+) -> None:
+    await store_spans(
+        "three-hundred",
+        *({"trace": f"{number // 10:032x}", "span": f"{number + 1:016x}", "start": number * 0.01}
+          for number in range(300)),
+    )  # fmt: skip
+
+    span_ids = await _every_page(api, "three-hundred", limit=100)
+
+    assert span_ids == [f"{number + 1:016x}" for number in reversed(range(300))]
+
+
+async def test_a_trace_of_130_spans_whose_root_came_last_comes_whole(
+    api: httpx.AsyncClient, store_spans: Store
+) -> None:
+    root = {"trace": TRACE_A, "span": f"{1:016x}", "name": "root"}
+    children = [
+        {
+            "trace": TRACE_A,
+            "span": f"{number:016x}",
+            "parent": root["span"],
+            "start": number * 0.001,
+        }
+        for number in range(2, 131)
+    ]
+    await store_spans("one-trace", *children)
+    await store_spans("one-trace", root)
+
+    span_ids = await _every_page(api, "one-trace", limit=100)
+
+    assert len(span_ids) == len(set(span_ids)) == 130
+    assert span_ids[-1] == root["span"]  # it started first
+
+
 @pytest.mark.parametrize(
     ("params", "parameter"),
     [

@@ -9,9 +9,9 @@ A query arrives as ``SpanQuery.to_dict()`` of ``arize-phoenix-client``::
 
 and becomes a :class:`Frame` of the spans (newest first): without ``select``, ``explode`` and
 ``concat``, Phoenix's default columns (the span's fields and one ``attributes.<key>`` column per
-flattened attribute); ``explode`` makes one row per item of a list attribute, indexed by the
-span and the item's position (``document_position`` for ``retrieval.documents``); ``concat``
-joins the items' values into one text per span.
+attribute, keyed as ``phoenix_attributes.semantic_columns`` says); ``explode`` makes one row per
+item of a list attribute, indexed by the span and the item's position (``document_position``
+for ``retrieval.documents``); ``concat`` joins the items' values into one text per span.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from spyglass_core.errors import InvalidArgumentError
 from spyglass_query_api.filters import compile_span_filter
 from spyglass_query_api.filters.condition import SqlCondition
 from spyglass_query_api.filters.table import Column, Frame
+from spyglass_query_api.phoenix_attributes import dotted_object, semantic_columns
 
 SPAN_ID = "context.span_id"
 DEFAULT_COLUMNS = (
@@ -169,16 +170,6 @@ def value_of(record: Record, key: str) -> Any:
     return lookup(record["attributes"], key)
 
 
-def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """Objects walked into dotted keys; lists and other values kept whole."""
-    if not isinstance(value, dict) or not value:
-        return {prefix: value} if prefix else {}
-    flat: dict[str, Any] = {}
-    for key, item in value.items():
-        flat.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
-    return flat
-
-
 def _columns(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> list[Column]:
     return [Column(name, [row.get(name) for row in rows]) for name in names]
 
@@ -198,7 +189,7 @@ def _items(record: Record, projection: ListProjection) -> list[dict[str, Any]]:
         return [
             {name: lookup(item, key) for name, key in projection.fields.items()} for item in items
         ]
-    return [flatten(item) for item in items]
+    return [dotted_object(item) if isinstance(item, dict) else {} for item in items]
 
 
 def span_frame(plan: SpanQueryPlan, records: Sequence[Record]) -> Frame:
@@ -244,7 +235,7 @@ def _default_frame(plan: SpanQueryPlan, records: Sequence[Record]) -> Frame:
     rows: list[dict[str, Any]] = []
     for record in records:
         row = {name: record[name] for name in DEFAULT_COLUMNS}
-        for key, value in flatten(record["attributes"]).items():
+        for key, value in semantic_columns(record["attributes"]).items():
             row[f"attributes.{key}"] = value
         rows.append(row)
     names = list(DEFAULT_COLUMNS) + [name for name in _names(rows) if name not in DEFAULT_COLUMNS]

@@ -3,7 +3,8 @@
 The search is :func:`spyglass_query_api.rest.spans.search_span_rows` (the same filters, order and
 cursor pages as ``GET /v1/projects/{id}/spans``). Each span is shaped as OTLP/JSON: ids in hex as
 they are stored, times in Unix nanoseconds, attributes as flat ``{key, value: AnyValue}`` pairs
-(objects that are values, such as ``metadata``, as JSON text), status codes as numbers.
+dotted as ``GET .../spans`` dots them (``metadata.tier``, ``llm.input_messages.0.message.role``),
+status codes as numbers.
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ import math
 from datetime import datetime
 from typing import Annotated, Any
 
-import orjson
 from litestar import Controller, get
 from litestar.params import FromQuery, PathParameter
 from pydantic import BaseModel
 
+from spyglass_query_api.phoenix_attributes import dotted_attributes
 from spyglass_query_api.rest.dependencies import Db
 from spyglass_query_api.rest.spans import Repeated, SpanFilters, search_span_rows
-from spyglass_spans import flatten
 
 _STATUS_CODES = {"UNSET": 0, "OK": 1, "ERROR": 2}
 
@@ -83,8 +83,9 @@ class OtlpSpansPage(BaseModel):
 
 
 def any_value(value: Any) -> OtlpAnyValue:
-    """An attribute value as OTLP's ``AnyValue``; an object (JSON kept as a value) as its text."""
-    if value is None:
+    """An attribute value as OTLP's ``AnyValue``, as Phoenix answers it: an object (which dotted
+    keys never leave) is an empty value, a list an array (:func:`array_value`)."""
+    if value is None or isinstance(value, dict):
         return OtlpAnyValue()
     if isinstance(value, bool):
         return OtlpAnyValue(bool_value=value)
@@ -95,14 +96,25 @@ def any_value(value: Any) -> OtlpAnyValue:
     if isinstance(value, str):
         return OtlpAnyValue(string_value=value)
     if isinstance(value, list):
-        return OtlpAnyValue(array_value=OtlpArrayValue(values=[any_value(i) for i in value]))
-    return OtlpAnyValue(string_value=orjson.dumps(value).decode())
+        return OtlpAnyValue(array_value=array_value(value))
+    return OtlpAnyValue(string_value=str(value))
+
+
+def array_value(values: list[Any]) -> OtlpArrayValue:
+    """A list as OTLP's ``ArrayValue``, as Phoenix answers it: arrays don't nest (an inner list
+    is its Python text) and hold one type (else every item is its Python text)."""
+    items = [str(item) if isinstance(item, list) else item for item in values]
+    if items and not all(isinstance(item, type(items[0])) for item in items):
+        return OtlpArrayValue(values=[OtlpAnyValue(string_value=str(item)) for item in items])
+    return OtlpArrayValue(values=[any_value(item) for item in items])
 
 
 def key_values(attributes: dict[str, Any]) -> list[OtlpKeyValue]:
-    """Nested attributes as OTLP's flat key-value list, dotted keys in stored order."""
+    """Nested attributes as OTLP's flat key-value list, dotted as Phoenix dots them
+    (``phoenix_attributes.dotted_attributes``), in stored order."""
     return [
-        OtlpKeyValue(key=key, value=any_value(value)) for key, value in flatten(attributes).items()
+        OtlpKeyValue(key=key, value=any_value(value))
+        for key, value in dotted_attributes(attributes).items()
     ]
 
 

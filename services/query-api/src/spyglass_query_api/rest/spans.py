@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from spyglass_db.deletion import delete_spans
 from spyglass_query_api.filters.attributes import attribute_containment, attribute_document
+from spyglass_query_api.phoenix_attributes import dotted_attributes
 from spyglass_query_api.rest.dependencies import Db
 from spyglass_query_api.rest.errors import UnprocessableParameterError
 from spyglass_query_api.rest.ids import global_id
@@ -67,30 +68,11 @@ class SpansPage(BaseModel):
 
 
 def flat_attributes(nested: dict[str, Any]) -> dict[str, Any]:
-    """Dotted keys, as Phoenix returns them: objects and lists of objects are walked, other
-    values kept; ``openinference.span.kind`` is left out (the span's ``span_kind`` says it)."""
-    flat: dict[str, Any] = {}
-    _flatten_into(flat, "", nested)
+    """Dotted keys, as Phoenix returns them (``phoenix_attributes.dotted_attributes``), without
+    ``openinference.span.kind`` (the span's ``span_kind`` says it)."""
+    flat = dotted_attributes(nested)
     flat.pop("openinference.span.kind", None)
     return flat
-
-
-def _flatten_into(flat: dict[str, Any], prefix: str, mapping: dict[str, Any]) -> None:
-    # A loop over the items, recursing only into containers: lists of 1,000 spans spend their
-    # time here.
-    for key, value in mapping.items():
-        if type(value) is dict:
-            if value:
-                _flatten_into(flat, f"{prefix}{key}.", value)
-                continue
-        elif type(value) is list and value and all(type(item) is dict for item in value):
-            for index, item in enumerate(value):
-                if item:
-                    _flatten_into(flat, f"{prefix}{key}.{index}.", item)
-                else:
-                    flat[f"{prefix}{key}.{index}"] = item
-            continue
-        flat[f"{prefix}{key}"] = value
 
 
 def attribute_condition(raw: str, number: int) -> tuple[str, dict[str, object]]:
@@ -158,13 +140,15 @@ async def search_span_rows(
             text("SELECT start_time FROM spans WHERE id = :id AND project_rowid = :project"),
             {"id": page.start, "project": project.id},
         )
-        start_time = position.scalar_one_or_none()
-        if start_time is None:
+        cursor_start_time = position.scalar_one_or_none()
+        if cursor_start_time is None:
             raise UnprocessableParameterError(
                 "cursor", f"Invalid cursor: {cursor!r} names no span of this project"
             )
+        # The first comparison alone bounds the index walk; the second breaks ties by row id.
+        conditions.append("s.start_time <= :cursor_start_time")
         conditions.append("(s.start_time, s.id) <= (:cursor_start_time, :cursor_rowid)")
-        values.update(cursor_start_time=start_time, cursor_rowid=page.start)
+        values.update(cursor_start_time=cursor_start_time, cursor_rowid=page.start)
     if start_time is not None:
         conditions.append("s.start_time >= :start_time")
         values["start_time"] = start_time

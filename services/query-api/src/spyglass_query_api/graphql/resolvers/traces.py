@@ -40,9 +40,10 @@ trace = ObjectType("Trace")
 
 ROOT_SPAN_JOIN = (
     "LEFT JOIN LATERAL (SELECT * FROM spans root WHERE root.trace_rowid = t.id "
-    "AND root.parent_id IS NULL ORDER BY root.start_time LIMIT 1) s ON TRUE"
+    "AND root.parent_id IS NULL ORDER BY root.start_time, root.id LIMIT 1) s ON TRUE"
 )
-"""The root span of trace ``t`` as ``s`` (for filters and token sorts)."""
+"""The root span of trace ``t`` as ``s`` (for filters and token sorts); of two roots, the first
+to start, the same one at every read (a cursor holds its sort value)."""
 
 TRACE_SORT_SQL = {
     "startTime": "t.start_time",
@@ -50,9 +51,16 @@ TRACE_SORT_SQL = {
     "tokens": (
         "COALESCE(s.cumulative_llm_token_count_prompt + s.cumulative_llm_token_count_completion, 0)"
     ),
-    "cost": ("COALESCE((SELECT sum(c.llm_cost_total) FROM spans c WHERE c.trace_rowid = t.id), 0)"),
+    "cost": (
+        "COALESCE(CAST((SELECT sum(CAST(c.llm_cost_total AS numeric)) FROM spans c "
+        "WHERE c.trace_rowid = t.id) AS double precision), 0)"
+    ),
 }
-"""The SQL of each ``SpanSortColumn`` over the trace ``t`` and its root span ``s``."""
+"""The SQL of each ``SpanSortColumn`` over the trace ``t`` and its root span ``s``.
+
+Each gives the same value at every read, to the last bit, so that a cursor's value finds its
+row again: a sum of floats depends on the order the rows come in, so costs are summed exactly.
+"""
 
 
 async def list_traces(
