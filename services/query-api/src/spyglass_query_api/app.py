@@ -15,7 +15,9 @@ from spyglass_db import database_readiness
 from spyglass_query_api.compression import compression_config
 from spyglass_query_api.graphql import graphql_handlers
 from spyglass_query_api.rest import connection_provider, rest_handlers, version_header
+from spyglass_query_api.rest.encoded_slash import EncodedSlashMiddleware
 from spyglass_query_api.rest.errors import EXCEPTION_HANDLERS
+from spyglass_query_api.rest.openapi_errors import served_openapi_document
 from spyglass_query_api.rest.span_upload import SpanUpload, span_upload_provider
 from spyglass_query_api.settings import QueryApiSettings
 
@@ -42,10 +44,10 @@ def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Lite
     async def openapi_document(request: Request[Any, Any, Any]) -> Response[dict[str, object]]:
         """The OpenAPI document, built once (building it takes tens of milliseconds)."""
         if not documents:
-            documents.append(request.app.openapi_schema.to_schema())
+            documents.append(served_openapi_document(request.app))
         return Response(documents[0])
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             *health_routes(readiness, in_schema=True),
             openapi_document,
@@ -64,3 +66,6 @@ def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Lite
         state=None,
         debug=False,
     )
+    # Before routing (litestar's middleware runs after it), so that %2F stays in its segment.
+    app.asgi_handler = EncodedSlashMiddleware(app.asgi_handler)
+    return app

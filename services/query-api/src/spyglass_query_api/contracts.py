@@ -22,6 +22,7 @@ from spyglass_core.settings import DbSettings
 from spyglass_db import create_engine, create_session_maker
 from spyglass_query_api.app import QueryApiResources, create_app
 from spyglass_query_api.graphql import printed_schema
+from spyglass_query_api.rest.openapi_errors import served_openapi_document
 from spyglass_query_api.settings import QueryApiSettings
 
 
@@ -31,7 +32,7 @@ def openapi_document() -> str:
     settings = QueryApiSettings(db=DbSettings(url="postgresql://nobody@127.0.0.1:1/none"))
     engine = create_engine(settings.db)
     app = create_app(settings, QueryApiResources(engine, create_session_maker(engine)))
-    document = app.openapi_schema.to_schema()
+    document = served_openapi_document(app)
     options = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
     return orjson.dumps(document, option=options).decode()
 

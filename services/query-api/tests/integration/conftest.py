@@ -41,7 +41,7 @@ async def api(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     engine = create_engine(settings.db)
     app = create_app(settings, QueryApiResources(engine, create_session_maker(engine)))
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://query-api") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
         yield client
     await engine.dispose()
 
@@ -124,7 +124,7 @@ async def graphql_api(database_url: str) -> AsyncIterator[GraphqlClient]:
     event.listen(engine.sync_engine, "before_cursor_execute", count)
     app = create_app(settings, QueryApiResources(engine, create_session_maker(engine)))
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://query-api") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
         yield GraphqlClient(client, statements)
     await engine.dispose()
 
@@ -262,7 +262,7 @@ async def upload_api_on(
     app = create_app(settings, QueryApiResources(engine, create_session_maker(engine), upload))
     transport = httpx.ASGITransport(app=app)
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://query-api") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             yield UploadApi(client, nats, names)
     finally:
         await nats.close()

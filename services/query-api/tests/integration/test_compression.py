@@ -103,7 +103,7 @@ async def uncompressed_api(database_url: str) -> AsyncIterator[httpx.AsyncClient
     engine = create_engine(settings.db)
     app = create_app(settings, QueryApiResources(engine, create_session_maker(engine)))
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://query-api"
+        transport=httpx.ASGITransport(app=app), base_url="http://localhost"
     ) as client:
         yield client
     await engine.dispose()

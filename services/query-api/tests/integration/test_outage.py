@@ -39,7 +39,7 @@ async def outage_api(own_postgres: EmbeddedPostgres) -> AsyncIterator[httpx.Asyn
     engine = create_engine(settings.db)
     app = create_app(settings, QueryApiResources(engine, create_session_maker(engine)))
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://query-api") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
         yield client
     await engine.dispose()
 

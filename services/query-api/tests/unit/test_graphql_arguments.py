@@ -17,6 +17,7 @@ from spyglass_query_api.graphql.arguments import (
     window,
 )
 from spyglass_query_api.graphql.errors import ArgumentError
+from spyglass_query_api.rest.ids import decode_global_id
 
 BY_START = Sort("startTime", descending=True)
 BY_COST = Sort("cost", descending=False)
@@ -89,3 +90,20 @@ def test_exactly_one_identifier() -> None:
     assert raised.value.argument == "id or traceId"
     with pytest.raises(ArgumentError):
         exactly_one(id="a", traceId="b")
+
+
+@pytest.mark.parametrize(
+    "decoded",
+    ["Project:1\n", "Project:\u0661", "Project:\uff11", "Project:9223372036854775808",
+     "Project:99999999999999999999", "Project:-1", "Project: 1"],
+)  # fmt: skip
+def test_a_global_id_is_ascii_digits_within_bigint(decoded: str) -> None:
+    value = base64.b64encode(decoded.encode()).decode()
+
+    assert decode_global_id(value) is None
+
+
+def test_the_largest_bigint_row_id_is_a_global_id() -> None:
+    value = base64.b64encode(b"Project:9223372036854775807").decode()
+
+    assert decode_global_id(value) == ("Project", 2**63 - 1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 
 import orjson
 
+from spyglass_core.storable import MAX_BIGINT
 from spyglass_query_api.filters import FilterExpressionError, SqlCondition, compile_span_filter
 from spyglass_query_api.graphql.errors import ArgumentError, FilterArgumentError
 
@@ -98,7 +100,8 @@ def decode_cursor(cursor: str, sort: Sort, argument: str = "after") -> Position:
     """The position a cursor names.
 
     Raises:
-        ArgumentError: not a cursor of ours, or one made under another sort column.
+        ArgumentError: not a cursor of ours (a row id outside ``bigint`` or a sort value that
+            is not a finite number is not), or one made under another sort column.
     """
     try:
         column, value, rowid = orjson.loads(base64.b64decode(cursor, validate=True))
@@ -108,16 +111,25 @@ def decode_cursor(cursor: str, sort: Sort, argument: str = "after") -> Position:
         raise ArgumentError(
             argument, f"The cursor was made for sorting by {column!r}, not by {sort.column!r}"
         )
-    if not isinstance(rowid, int) or isinstance(rowid, bool):
+    if not _is_bigint(rowid):
         raise ArgumentError(argument, f"Invalid cursor: {cursor!r}")
     if sort.column in ("startTime", "createdAt"):
         try:
             return Position(datetime.fromisoformat(value), rowid)
         except (TypeError, ValueError):
             raise ArgumentError(argument, f"Invalid cursor: {cursor!r}") from None
-    if not isinstance(value, int | float) or isinstance(value, bool):
+    if not (_is_bigint(value) or (isinstance(value, float) and math.isfinite(value))):
         raise ArgumentError(argument, f"Invalid cursor: {cursor!r}")
     return Position(value, rowid)
+
+
+def _is_bigint(value: object) -> bool:
+    """Whether ``value`` is an integer PostgreSQL's ``bigint`` holds (a cursor's row id, say)."""
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and -MAX_BIGINT - 1 <= value <= MAX_BIGINT
+    )
 
 
 def window(first: int | None, after: str | None, sort: Sort) -> Window:

@@ -1,8 +1,9 @@
 """``/graphql`` on the litestar app: POST runs a query, GET serves the GraphiQL explorer.
 
 Each request runs in the request's one transaction (the ``connection`` dependency), with its
-own DataLoaders. Queries nest at most ``MAX_QUERY_DEPTH`` fields. Only queries run: the UI's
-writes go through REST.
+own DataLoaders. Queries nest at most ``MAX_QUERY_DEPTH`` fields, cost at most
+``MAX_QUERY_COST`` (``cost.py``) and carry no argument PostgreSQL can't hold (``storable.py``);
+all three are checked before anything runs. Only queries run: the UI's writes go through REST.
 """
 
 from __future__ import annotations
@@ -12,14 +13,17 @@ from typing import Any
 
 from ariadne import graphql
 from ariadne.explorer import ExplorerGraphiQL
+from graphql import ASTValidationRule, DocumentNode
 from litestar import MediaType, Request, Response, get, post
 from litestar.status_codes import HTTP_200_OK, HTTP_400_BAD_REQUEST
 from litestar.types import ControllerRouterHandler
 
 from spyglass_query_api.graphql.context import RequestContext
+from spyglass_query_api.graphql.cost import cost_limit_rule
 from spyglass_query_api.graphql.depth import DepthLimitRule
 from spyglass_query_api.graphql.errors import format_error
 from spyglass_query_api.graphql.executable import executable_schema
+from spyglass_query_api.graphql.storable import storable_arguments_rule
 from spyglass_query_api.rest.dependencies import Db
 
 GRAPHQL_PATH = "/graphql"
@@ -35,6 +39,16 @@ class _Unlogged(logging.LoggerAdapter[logging.Logger]):
 
 
 _UNLOGGED = _Unlogged(logging.getLogger(__name__))
+
+
+def _validation_rules(
+    _context: Any, _document: DocumentNode, data: dict[str, Any]
+) -> list[type[ASTValidationRule]]:
+    """The checks a query passes before it runs: depth, cost, and storable arguments."""
+    variables = data.get("variables")
+    if not isinstance(variables, dict):
+        variables = {}
+    return [DepthLimitRule, cost_limit_rule(variables), storable_arguments_rule(variables)]
 
 
 @post(GRAPHQL_PATH, include_in_schema=False, status_code=HTTP_200_OK)
@@ -53,7 +67,7 @@ async def graphql_query(connection: Db, request: Request[Any, Any, Any]) -> Resp
         executable_schema(),
         data,
         context_value=RequestContext(connection),
-        validation_rules=[DepthLimitRule],
+        validation_rules=_validation_rules,
         require_query=True,
         error_formatter=format_error,
         logger=_UNLOGGED,

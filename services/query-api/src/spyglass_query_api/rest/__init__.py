@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import MediaType, Response, get
+from litestar import MediaType, Response, Router, get
 from litestar.types import ControllerRouterHandler
 
 from spyglass_query_api.rest.annotation_configs import AnnotationConfigController
 from spyglass_query_api.rest.annotations import AnnotationController
 from spyglass_query_api.rest.dependencies import connection_provider
+from spyglass_query_api.rest.guard import input_guard
 from spyglass_query_api.rest.notes import NoteController
 from spyglass_query_api.rest.otlp_spans import OtlpSpanController
 from spyglass_query_api.rest.project_annotations import ProjectAnnotationController
@@ -41,20 +42,30 @@ def version_header(response: Response[Any]) -> Response[Any]:
 
 
 def rest_handlers() -> list[ControllerRouterHandler]:
-    """Every REST route handler."""
+    """Every REST route handler, behind the edge's check of unstorable input (``guard.py``).
+
+    The span upload's body is exempt from that check: it makes span data safe itself, as the
+    OTLP receiver does, rather than refusing the request.
+    """
     return [
-        phoenix_version,
-        ProjectController,
-        SpanController,
-        TraceController,
-        SessionController,
-        create_spans,
-        OtlpSpanController,
-        AnnotationController,
-        NoteController,
-        ProjectAnnotationController,
-        AnnotationConfigController,
-        SpanQueryController,
+        Router(
+            "/",
+            route_handlers=[
+                phoenix_version,
+                ProjectController,
+                SpanController,
+                TraceController,
+                SessionController,
+                create_spans,
+                OtlpSpanController,
+                AnnotationController,
+                NoteController,
+                ProjectAnnotationController,
+                AnnotationConfigController,
+                SpanQueryController,
+            ],
+            before_request=input_guard(bodies_made_safe=[create_spans]),
+        )
     ]
 
 

@@ -20,6 +20,7 @@ from spyglass_core.errors import ConflictError, InvalidArgumentError
 from spyglass_query_api.rest import annotation_config_store as config_store
 from spyglass_query_api.rest.annotation_config_store import ConfigRow
 from spyglass_query_api.rest.dependencies import Db
+from spyglass_query_api.rest.fields import Name
 from spyglass_query_api.rest.ids import global_id
 from spyglass_query_api.rest.lookup import get_project
 from spyglass_query_api.rest.pagination import PageRequest
@@ -48,7 +49,7 @@ class CategoricalAnnotationValue(BaseModel):
 
 
 class CategoricalAnnotationConfigData(BaseModel):
-    name: str = Field(min_length=1)
+    name: Name
     type: Literal["CATEGORICAL"]
     description: str | None = None
     optimization_direction: Direction
@@ -56,7 +57,7 @@ class CategoricalAnnotationConfigData(BaseModel):
 
 
 class ContinuousAnnotationConfigData(BaseModel):
-    name: str = Field(min_length=1)
+    name: Name
     type: Literal["CONTINUOUS"]
     description: str | None = None
     optimization_direction: Direction
@@ -65,7 +66,7 @@ class ContinuousAnnotationConfigData(BaseModel):
 
 
 class FreeformAnnotationConfigData(BaseModel):
-    name: str = Field(min_length=1)
+    name: Name
     type: Literal["FREEFORM"]
     description: str | None = None
     optimization_direction: Direction | None = None

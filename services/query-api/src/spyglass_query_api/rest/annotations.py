@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from spyglass_core.errors import InvalidArgumentError, NotFoundError
 from spyglass_core.logging import get_logger
+from spyglass_core.storable import MAX_INTEGER
 from spyglass_query_api.annotations.pending import ANNOTATIONS_DROPPED, park_annotations
 from spyglass_query_api.annotations.store import (
     AnnotationWrite,
@@ -31,6 +32,7 @@ from spyglass_query_api.annotations.store import (
     upsert_annotations,
 )
 from spyglass_query_api.rest.dependencies import Db
+from spyglass_query_api.rest.fields import Identifier, Name
 from spyglass_query_api.rest.ids import global_id
 
 log = get_logger(__name__)
@@ -50,13 +52,13 @@ class AnnotationResult(BaseModel):
 
 
 class AnnotationData(BaseModel):
-    name: str = Field(min_length=1, description="The name of the annotation")
+    name: Name = Field(description="The name of the annotation")
     annotator_kind: Literal["LLM", "CODE", "HUMAN"] = Field(
         description="The kind of annotator used for the annotation"
     )
     result: AnnotationResult | None = Field(default=None, description="The annotation's result")
     metadata: dict[str, Any] | None = Field(default=None, description="Metadata of the annotation")
-    identifier: str = Field(
+    identifier: Identifier = Field(
         default="",
         description="The identifier of the annotation. "
         "If provided, the annotation will be updated if it already exists.",
@@ -83,7 +85,9 @@ class SpanAnnotationData(AnnotationData):
 
 
 class SpanDocumentAnnotationData(SpanAnnotationData):
-    document_position: int = Field(ge=0, description="0-based index of the retrieved document")
+    document_position: int = Field(
+        ge=0, le=MAX_INTEGER, description="0-based index of the retrieved document"
+    )
 
     @field_validator("identifier")
     @classmethod

@@ -44,11 +44,16 @@ log = structlog.get_logger(__name__)
 
 
 class UnprocessableParameterError(InvalidArgumentError):
-    """A query or path parameter has a value the endpoint can't use (422, naming it)."""
+    """A parameter or body field has a value the endpoint can't use (422, naming it).
 
-    def __init__(self, parameter: str, message: str) -> None:
+    ``location`` is where it was: ``query``, ``path`` or ``body`` (then ``parameter`` is the
+    field's dotted path, ``data.0.name``).
+    """
+
+    def __init__(self, parameter: str, message: str, location: str = "query") -> None:
         super().__init__(message)
         self.parameter = parameter
+        self.location = location
 
 
 class UnprocessableEntityError(InvalidArgumentError):
@@ -103,16 +108,19 @@ def _plain(status: int, detail: str) -> Response[str]:
 def client_error_handler(_: Request[Any, Any, Any], error: ClientError) -> Response[Any]:
     """A client error: its message, as text, with the status of its kind."""
     if isinstance(error, UnprocessableParameterError):
+        names = error.parameter.split(".") if error.location == "body" else [error.parameter]
+        location = [error.location, *(name for name in names if name)]
         return Response(
-            {
-                "detail": [
-                    {"loc": ["query", error.parameter], "msg": str(error), "type": "value_error"}
-                ]
-            },
+            {"detail": [{"loc": location, "msg": str(error), "type": "value_error"}]},
             status_code=HTTP_422_UNPROCESSABLE_ENTITY,
         )
     status = next((code for kind, code in _STATUS if isinstance(error, kind)), HTTP_400_BAD_REQUEST)
     return _plain(status, str(error))
+
+
+def _without_prefix(message: str) -> str:
+    # pydantic prefixes the message of a validator's ValueError; ours name field and rule alone
+    return message.removeprefix("Value error, ")
 
 
 def validation_error_handler(
@@ -125,7 +133,7 @@ def validation_error_handler(
             details.append(
                 {
                     "loc": [item.get("source") or "body", *str(item.get("key") or "").split(".")],
-                    "msg": item.get("message", ""),
+                    "msg": _without_prefix(str(item.get("message", ""))),
                     "type": "value_error",
                 }
             )

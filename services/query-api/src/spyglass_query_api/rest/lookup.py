@@ -1,7 +1,8 @@
 """Finding the rows that path and body identifiers name (GlobalID or natural key), or 404.
 
 Every endpoint resolves identifiers through these, so that "a GlobalID or a name" means the
-same everywhere and an unknown one always answers 404 with the identifier in the message.
+same everywhere and an unknown one always answers 404 with the identifier in the message. A
+GlobalID is tried first, then the natural key, so no name is unreachable.
 """
 
 from __future__ import annotations
@@ -64,14 +65,23 @@ async def _find(
     select: str,
     make: Callable[..., RowT],
 ) -> RowT | None:
-    """The row ``identifier`` names: a GlobalID of ``type_name``, else the ``natural_key``."""
+    """The row ``identifier`` names: a GlobalID of ``type_name``, else the ``natural_key``.
+
+    A value that decodes as a GlobalID but names no row is looked up as a natural key too, so
+    that a project named like a GlobalID (``UHJvamVjdDox``) is still found by its name.
+    """
     rowid = rowid_of(identifier, type_name)
-    column, value = ("id", rowid) if rowid is not None else (natural_key, identifier)
-    result = await connection.execute(
-        text(f"{select} WHERE {column} = :value LIMIT 1"), {"value": value}
-    )
-    row = result.one_or_none()
-    return make(*row) if row else None
+    lookups: list[tuple[str, object]] = [(natural_key, identifier)]
+    if rowid is not None:
+        lookups.insert(0, ("id", rowid))
+    for column, value in lookups:
+        result = await connection.execute(
+            text(f"{select} WHERE {column} = :value LIMIT 1"), {"value": value}
+        )
+        row = result.one_or_none()
+        if row is not None:
+            return make(*row)
+    return None
 
 
 def _required(row: RowT | None, missing: str) -> RowT:

@@ -27,6 +27,7 @@ from spyglass_query_api.annotations.store import (
 )
 from spyglass_query_api.rest.annotations import NOTE_NAME, InsertedAnnotation
 from spyglass_query_api.rest.dependencies import Db
+from spyglass_query_api.rest.fields import Identifier
 from spyglass_query_api.rest.ids import global_id
 
 
@@ -46,19 +47,19 @@ _IDENTIFIER_DESCRIPTION = (
 class SpanNoteData(BaseModel):
     span_id: Stripped = Field(description="OpenTelemetry Span ID (hex, no 0x prefix)")
     note: Stripped = Field(description="The note text to add to the span")
-    identifier: str = Field(default="", description=_IDENTIFIER_DESCRIPTION)
+    identifier: Identifier = Field(default="", description=_IDENTIFIER_DESCRIPTION)
 
 
 class TraceNoteData(BaseModel):
     trace_id: Stripped = Field(description="OpenTelemetry Trace ID (hex, no 0x prefix)")
     note: Stripped = Field(description="The note text to add to the trace")
-    identifier: str = Field(default="", description=_IDENTIFIER_DESCRIPTION)
+    identifier: Identifier = Field(default="", description=_IDENTIFIER_DESCRIPTION)
 
 
 class SessionNoteData(BaseModel):
     session_id: Stripped = Field(description="Session ID")
     note: Stripped = Field(description="The note text to add to the session")
-    identifier: str = Field(default="", description=_IDENTIFIER_DESCRIPTION)
+    identifier: Identifier = Field(default="", description=_IDENTIFIER_DESCRIPTION)
 
 
 class CreateSpanNoteRequestBody(BaseModel):

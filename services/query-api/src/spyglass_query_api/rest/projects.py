@@ -19,6 +19,7 @@ from spyglass_core.errors import ConflictError, ForbiddenError
 from spyglass_db.deletion import delete_projects
 from spyglass_db.models import DEFAULT_PROJECT_NAME
 from spyglass_query_api.rest.dependencies import Db
+from spyglass_query_api.rest.fields import Name
 from spyglass_query_api.rest.ids import global_id
 from spyglass_query_api.rest.lookup import ProjectRow, get_project
 from spyglass_query_api.rest.pagination import page_of, page_request
@@ -44,7 +45,7 @@ class ProjectsPage(BaseModel):
 
 
 class CreateProjectRequest(BaseModel):
-    name: str = Field(min_length=1)
+    name: Name
     description: str | None = None
 
 

@@ -321,6 +321,10 @@ async def _move(
         )
 
 
+_MAX_LATENCY_MS = timedelta.max / timedelta(milliseconds=1)
+"""The longest latency a bound may name (Python's ``timedelta``: 999,999,999 days)."""
+
+
 def _latency_conditions(
     minimum: float | None, maximum: float | None, values: dict[str, object]
 ) -> list[str]:
@@ -338,6 +342,10 @@ def _latency_conditions(
             continue
         if bound < 0:
             raise UnprocessableParameterError(name, f"{name} must not be negative, got {bound}")
+        if bound > _MAX_LATENCY_MS:
+            raise UnprocessableParameterError(
+                name, f"`{name}` must be at most {_MAX_LATENCY_MS:.0f}, got {bound}"
+            )
         conditions.append(f"(t.end_time - t.start_time) {operator} :{name}")
         values[name] = timedelta(milliseconds=bound)
     if minimum is not None and maximum is not None and minimum > maximum:

@@ -14,6 +14,7 @@ import math
 from datetime import timedelta
 from typing import Any
 
+from spyglass_core.storable import MAX_TIME, MIN_TIME
 from spyglass_query_api.graphql.arguments import TimeRange
 from spyglass_query_api.graphql.context import RequestContext
 from spyglass_query_api.graphql.errors import ArgumentError
@@ -71,10 +72,19 @@ def bucket_count(period: TimeRange, interval: int) -> int:
     """How many ``interval``-second buckets cover ``period``.
 
     Raises:
-        ArgumentError: an open time range, an interval under a second, or too many buckets.
+        ArgumentError: an open time range, one outside the times a span can have (buckets
+            there would fall outside PostgreSQL's and Python's calendars), an interval under a
+            second, or too many buckets.
     """
     if period.start is None or period.end is None:
         raise ArgumentError("timeRange", "timeSeries needs both timeRange.start and timeRange.end")
+    for side, moment in (("start", period.start), ("end", period.end)):
+        if not MIN_TIME <= moment <= MAX_TIME:
+            raise ArgumentError(
+                "timeRange",
+                f"timeRange.{side} must be between {MIN_TIME.isoformat()} and "
+                f"{MAX_TIME.isoformat()} (the times a span can have), got {moment.isoformat()}",
+            )
     if interval < 1:
         raise ArgumentError("interval", f"interval is in seconds, at least 1; got {interval}")
     count = max(1, math.ceil((period.end - period.start).total_seconds() / interval))

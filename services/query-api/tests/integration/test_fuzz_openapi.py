@@ -1,0 +1,109 @@
+"""Schemathesis over our OpenAPI document: every operation, against a real query API process.
+
+Each operation gets generated requests, valid by the document (positive) and not (negative),
+sent to a query API serving a database with a project of spans, sessions and annotations. No
+answer may be a 5xx, and every answer must be one the document declares: its status, content
+type and body schema. A failure names the operation and the request that broke the rule.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from spyglass_launcher.ports import free_port
+from tests.support.processes import SpawnService, service_environment, wait_healthy
+from tests.support.stack import Stack
+
+pytestmark = pytest.mark.slow
+
+OPENAPI = Path(__file__).parents[2] / "openapi.json"
+"""The exported document, which ``make contracts-check`` holds equal to ``/openapi.json``."""
+
+EXAMPLES = {
+    GenerationMode.POSITIVE: int(os.environ.get("SPYGLASS_FUZZ_POSITIVE", "10")),
+    GenerationMode.NEGATIVE: int(os.environ.get("SPYGLASS_FUZZ_NEGATIVE", "6")),
+}
+"""Requests per operation and mode (~650 in all, a minute or two on a quiet machine); the
+environment may ask for more."""
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+@pytest.fixture
+async def query_api_url(
+    spawn_service: SpawnService, stack: Stack, database_url: str, nats_namespace: str,
+    support_project: str,
+) -> str:  # fmt: skip
+    """A query API process on this test's database, holding the ``support`` project."""
+    port = free_port()
+    service = spawn_service(
+        "query-api",
+        ("spyglass_query_api",),
+        service_environment(
+            SPYGLASS_DB_URL=database_url,
+            SPYGLASS_NATS_URL=stack.nats_url,
+            SPYGLASS_NATS_NAMESPACE=nats_namespace,
+            SPYGLASS_QUERY_API_PORT=str(port),
+        ),
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    # a busy machine takes a while to import the service; its output is shown if it exits
+    await asyncio.to_thread(wait_healthy, service, f"{base_url}/healthz", 120.0)
+    return base_url
+
+
+def _fuzz(base_url: str) -> list[str]:
+    """Run every operation in both modes; the failures, one line (and report) each."""
+    schema = schemathesis.openapi.from_path(OPENAPI)
+    failures: list[str] = []
+    session = requests.Session()
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        for mode, examples in EXAMPLES.items():
+
+            @settings(
+                max_examples=examples,
+                deadline=None,
+                database=None,
+                derandomize=True,
+                suppress_health_check=list(HealthCheck),
+                report_multiple_bugs=False,
+            )
+            @given(case=operation.as_strategy(generation_mode=mode))
+            def fuzz(case: schemathesis.Case) -> None:
+                case.call_and_validate(base_url=base_url, session=session, checks=CHECKS)
+
+            try:
+                fuzz()
+            except Unsatisfiable:
+                continue  # nothing about the operation can be invalid (string path parameters)
+            except (Exception, BaseExceptionGroup) as error:  # report every failure
+                failures.append(f"{operation.label} ({mode.value}): {error}")
+    return failures
+
+
+@pytest.mark.timeout(900)  # ~650 requests: a minute or two alone, several on a busy machine
+async def test_every_operation_answers_within_its_document(query_api_url: str) -> None:
+    failures = await asyncio.to_thread(_fuzz, query_api_url)
+
+    assert not failures, "\n\n".join(failures)
