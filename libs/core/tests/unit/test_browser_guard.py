@@ -322,3 +322,14 @@ def test_the_middleware_answers_refusals_as_plain_text_and_counts_them() -> None
     assert rebound.status_code == 400
     assert "SPYGLASS_TEST_ALLOWED_HOSTS" in rebound.text
     assert (probe.status_code, probe.text) == (200, "OK")
+
+
+def test_decisions_stay_right_once_many_made_up_hosts_were_seen() -> None:
+    """Decisions are remembered per header, up to a bound: a flood of made-up hosts neither
+    grows memory for ever nor changes an answer."""
+    policy = _policy(("*.example.com",))
+    for number in range(3000):
+        assert _check(policy, host=f"made-up-{number}.attacker.example") is not None
+
+    assert _check(policy, host="first-seen.example.com:6006") is None
+    assert _check(policy, host="made-up-1.attacker.example") is not None
