@@ -16,6 +16,10 @@ from tests.support.loop import LoopThread
 from tests.support.processes import ServiceProcess, SpawnService, service_environment, wait_healthy
 from tests.support.stack import Stack
 
+STARTUP_SECONDS = 120.0
+"""How long a receiver or writer may take to become healthy: imports alone take tens of seconds
+on a machine busy with other test runs."""
+
 
 @dataclass
 class IngestPlane:
@@ -38,7 +42,7 @@ class IngestPlane:
 
     def start_receiver(self, name: str = "receiver") -> ServiceProcess:
         receiver = self.spawn(name, ("spyglass_ingest", "receiver"), self.environment)
-        wait_healthy(receiver, f"{self.http_url}/healthz")
+        wait_healthy(receiver, f"{self.http_url}/healthz", timeout=STARTUP_SECONDS)
         self.processes["receiver"] = receiver
         return receiver
 
@@ -46,7 +50,7 @@ class IngestPlane:
         port = free_port()
         environment = {**self.environment, "SPYGLASS_INGEST_WRITER_HEALTH_PORT": str(port)}
         writer = self.spawn(name, ("spyglass_ingest", "writer"), environment)
-        wait_healthy(writer, f"http://127.0.0.1:{port}/healthz")
+        wait_healthy(writer, f"http://127.0.0.1:{port}/healthz", timeout=STARTUP_SECONDS)
         self.processes["writer"] = writer
         return writer
 

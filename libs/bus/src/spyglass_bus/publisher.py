@@ -7,6 +7,11 @@ back-pressure status:
 
 * the stream is full (``discard=new`` at ``max_bytes``): :class:`OverloadedError`;
 * NATS is unreachable, or JetStream does not answer in time: :class:`DependencyUnavailableError`.
+
+A single span larger than a message can never be published: that is a permanent refusal
+(:class:`PayloadTooLargeError`, raised before any part is sent), never a retryable error.
+Callers that can refuse such spans one by one (the receiver) measure them against
+:attr:`SpanBatchPublisher.max_span_bytes` first.
 """
 
 from __future__ import annotations
@@ -20,7 +25,11 @@ from nats.js import JetStreamContext
 from nats.js.errors import APIError
 
 from spyglass_bus.names import BusNames
-from spyglass_core.errors import DependencyUnavailableError, OverloadedError
+from spyglass_core.errors import (
+    DependencyUnavailableError,
+    OverloadedError,
+    PayloadTooLargeError,
+)
 from spyglass_core.logging import get_logger
 from spyglass_proto.bus.v1.spans_pb2 import DecodedSpanBatch
 
@@ -31,6 +40,10 @@ _STREAM_FULL_ERROR_CODE = 10077
 
 _HEADER_ROOM = 1024
 """Bytes of ``max_payload`` left for the message's headers and subject."""
+
+_BATCH_ROOM = 2048
+"""Bytes of a message taken by a part's own fields (batch id, project name of up to 256
+characters, time) and a span's field tag and length."""
 
 
 class SpanBatchPublisher:
@@ -54,6 +67,11 @@ class SpanBatchPublisher:
         """The largest message this publisher sends: the server's limit less header room."""
         return max(64 * 1024, self._nats.max_payload - _HEADER_ROOM)
 
+    @property
+    def max_span_bytes(self) -> int:
+        """The largest serialized ``DecodedSpan`` a message can carry."""
+        return self.max_message_bytes - _BATCH_ROOM
+
     async def publish(self, batch: DecodedSpanBatch) -> int:
         """Publish ``batch`` and wait until JetStream stored every part of it.
 
@@ -61,6 +79,7 @@ class SpanBatchPublisher:
             The number of messages the batch became.
 
         Raises:
+            PayloadTooLargeError: a span is larger than a message (nothing is published).
             OverloadedError: the stream is at its byte limit; retry after a while.
             DependencyUnavailableError: NATS or JetStream can't be reached or did not answer.
         """
@@ -110,8 +129,10 @@ class SpanBatchPublisher:
 def split_batch(batch: DecodedSpanBatch, max_bytes: int) -> Iterator[DecodedSpanBatch]:
     """``batch`` itself if it fits in ``max_bytes``, else parts that each fit.
 
-    Parts are named ``<batch_id>.<n>``. A single span larger than ``max_bytes`` still gets a
-    part of its own (the receiver's attribute limits keep spans far below NATS's limits).
+    Parts are named ``<batch_id>.<n>``.
+
+    Raises:
+        PayloadTooLargeError: a single span does not fit in ``max_bytes``.
     """
     if batch.ByteSize() <= max_bytes:
         yield batch
@@ -120,7 +141,13 @@ def split_batch(batch: DecodedSpanBatch, max_bytes: int) -> Iterator[DecodedSpan
     part = _empty_part(batch, number)
     size = part.ByteSize()
     for span in batch.spans:
-        span_size = span.ByteSize() + 8  # field tag and length prefix
+        span_bytes = span.ByteSize()
+        if span_bytes > max_bytes - _BATCH_ROOM:
+            raise PayloadTooLargeError(
+                f"span {span.span_id} is {span_bytes} bytes, more than the span bus takes in one "
+                f"message ({max_bytes - _BATCH_ROOM} bytes)"
+            )
+        span_size = span_bytes + 8  # field tag and length prefix
         if part.spans and size + span_size > max_bytes:
             yield part
             number += 1

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
+from spyglass_core.storable import MAX_INTEGER
 from spyglass_ingest.writer.store import prepare_connection, write_batches
 from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, DecodedSpanBatch, StatusCode
 
@@ -195,3 +196,49 @@ async def test_costs_are_stored(connection: asyncpg.Connection) -> None:
 
     assert total == pytest.approx(0.006)  # the two LLM spans
     assert without == 3
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["one-write", "children-first"])
+async def test_cumulative_counts_saturate_at_the_integer_limit(
+    connection: asyncpg.Connection, split: bool
+) -> None:
+    near = MAX_INTEGER - 10
+    root = _span("b000000000000001", start=0, end=10, prompt=near, completion=1)
+    children = [
+        _span("b000000000000002", "b000000000000001", start=1, end=2, prompt=near, completion=1),
+        _span("b000000000000003", "b000000000000001", start=2, end=3, prompt=near, completion=1),
+    ]
+    beyond = _span("b000000000000004", "b000000000000003", start=2, end=3, prompt=2**40)
+
+    if split:  # the sums then happen in SQL, on rows already stored
+        await write_batches(connection, [_batch(*children, beyond)])
+        await write_batches(connection, [_batch(root)])
+    else:
+        await write_batches(connection, [_batch(root, *children, beyond)])
+
+    cumulative = await _cumulative(connection)
+    assert cumulative["b000000000000001"] == (0, MAX_INTEGER, 3)
+    assert cumulative["b000000000000003"] == (0, near, 1)  # 2**40 is no count
+    stored = await connection.fetchval(
+        "SELECT llm_token_count_prompt FROM spans WHERE span_id = 'b000000000000004'"
+    )
+    assert stored is None
+
+
+async def test_ancestors_stored_before_saturate_too(connection: asyncpg.Connection) -> None:
+    near = MAX_INTEGER - 10
+    await write_batches(
+        connection,
+        [_batch(_span("c000000000000001", start=0, end=10, prompt=near, completion=0))],
+    )
+    await write_batches(
+        connection,
+        [
+            _batch(
+                _span("c000000000000002", "c000000000000001", start=1, end=2, prompt=near),
+                _span("c000000000000003", "c000000000000001", start=1, end=2, prompt=near),
+            )
+        ],
+    )
+
+    assert (await _cumulative(connection))["c000000000000001"] == (0, MAX_INTEGER, 0)

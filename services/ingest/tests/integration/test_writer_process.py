@@ -27,6 +27,7 @@ from spyglass_launcher.ports import free_port
 from spyglass_launcher.servers import EmbeddedPostgres
 from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, DecodedSpanBatch, SpansStored
 from tests.support.database import fetch
+from tests.support.ingest import STARTUP_SECONDS
 from tests.support.loop import LoopThread
 from tests.support.processes import ServiceProcess, SpawnService, service_environment, wait_healthy
 from tests.support.stack import Stack
@@ -110,7 +111,7 @@ def _start_writer(
             SPYGLASS_INGEST_WRITER_RETRY_MAX_SECONDS="1",
         ),
     )
-    wait_healthy(writer, f"http://127.0.0.1:{port}/healthz")
+    wait_healthy(writer, f"http://127.0.0.1:{port}/healthz", timeout=STARTUP_SECONDS)
     return writer
 
 
@@ -172,21 +173,25 @@ def test_poison_message_is_dead_lettered_and_the_rest_written(
     _publish(stack.nats_url, nats_namespace, [*good[:2], nul_attributes, *good[2:]])
     _start_writer(spawn_service, "writer", database_url, stack.nats_url, nats_namespace)
 
-    assert_eventually(_all_written(database_url, 20), timeout=60, interval=0.5)
+    # The good batches, and the two spans of the poisoned batch PostgreSQL takes.
+    assert_eventually(_all_written(database_url, 22), timeout=60, interval=0.5)
 
-    async def dead_letters(client: Any) -> list[str]:
+    async def dead_letters(client: Any) -> list[tuple[str, bytes]]:
         subscription = await client.jetstream().pull_subscribe(
             names.dead_letter_subject, durable="test", stream=names.dead_letter_stream
         )
         messages = await subscription.fetch(10, timeout=5)
-        return [message.headers[DEAD_LETTER_REASON_HEADER] for message in messages]
+        return [(message.headers[DEAD_LETTER_REASON_HEADER], message.data) for message in messages]
 
-    reasons = assert_eventually(
+    letters = assert_eventually(
         lambda: _with_nats(stack.nats_url, dead_letters), timeout=20, interval=0.5
     )
-    assert len(reasons) == 2, reasons
-    assert any("not a DecodedSpanBatch" in reason for reason in reasons)
-    assert any("PostgreSQL refused" in reason for reason in reasons)
+    assert len(letters) == 2, letters
+    assert any("not a DecodedSpanBatch" in reason for reason, _ in letters)
+    (refused,) = [data for reason, data in letters if "PostgreSQL refused" in reason]
+    assert [span.span_id for span in DecodedSpanBatch.FromString(refused).spans] == [
+        nul_attributes.spans[1].span_id
+    ]
 
 
 def test_commits_are_announced_on_spans_stored(

@@ -2,7 +2,9 @@
 
 The receiver answers success only after JetStream stored every batch of the request (ARCHITECTURE
 rule 1). Memory stays bounded because the bytes of requests in flight are budgeted: a request
-that would go over the budget is refused at once with back-pressure instead of queued.
+that would go over the budget is refused at once with back-pressure instead of queued. A request
+alone in the receiver is always admitted, so any request up to the size limit gets through an
+idle receiver; memory then peaks at the larger of the budget and one request's charge.
 """
 
 from __future__ import annotations
@@ -19,11 +21,16 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from spyglass_bus.publisher import SpanBatchPublisher
-from spyglass_core.errors import OverloadedError
+from spyglass_core.errors import InvalidArgumentError, OverloadedError
 from spyglass_core.logging import get_logger
 from spyglass_ingest.receiver import metrics
 from spyglass_ingest.settings import ReceiverLimitSettings
-from spyglass_spans import DecodeLimits, ModelPriceTable, decode_export_request
+from spyglass_spans import (
+    DecodeLimits,
+    ModelPriceTable,
+    decode_export_request,
+    project_name_problem,
+)
 
 log = get_logger(__name__)
 
@@ -54,37 +61,72 @@ so that ``max_inflight_bytes`` bounds memory rather than only bodies."""
 
 
 class InflightBudget:
-    """Counts the memory of requests being handled; refuses one that would exceed the limit."""
+    """Counts the memory of requests being handled; refuses one that would exceed the limit.
+
+    A request is admitted when its charge fits beside the others' or when no other request is
+    in flight: the budget bounds how much requests hold together, never what one request may be.
+    """
 
     def __init__(self, max_bytes: int, retry_after_seconds: float) -> None:
         self.max_bytes = max_bytes
         self.used_bytes = 0
+        self.requests = 0
+        """Requests holding a reservation."""
         self._retry_after_seconds = retry_after_seconds
 
     @contextmanager
-    def reserve(self, size: int) -> Iterator[None]:
-        """Hold ``size`` bytes of the budget for the duration of the block.
+    def reserve(self, size: int) -> Iterator[Reservation]:
+        """Hold memory for a request of ``size`` bytes for the duration of the block.
+
+        The reservation can grow (:meth:`Reservation.grow`) once more of the request is known.
 
         Raises:
             OverloadedError: the budget can't hold ``size`` more bytes now.
         """
-        size *= MEMORY_PER_REQUEST_BYTE
-        if self.used_bytes + size > self.max_bytes and self.used_bytes > 0:
+        reservation = Reservation(self)
+        reservation.grow(size)
+        self.requests += 1
+        try:
+            yield reservation
+        finally:
+            self.requests -= 1
+            self.used_bytes -= reservation.bytes
+
+    def _admit(self, charge: int, others_in_flight: bool) -> None:
+        if self.used_bytes + charge > self.max_bytes and others_in_flight:
             log.warning(
                 "receiver_at_capacity",
                 inflight_bytes=self.used_bytes,
-                request_bytes=size,
+                request_bytes=charge,
                 limit_bytes=self.max_bytes,
             )
             raise OverloadedError(
                 "the receiver is at capacity; retry later",
                 retry_after_seconds=self._retry_after_seconds,
             )
-        self.used_bytes += size
-        try:
-            yield
-        finally:
-            self.used_bytes -= size
+        self.used_bytes += charge
+
+
+class Reservation:
+    """The memory one request holds in an :class:`InflightBudget`."""
+
+    def __init__(self, budget: InflightBudget) -> None:
+        self._budget = budget
+        self._held = False
+        self.bytes = 0
+
+    def grow(self, size: int) -> None:
+        """Hold memory for ``size`` more bytes of the request (a body that decompressed larger).
+
+        Raises:
+            OverloadedError: other requests hold the budget and ``size`` more does not fit.
+        """
+        budget = self._budget
+        others = budget.requests > 1 if self._held else budget.used_bytes > 0
+        charge = max(size, 0) * MEMORY_PER_REQUEST_BYTE
+        budget._admit(charge, others)
+        self._held = True
+        self.bytes += charge
 
 
 class ExportService:
@@ -101,6 +143,7 @@ class ExportService:
         self._decode_limits = DecodeLimits(
             max_attribute_value_bytes=limits.max_attribute_value_bytes,
             max_attributes_per_span=limits.max_attributes_per_span,
+            max_span_bytes=publisher.max_span_bytes,
         )
         self.budget = InflightBudget(limits.max_inflight_bytes, limits.retry_after_seconds)
 
@@ -141,3 +184,18 @@ class ExportService:
         metrics.BATCH_MESSAGES_PUBLISHED.inc(messages)
         metrics.EXPORT_SECONDS.observe(time.perf_counter() - started)
         return ExportOutcome(result.rejected_count, result.rejection_message)
+
+
+def project_override(value: str | None, source: str) -> str | None:
+    """The project a request names in its ``x-project-name`` header (None when absent or blank).
+
+    Raises:
+        InvalidArgumentError: the name is too long or holds a NUL; the message names ``source``.
+    """
+    name = (value or "").strip()
+    if not name:
+        return None
+    problem = project_name_problem(name)
+    if problem is not None:
+        raise InvalidArgumentError(f"the {source} {problem}")
+    return name

@@ -26,8 +26,8 @@ from spyglass_core.errors import (
 from spyglass_core.lifecycle import BackgroundService
 from spyglass_core.settings import ServerSettings, env_name
 from spyglass_ingest.receiver import metrics
-from spyglass_ingest.receiver.export import ExportService
-from spyglass_ingest.receiver.refusals import refusal
+from spyglass_ingest.receiver.export import ExportService, project_override
+from spyglass_ingest.receiver.refusals import ReceiverFaultError, refusal
 
 PROJECT_METADATA_KEY = "x-project-name"
 
@@ -46,6 +46,7 @@ def trace_service_handler(exporter: ExportService) -> grpc.GenericRpcHandler:
 
     async def export(body: bytes, context: grpc.aio.ServicerContext) -> ExportTraceServiceResponse:
         try:
+            project = _project(context)
             with exporter.budget.reserve(len(body)):
                 metrics.REQUEST_BYTES.observe(len(body))
                 try:
@@ -55,9 +56,13 @@ def trace_service_handler(exporter: ExportService) -> grpc.GenericRpcHandler:
                         f"the request is not a valid protobuf ExportTraceServiceRequest ({error})"
                     ) from None
                 del body
-                outcome = await exporter.export(request, _project(context), "grpc")
+                outcome = await exporter.export(request, project, "grpc")
         except SpyglassError as error:
             await context.abort(refusal(error, "grpc").grpc_code, error.message)
+        except Exception as error:
+            # Never gRPC's own UNKNOWN: INTERNAL, logged with its exception.
+            fault = ReceiverFaultError(error)
+            await context.abort(refusal(fault, "grpc").grpc_code, fault.message)
         return outcome.response()
 
     method = grpc.unary_unary_rpc_method_handler(
@@ -67,9 +72,14 @@ def trace_service_handler(exporter: ExportService) -> grpc.GenericRpcHandler:
 
 
 def _project(context: grpc.aio.ServicerContext) -> str | None:
+    """The project the ``x-project-name`` metadata names.
+
+    Raises:
+        InvalidArgumentError: the name is too long or holds a NUL.
+    """
     for key, value in context.invocation_metadata() or ():
         if key == PROJECT_METADATA_KEY and isinstance(value, str) and value.strip():
-            return value.strip()
+            return project_override(value, f"`{PROJECT_METADATA_KEY}` metadata")
     return None
 
 

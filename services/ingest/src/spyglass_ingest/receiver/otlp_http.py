@@ -29,8 +29,8 @@ from spyglass_core.errors import (
 )
 from spyglass_core.logging import get_logger
 from spyglass_ingest.receiver import metrics
-from spyglass_ingest.receiver.export import ExportService
-from spyglass_ingest.receiver.refusals import UnsupportedMediaError, refusal
+from spyglass_ingest.receiver.export import ExportService, project_override
+from spyglass_ingest.receiver.refusals import ReceiverFaultError, UnsupportedMediaError, refusal
 
 log = get_logger(__name__)
 
@@ -54,20 +54,24 @@ def otlp_http_routes(exporter: ExportService, max_request_bytes: int) -> list[HT
                     f"unsupported content type {content_type or '(none)'!r}; "
                     f"send {PROTOBUF} or {JSON}"
                 )
+            project = project_override(
+                request.headers.get(PROJECT_HEADER), f"`{PROJECT_HEADER}` header"
+            )
             # Budget the bytes on the wire before reading them, then what they decompressed to.
             declared = _content_length(request.headers.get("content-length"), max_request_bytes)
-            with exporter.budget.reserve(declared):
+            with exporter.budget.reserve(declared) as reservation:
                 body = await _read_body(
                     request.stream(), request.headers.get("content-encoding", ""), max_request_bytes
                 )
-                with exporter.budget.reserve(max(0, len(body) - declared)):
-                    metrics.REQUEST_BYTES.observe(len(body))
-                    export_request = _parse_json(body) if as_json else _parse_protobuf(body)
-                    del body
-                    project = (request.headers.get(PROJECT_HEADER) or "").strip() or None
-                    outcome = await exporter.export(export_request, project, "http")
+                reservation.grow(len(body) - declared)
+                metrics.REQUEST_BYTES.observe(len(body))
+                export_request = _parse_json(body) if as_json else _parse_protobuf(body)
+                del body
+                outcome = await exporter.export(export_request, project, "http")
         except SpyglassError as error:
             return _error_response(error, as_json)
+        except Exception as error:  # answered 500 and logged with its exception
+            return _error_response(ReceiverFaultError(error), as_json)
         return _message_response(outcome.response(), 200, as_json)
 
     return [export_traces]

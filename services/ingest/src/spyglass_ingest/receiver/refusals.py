@@ -3,6 +3,9 @@
 One table maps the error tree to the OTLP/HTTP status and the gRPC code that exporters understand:
 ``INVALID_ARGUMENT`` is never retried; ``RESOURCE_EXHAUSTED`` (too large, or the bus is full) and
 ``UNAVAILABLE`` are retried with back-off, over HTTP as 429 / 503 with ``Retry-After``.
+
+Every 5xx answered is logged here, once: an unexpected failure (:class:`ReceiverFaultError`, 500 /
+``INTERNAL``) with its exception, an unavailable bus (503 / ``UNAVAILABLE``) with its reason.
 """
 
 from __future__ import annotations
@@ -18,11 +21,22 @@ from spyglass_core.errors import (
     PayloadTooLargeError,
     SpyglassError,
 )
+from spyglass_core.logging import get_logger
 from spyglass_ingest.receiver import metrics
+
+log = get_logger(__name__)
 
 
 class UnsupportedMediaError(SpyglassError):
     """The body's content type or encoding is not one OTLP/HTTP allows (415)."""
+
+
+class ReceiverFaultError(SpyglassError):
+    """Handling the request failed unexpectedly (500 / ``INTERNAL``); its cause is logged."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__("the receiver failed to handle the request; see its log")
+        self.cause = cause
 
 
 @dataclass(frozen=True)
@@ -54,4 +68,12 @@ def refusal(error: SpyglassError, transport: str) -> Refusal:
     retry_after = None
     if error.retryable:
         retry_after = max(1, round(getattr(error, "retry_after_seconds", 2)))
+    if status >= 500:
+        fields = {"transport": transport, "status": status, "grpc_code": code.name}
+        if isinstance(error, ReceiverFaultError):
+            log.error("export_failed", **fields, exc_info=error.cause)
+        elif error.retryable:
+            log.warning("export_failed", **fields, reason=error.message)
+        else:
+            log.error("export_failed", **fields, reason=error.message, exc_info=error)
     return Refusal(status, code, retry_after)

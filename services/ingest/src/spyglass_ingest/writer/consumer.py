@@ -9,8 +9,15 @@ scales by running more of them. For each fetch:
 
 When PostgreSQL is unreachable the same messages are retried with back-off, their ack deadline
 extended meanwhile, until the database is back or the writer is stopped (then JetStream hands
-them to another writer): nothing is lost. A write that fails on the data itself is retried one
-message at a time, so only the message at fault is dead-lettered.
+them to another writer): nothing is lost. A project deleted while its spans are written is such
+a retry too: the next attempt creates the project again.
+
+A write that fails on the data itself is retried one message at a time; a message that fails on
+its own is bisected, its halves written separately, down to the single spans PostgreSQL refuses.
+Everything else of it is stored, and only those spans are dead-lettered, as one
+``DecodedSpanBatch`` with the reason; the message is acked once all of its spans are stored or
+dead-lettered. (A refused project name is every span's fault: that message is dead-lettered
+whole.) Writes are idempotent, so a bisection cut short by a crash is simply done again.
 """
 
 from __future__ import annotations
@@ -33,8 +40,13 @@ from spyglass_core.lifecycle import BackgroundService
 from spyglass_core.logging import get_logger
 from spyglass_ingest.settings import WriterTuningSettings
 from spyglass_ingest.writer import metrics
-from spyglass_ingest.writer.store import prepare_connection, write_batches
-from spyglass_proto.bus.v1.spans_pb2 import DecodedSpanBatch, SpansStored, StoredSpan
+from spyglass_ingest.writer.store import (
+    ConcurrentDeleteError,
+    ProjectRefusedError,
+    prepare_connection,
+    write_batches,
+)
+from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, DecodedSpanBatch, SpansStored, StoredSpan
 
 log = get_logger(__name__)
 
@@ -54,8 +66,18 @@ _TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     # The schema is older than this writer: wait for the migration instead of dead-lettering.
     asyncpg.UndefinedTableError,
     asyncpg.UndefinedColumnError,
+    # A project deleted during the write: the next attempt resolves it again.
+    asyncpg.ForeignKeyViolationError,
+    ConcurrentDeleteError,
 )
 """Errors that say the database, not the data, is at fault: retry the same messages later."""
+
+_CLIENT_DATA_ERROR = asyncpg.exceptions._base.DataError
+"""asyncpg's own refusal to encode a value: an InterfaceError, but the data's fault."""
+
+_DATA_ERRORS: tuple[type[BaseException], ...] = (asyncpg.PostgresError, _CLIENT_DATA_ERROR)
+_PART_ERRORS: tuple[type[BaseException], ...] = (ProjectRefusedError, *_DATA_ERRORS)
+"""Errors that say the data is at fault: isolate the message, then the spans, at fault."""
 
 DEAD_LETTER_REASON_HEADER = "Spyglass-Dead-Letter-Reason"
 
@@ -146,51 +168,106 @@ class SpanWriterService(BackgroundService):
             try:
                 fetched.append(_Fetched(message, DecodedSpanBatch.FromString(message.data)))
             except DecodeError as error:
-                await self._dead_letter(message, f"not a DecodedSpanBatch: {error}", spans=0)
+                await self._dead_letter(message.data, f"not a DecodedSpanBatch: {error}", spans=0)
+                await message.ack()
         return fetched
 
     async def _write(self, fetched: list[_Fetched]) -> None:
+        try:
+            stored = await self._write_retrying(
+                [item.batch for item in fetched], [item.message for item in fetched]
+            )
+        except ProjectRefusedError as error:
+            if len(fetched) == 1:
+                await self._dead_letter_message(fetched[0], str(error))
+                return
+            stored = False
+        except _DATA_ERRORS as error:
+            if len(fetched) == 1:
+                await self._write_isolating(fetched[0], error)
+                return
+            stored = False
+        if stored:
+            for item in fetched:
+                await item.message.ack()
+            await self._announce([item.batch for item in fetched])
+        elif not self._stopping.is_set():
+            log.warning("span_write_isolating_bad_message", messages=len(fetched))
+            for item in fetched:
+                await self._write([item])
+
+    async def _write_retrying(self, batches: list[DecodedSpanBatch], messages: list[Msg]) -> bool:
+        """Write ``batches``, retrying while the database is at fault; False if stopped first.
+
+        The ack deadline of ``messages`` (those the batches came in) is extended at each retry.
+
+        Raises:
+            ProjectRefusedError: PostgreSQL refused a project name.
+            asyncpg.PostgresError: PostgreSQL refused the data (nothing of it is committed).
+        """
         delay = self._tuning.retry_initial_seconds
         while True:
             try:
-                await self._write_once(fetched)
-                return
+                await self._write_once(batches)
+                return True
+            except _CLIENT_DATA_ERROR:
+                raise  # an InterfaceError, but the data's fault
             except _TRANSIENT_ERRORS as error:
                 if self._stopping.is_set():
-                    log.warning("span_write_abandoned_on_stop", messages=len(fetched))
-                    return  # unacked: JetStream redelivers them
+                    log.warning("span_write_abandoned_on_stop", batches=len(batches))
+                    return False  # unacked: JetStream redelivers them
                 metrics.WRITE_RETRIES.inc()
                 log.warning(
                     "span_write_retrying",
-                    messages=len(fetched),
-                    spans=sum(len(item.batch.spans) for item in fetched),
+                    batches=len(batches),
+                    spans=sum(len(batch.spans) for batch in batches),
                     error=repr(error),
                     retry_in_seconds=delay,
                 )
-                for item in fetched:
-                    await item.message.in_progress()
+                for message in messages:
+                    await message.in_progress()
                 await self._pause(delay)
                 delay = min(delay * 2, self._tuning.retry_max_seconds)
-            except asyncpg.PostgresError as error:
-                if len(fetched) == 1:
-                    await self._dead_letter(
-                        fetched[0].message,
-                        f"PostgreSQL refused the batch: {error}",
-                        spans=len(fetched[0].batch.spans),
-                    )
-                    return
-                log.warning("span_write_isolating_bad_message", messages=len(fetched))
-                for item in fetched:
-                    await self._write([item])
-                return
 
-    async def _write_once(self, fetched: list[_Fetched]) -> None:
+    async def _write_isolating(self, item: _Fetched, error: BaseException) -> None:
+        """Store every span of ``item`` PostgreSQL takes, dead-letter the others, then ack.
+
+        The spans are bisected: a part that fails is split in two, down to single spans.
+        """
+        batch = item.batch
+        log.warning(
+            "span_write_isolating_bad_spans", spans=len(batch.spans), error=str(error)[:300]
+        )
+        refused: list[tuple[DecodedSpan, str]] = []
+        parts: list[list[DecodedSpan]] = [list(batch.spans)]
+        while parts:
+            spans = parts.pop()
+            part = _part_of(batch, spans)
+            try:
+                if not await self._write_retrying([part], [item.message]):
+                    return  # stopping: unacked, redelivered, written again
+            except _PART_ERRORS as part_error:
+                if len(spans) == 1:
+                    refused.append((spans[0], f"PostgreSQL refused the span: {part_error}"))
+                else:
+                    middle = len(spans) // 2
+                    parts += [spans[middle:], spans[:middle]]
+                continue
+            await item.message.in_progress()
+            await self._announce([part])
+        if refused:
+            reasons = dict.fromkeys(f"span {span.span_id}: {reason}" for span, reason in refused)
+            dead = _part_of(batch, [span for span, _ in refused], f"{batch.batch_id}.refused")
+            await self._dead_letter(
+                dead.SerializeToString(), "; ".join(reasons), len(refused), dead.batch_id
+            )
+        await item.message.ack()
+
+    async def _write_once(self, batches: list[DecodedSpanBatch]) -> None:
         started = time.perf_counter()
         async with self._pool.acquire() as connection:
-            result = await write_batches(connection, [item.batch for item in fetched])
+            result = await write_batches(connection, batches)
         elapsed = time.perf_counter() - started
-        for item in fetched:
-            await item.message.ack()
         metrics.SPANS_WRITTEN.inc(result.inserted)
         metrics.SPANS_DUPLICATE.inc(result.duplicates)
         metrics.WRITE_SECONDS.observe(elapsed)
@@ -199,23 +276,22 @@ class SpanWriterService(BackgroundService):
             "spans_written",
             inserted=result.inserted,
             duplicates=result.duplicates,
-            messages=len(fetched),
+            batches=len(batches),
             ms=round(elapsed * 1000, 1),
         )
-        await self._announce(fetched)
 
-    async def _announce(self, fetched: list[_Fetched]) -> None:
+    async def _announce(self, batches: list[DecodedSpanBatch]) -> None:
         """Publish ``spans.stored`` for every span of the written batches (at least once)."""
         by_project: dict[str, SpansStored] = {}
         stored_at = time.time_ns()
-        for item in fetched:
+        for batch in batches:
             announcement = by_project.setdefault(
-                item.batch.project_name,
-                SpansStored(project_name=item.batch.project_name, stored_at_unix_nano=stored_at),
+                batch.project_name,
+                SpansStored(project_name=batch.project_name, stored_at_unix_nano=stored_at),
             )
             announcement.spans.extend(
                 StoredSpan(trace_id=span.trace_id, span_id=span.span_id, span_kind=span.span_kind)
-                for span in item.batch.spans
+                for span in batch.spans
             )
         for announcement in by_project.values():
             try:
@@ -233,17 +309,25 @@ class SpanWriterService(BackgroundService):
                     error=repr(error),
                 )
 
-    async def _dead_letter(self, message: Msg, reason: str, spans: int) -> None:
-        """Park ``message`` on the dead-letter stream with ``reason``, then ack it."""
-        log.error("span_batch_dead_lettered", reason=reason, spans=spans, bytes=len(message.data))
+    async def _dead_letter_message(self, item: _Fetched, reason: str) -> None:
+        """Park the whole message of ``item`` on the dead-letter stream, then ack it."""
+        await self._dead_letter(item.message.data, reason, len(item.batch.spans))
+        await item.message.ack()
+
+    async def _dead_letter(
+        self, data: bytes, reason: str, spans: int, message_id: str | None = None
+    ) -> None:
+        """Publish ``data`` to the dead-letter stream with ``reason`` (the caller acks)."""
+        log.error("span_batch_dead_lettered", reason=reason[:1000], spans=spans, bytes=len(data))
         headers = {DEAD_LETTER_REASON_HEADER: reason[:1000].replace("\n", " ")}
+        if message_id is not None:
+            headers["Nats-Msg-Id"] = message_id  # a redelivered bisection parks them once
         await self._jetstream.publish(
             self._names.dead_letter_subject,
-            message.data,
+            data,
             stream=self._names.dead_letter_stream,
             headers=headers,
         )
-        await message.ack()
         metrics.BATCHES_DEAD_LETTERED.inc()
         metrics.SPANS_DEAD_LETTERED.inc(spans)
 
@@ -258,3 +342,15 @@ async def create_pool(url: str, size: int) -> asyncpg.Pool:
         url, min_size=1, max_size=size, init=prepare_connection, command_timeout=120
     )
     return pool
+
+
+def _part_of(
+    batch: DecodedSpanBatch, spans: list[DecodedSpan], batch_id: str | None = None
+) -> DecodedSpanBatch:
+    """A batch of ``batch``'s project holding ``spans``."""
+    return DecodedSpanBatch(
+        batch_id=batch_id or batch.batch_id,
+        project_name=batch.project_name,
+        received_at_unix_nano=batch.received_at_unix_nano,
+        spans=spans,
+    )

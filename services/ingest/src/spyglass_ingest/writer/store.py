@@ -20,7 +20,12 @@ What keeps the write path correct under redelivery, several writers and any arri
   batch, not per span, and before the insert so that each row is written once: a span starts
   from its own values plus its stored children's cumulative values, the batch's spans are summed
   bottom-up, and each new subtree's total is then added to its stored ancestors with one
-  recursive statement. The result is the same whatever order the spans arrive in.
+  recursive statement. The result is the same whatever order the spans arrive in. The columns
+  are ``integer``: sums saturate at its bounds (in Python and in SQL) rather than overflow, and a
+  span's own count outside them is stored as absent.
+* A project (or session) deleted between the statements of a write shows as a foreign key
+  violation or a row missing after its upsert (:class:`ConcurrentDeleteError`): both mean
+  "write again", when the project is resolved afresh, never a fault of the data.
 """
 
 from __future__ import annotations
@@ -32,8 +37,17 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from spyglass_core.storable import MAX_INTEGER
 from spyglass_db.models import DEFAULT_PROJECT_NAME
 from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, DecodedSpanBatch, StatusCode
+
+_MIN_INTEGER = -MAX_INTEGER - 1
+
+
+def _saturated_sql(expression: str) -> str:
+    """``expression`` (a bigint) held to PostgreSQL's ``integer`` range, as an integer."""
+    return f"GREATEST(LEAST({expression}, {MAX_INTEGER}), {_MIN_INTEGER})::int"
+
 
 _STATUS = {
     StatusCode.STATUS_CODE_UNSET: "UNSET",
@@ -117,17 +131,17 @@ ON CONFLICT (span_id, start_time) DO NOTHING
 RETURNING span_id
 """
 
-_STORED_CHILDREN_TOTALS = """
-SELECT parent_id, sum(cumulative_error_count)::int AS errors,
-       sum(cumulative_llm_token_count_prompt)::int AS prompt,
-       sum(cumulative_llm_token_count_completion)::int AS completion
+_STORED_CHILDREN_TOTALS = f"""
+SELECT parent_id, {_saturated_sql("sum(cumulative_error_count)")} AS errors,
+       {_saturated_sql("sum(cumulative_llm_token_count_prompt)")} AS prompt,
+       {_saturated_sql("sum(cumulative_llm_token_count_completion)")} AS completion
 FROM spans
 WHERE trace_rowid = ANY($1::bigint[]) AND parent_id = ANY($2::text[])
   AND NOT (span_id = ANY($2::text[]))
 GROUP BY parent_id
 """
 
-_ADD_TO_ANCESTORS = """
+_ADD_TO_ANCESTORS = f"""
 WITH RECURSIVE
 delta(parent_id, trace_rowid, errors, prompt, completion) AS (
     SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[], $4::int[], $5::int[])
@@ -141,16 +155,26 @@ ancestor(span_id, parent_id, trace_rowid, errors, prompt, completion, depth) AS 
     WHERE a.depth < 10000
 ),
 total AS (
-    SELECT span_id, trace_rowid, sum(errors)::int AS errors, sum(prompt)::int AS prompt,
-           sum(completion)::int AS completion
+    SELECT span_id, trace_rowid, sum(errors) AS errors, sum(prompt) AS prompt,
+           sum(completion) AS completion
     FROM ancestor GROUP BY span_id, trace_rowid
 )
-UPDATE spans SET cumulative_error_count = spans.cumulative_error_count + total.errors,
-    cumulative_llm_token_count_prompt = spans.cumulative_llm_token_count_prompt + total.prompt,
+UPDATE spans SET
+    cumulative_error_count = {_saturated_sql("spans.cumulative_error_count + total.errors")},
+    cumulative_llm_token_count_prompt =
+        {_saturated_sql("spans.cumulative_llm_token_count_prompt + total.prompt")},
     cumulative_llm_token_count_completion =
-        spans.cumulative_llm_token_count_completion + total.completion
+        {_saturated_sql("spans.cumulative_llm_token_count_completion + total.completion")}
 FROM total WHERE spans.span_id = total.span_id AND spans.trace_rowid = total.trace_rowid
 """
+
+
+class ConcurrentDeleteError(Exception):
+    """A row this write just upserted is gone: its project was deleted meanwhile. Write again."""
+
+
+class ProjectRefusedError(Exception):
+    """PostgreSQL refused a batch's project name: every span of the batch shares the fault."""
 
 
 @dataclass
@@ -182,11 +206,23 @@ def _timestamp(unix_nano: int) -> datetime:
     return datetime.fromtimestamp(unix_nano / 1e9, tz=UTC)
 
 
+def _saturated(count: int) -> int:
+    return max(min(count, MAX_INTEGER), _MIN_INTEGER)
+
+
+def _own_count(span: DecodedSpan, field_name: str) -> int | None:
+    """A token count of ``span`` for its ``integer`` column; None when absent or out of range."""
+    if not span.HasField(field_name):
+        return None
+    count: int = getattr(span, field_name)
+    return count if _MIN_INTEGER <= count <= MAX_INTEGER else None
+
+
 def _own_counts(span: DecodedSpan) -> _Counts:
     return _Counts(
         1 if span.status_code == StatusCode.STATUS_CODE_ERROR else 0,
-        span.llm_token_count_prompt if span.HasField("llm_token_count_prompt") else 0,
-        span.llm_token_count_completion if span.HasField("llm_token_count_completion") else 0,
+        _own_count(span, "llm_token_count_prompt") or 0,
+        _own_count(span, "llm_token_count_completion") or 0,
     )
 
 
@@ -205,6 +241,8 @@ async def write_batches(
 
     Raises:
         asyncpg.PostgresError: the write failed; none of its spans are committed.
+        ProjectRefusedError: PostgreSQL refused a project name (nothing is committed).
+        ConcurrentDeleteError: a project or session was deleted during the write; write again.
     """
     spans_by_id: dict[str, tuple[DecodedSpan, str]] = {}
     for batch in batches:
@@ -228,8 +266,13 @@ async def write_batches(
 
 async def _upsert_projects(connection: asyncpg.Connection, names: set[str]) -> dict[str, int]:
     ordered = sorted(names)
-    await connection.execute(_UPSERT_PROJECTS, ordered)
+    try:
+        await connection.execute(_UPSERT_PROJECTS, ordered)
+    except asyncpg.PostgresError as error:
+        raise ProjectRefusedError(f"PostgreSQL refused the project name: {error}") from error
     rows = await connection.fetch(_SELECT_PROJECTS, ordered)
+    if len(rows) < len(ordered):
+        raise ConcurrentDeleteError("a project was deleted while its spans were written")
     return {row["name"]: row["id"] for row in rows}
 
 
@@ -273,6 +316,8 @@ async def _insert_sessions(
         [_timestamp(bounds[key].end_unix_nano) for key in keys],
     )
     rows = await connection.fetch(_SELECT_SESSIONS, keys)
+    if len(rows) < len(keys):
+        raise ConcurrentDeleteError("a session was deleted while its spans were written")
     return {row["session_id"]: row["id"] for row in rows}
 
 
@@ -350,15 +395,11 @@ def _span_records(
                 span.events_json.decode() if span.events_json else "[]",
                 _STATUS[span.status_code],
                 span.status_message,
-                span.llm_token_count_prompt if span.HasField("llm_token_count_prompt") else None,
-                (
-                    span.llm_token_count_completion
-                    if span.HasField("llm_token_count_completion")
-                    else None
-                ),
-                cumulative.errors,
-                cumulative.prompt,
-                cumulative.completion,
+                _own_count(span, "llm_token_count_prompt"),
+                _own_count(span, "llm_token_count_completion"),
+                _saturated(cumulative.errors),
+                _saturated(cumulative.prompt),
+                _saturated(cumulative.completion),
                 span.cost_prompt_usd if span.HasField("cost_prompt_usd") else None,
                 span.cost_completion_usd if span.HasField("cost_completion_usd") else None,
                 span.cost_total_usd if span.HasField("cost_total_usd") else None,
@@ -431,9 +472,9 @@ async def _add_to_stored_ancestors(
             _ADD_TO_ANCESTORS,
             [spans_by_id[s][0].parent_span_id for s in tops],
             [traces[spans_by_id[s][0].trace_id][0] for s in tops],
-            [counts[s].errors for s in tops],
-            [counts[s].prompt for s in tops],
-            [counts[s].completion for s in tops],
+            [_saturated(counts[s].errors) for s in tops],
+            [_saturated(counts[s].prompt) for s in tops],
+            [_saturated(counts[s].completion) for s in tops],
         )
 
 
