@@ -8,11 +8,12 @@ port exactly as it would to Phoenix. Spans go in the way Phoenix users send them
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from opentelemetry.trace import Status, StatusCode
 from phoenix.client import Client
@@ -282,3 +283,197 @@ def test_annotations_round_trip(client: Client, conversation: dict[str, str]) ->
         query=SpanQuery().where("annotations['correctness'].label == 'correct'"),
     )
     assert list(filtered["context.span_id"]) == [span_id]
+
+
+def _tracer_provider(platform: RunningPlatform, project: str, *, batch: bool) -> Any:
+    return register(
+        project_name=project,
+        endpoint=f"{platform.base_url}/v1/traces",
+        protocol="http/protobuf",
+        batch=batch,
+        set_global_tracer_provider=False,
+        verbose=False,
+    )
+
+
+def _stored_count(client: Client, project: str, count: int) -> None:
+    """Wait until ``count`` spans are stored (read whole, without cursor pages)."""
+
+    def stored() -> None:
+        frame = client.spans.get_spans_dataframe(project_identifier=project, limit=10_000)
+        assert len(frame) == count
+
+    assert_eventually(stored, timeout=60, interval=0.5)
+
+
+def test_get_spans_reads_every_page(platform: RunningPlatform, client: Client) -> None:
+    wide, deep = _project_name("compat-300"), _project_name("compat-130")
+    provider = _tracer_provider(platform, wide, batch=True)
+    tracer = provider.get_tracer("pages")
+    for trace in range(3):
+        with tracer.start_as_current_span(f"root-{trace}"):
+            for number in range(99):
+                with tracer.start_as_current_span(f"child-{number}"):
+                    pass
+    provider.shutdown()
+    # One span at a time, each exported when it ends: the root, ending last, arrives last.
+    provider = _tracer_provider(platform, deep, batch=False)
+    tracer = provider.get_tracer("pages")
+    with tracer.start_as_current_span("root"):
+        for number in range(129):
+            with tracer.start_as_current_span(f"child-{number}"):
+                pass
+    provider.shutdown()
+    _stored_count(client, wide, 300)
+    _stored_count(client, deep, 130)
+
+    three_hundred = client.spans.get_spans(project_identifier=wide, limit=300)
+    one_trace = client.spans.get_spans(project_identifier=deep, limit=500)
+
+    assert len({span["id"] for span in three_hundred}) == len(three_hundred) == 300
+    assert len({span["id"] for span in one_trace}) == len(one_trace) == 130
+    assert one_trace[-1]["name"] == "root"  # newest first: it started first
+
+
+IMAGE_URL = "https://example.com/cat.png"
+LIST_VALUED: dict[str, dict[str, Any]] = {
+    "chat": {
+        "openinference.span.kind": "LLM",
+        "llm.input_messages.0.message.role": "system",
+        "llm.input_messages.0.message.content": "be brief",
+        "llm.input_messages.1.message.role": "user",
+        "llm.input_messages.1.message.contents.0.message_content.type": "text",
+        "llm.input_messages.1.message.contents.0.message_content.text": "what is this?",
+        "llm.input_messages.1.message.contents.1.message_content.type": "image",
+        "llm.input_messages.1.message.contents.1.message_content.image.image.url": IMAGE_URL,
+        "llm.output_messages.0.message.role": "assistant",
+        "llm.output_messages.0.message.tool_calls.0.tool_call.id": "call-1",
+        "llm.output_messages.0.message.tool_calls.0.tool_call.function.name": "lookup",
+        "llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments": '{"q": "cat"}',
+        "llm.tools.0.tool.json_schema": '{"type": "function"}',
+    },
+    "retrieve": {
+        "openinference.span.kind": "RETRIEVER",
+        "retrieval.documents.0.document.id": "d1",
+        "retrieval.documents.0.document.content": "cats",
+        "retrieval.documents.0.document.score": 0.9,
+        "retrieval.documents.0.document.metadata": '{"source": "wiki"}',
+    },
+    "rerank": {
+        "openinference.span.kind": "RERANKER",
+        "reranker.input_documents.0.document.id": "d1",
+        "reranker.output_documents.0.document.id": "d1",
+        "reranker.output_documents.0.document.score": 0.99,
+    },
+    "embed": {
+        "openinference.span.kind": "EMBEDDING",
+        "embedding.embeddings.0.embedding.text": "cat",
+        "embedding.embeddings.0.embedding.vector": (0.25, 0.5),
+    },
+}
+"""Every list-valued OpenInference attribute, as instrumentations set them."""
+
+LIST_COLUMNS: dict[str, dict[str, Any]] = {
+    "chat": {
+        "attributes.llm.input_messages": [
+            {"message.role": "system", "message.content": "be brief"},
+            {"message.role": "user", "message.contents": [
+                {"message_content.type": "text", "message_content.text": "what is this?"},
+                {"message_content.type": "image",
+                 "message_content.image": {"image.url": IMAGE_URL}},
+            ]},
+        ],
+        "attributes.llm.output_messages": [{"message.role": "assistant", "message.tool_calls": [
+            {"tool_call.id": "call-1", "tool_call.function.name": "lookup",
+             "tool_call.function.arguments": '{"q": "cat"}'},
+        ]}],
+        "attributes.llm.tools": [{"tool.json_schema": '{"type": "function"}'}],
+    },
+    "retrieve": {
+        "attributes.retrieval.documents": [
+            {"document.id": "d1", "document.content": "cats", "document.score": 0.9,
+             "document.metadata": {"source": "wiki"}},
+        ],
+    },
+    "rerank": {
+        "attributes.reranker.input_documents": [{"document.id": "d1"}],
+        "attributes.reranker.output_documents": [{"document.id": "d1", "document.score": 0.99}],
+    },
+    "embed": {
+        "attributes.embedding.embeddings": [
+            {"embedding.text": "cat", "embedding.vector": [0.25, 0.5]},
+        ],
+    },
+}  # fmt: skip
+"""What Phoenix's ``get_spans_dataframe`` gives for them: one column per list attribute, a list
+of objects whose keys are the conventions' (``phoenix.trace.dsl.query``)."""
+
+
+def _rest_attributes(sent: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``get_spans`` gives for attributes sent as ``sent``: the kind left out, JSON text
+    (``document.metadata``) walked into dotted keys, tuples as lists."""
+    expected: dict[str, Any] = {}
+    for key, value in sent.items():
+        if key.endswith("document.metadata"):
+            expected.update({f"{key}.{name}": item for name, item in orjson.loads(value).items()})
+        elif key != "openinference.span.kind":
+            expected[key] = list(value) if isinstance(value, tuple) else value
+    return expected
+
+
+def _list_columns(frame: Any) -> dict[str, dict[str, Any]]:
+    return {
+        name: {column: frame.loc[frame["name"] == name, column].iloc[0] for column in columns}
+        for name, columns in LIST_COLUMNS.items()
+    }
+
+
+def _renumbered(spans: list[Any]) -> list[Any]:
+    """``spans`` with fresh trace and span ids (a span id can be stored once only)."""
+    trace_id = uuid.uuid4().hex
+    fresh = {span["context"]["span_id"]: uuid.uuid4().hex[:16] for span in spans}
+    return [
+        {
+            **{key: value for key, value in span.items() if key != "id"},
+            "context": {"trace_id": trace_id, "span_id": fresh[span["context"]["span_id"]]},
+            "parent_id": fresh.get(span["parent_id"]) if span["parent_id"] else None,
+        }
+        for span in spans
+    ]
+
+
+def test_list_valued_attributes_as_phoenix_gives_them(
+    platform: RunningPlatform, client: Client
+) -> None:
+    project, copy = _project_name("compat-lists"), _project_name("compat-lists-copy")
+    provider = _tracer_provider(platform, project, batch=False)
+    tracer = provider.get_tracer("lists")
+    with tracer.start_as_current_span("agent") as agent:
+        agent.set_attribute("openinference.span.kind", "AGENT")
+        for name, attributes in LIST_VALUED.items():
+            with tracer.start_as_current_span(name) as span:
+                span.set_attributes(attributes)
+    provider.shutdown()
+    _stored_count(client, project, 5)
+
+    spans = client.spans.get_spans(project_identifier=project)
+    frame = client.spans.get_spans_dataframe(project_identifier=project)
+    otlp = httpx.get(f"{platform.base_url}/v1/projects/{project}/spans/otlpv1").json()["data"]
+    logged = client.spans.log_spans(project_identifier=copy, spans=_renumbered(spans))
+    _stored_count(client, copy, 5)
+    copied = client.spans.get_spans(project_identifier=copy)
+    copied_frame = client.spans.get_spans_dataframe(project_identifier=copy)
+
+    by_name = {span["name"]: span for span in spans}
+    for name, sent in LIST_VALUED.items():
+        assert by_name[name]["attributes"] == _rest_attributes(sent), name
+    assert _list_columns(frame) == LIST_COLUMNS
+    for span in otlp:
+        rest = by_name[span["name"]]["attributes"]
+        keys = {item["key"] for item in span["attributes"]}
+        assert keys == {*rest, "openinference.span.kind"}, span["name"]
+    assert logged == {"total_received": 5, "total_queued": 5}
+    assert {span["name"]: span["attributes"] for span in copied} == {
+        name: span["attributes"] for name, span in by_name.items()
+    }
+    assert _list_columns(copied_frame) == LIST_COLUMNS

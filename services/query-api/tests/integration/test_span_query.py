@@ -72,7 +72,8 @@ async def phoenix_client(
         ),
     )
     base_url = f"http://127.0.0.1:{port}"
-    await asyncio.to_thread(wait_healthy, service, f"{base_url}/healthz")
+    # a deadline, not a timing: starting a process takes long on a busy machine
+    await asyncio.to_thread(wait_healthy, service, f"{base_url}/healthz", 90.0)
     return Client(base_url=base_url)
 
 
@@ -164,6 +165,93 @@ def _all_frames(client: Client) -> dict[str, pd.DataFrame]:
             client, query=SpanQuery().where('name == "x\'); DROP TABLE spans; --"')
         ),
     }
+
+
+IMAGE = "https://example.com/cat.png"
+LIST_VALUED = {
+    "llm": {
+        "input_messages": [
+            {"message": {"role": "system", "content": "be brief"}},
+            {"message": {"role": "user", "contents": [
+                {"message_content": {"type": "text", "text": "what is this?"}},
+                {"message_content": {"type": "image", "image": {"image": {"url": IMAGE}}}},
+            ]}},
+        ],
+        "output_messages": [{"message": {"role": "assistant", "tool_calls": [
+            {"tool_call": {"id": "call-1", "function": {"name": "lookup", "arguments": "{}"}}},
+        ]}}],
+        "tools": [{"tool": {"json_schema": '{"type": "function"}'}}],
+    },
+    "retrieval": {"documents": [
+        {"document": {"id": "d1", "content": "cats", "metadata": {"source": "wiki"}}},
+    ]},
+    "reranker": {"output_documents": [{"document": {"id": "d1", "score": 0.99}}]},
+    "embedding": {"embeddings": [{"embedding": {"text": "cat", "vector": [0.25, 0.5]}}]},
+}  # fmt: skip
+"""Every list-valued OpenInference attribute, nested as spans are stored."""
+
+
+async def test_list_valued_attributes_in_phoenixs_shapes(
+    phoenix_client: Client, api: httpx.AsyncClient, store_spans: Store
+) -> None:
+    span_id = "c000000000000001"
+    await store_spans(
+        "shapes", {"trace": "c" * 32, "span": span_id, "kind": "LLM", "attributes": LIST_VALUED}
+    )
+
+    frame = await asyncio.to_thread(_frame, phoenix_client, project_name="shapes")
+    rest = (await api.get("/v1/projects/shapes/spans")).json()["data"][0]["attributes"]
+    otlp = (await api.get("/v1/projects/shapes/spans/otlpv1")).json()["data"][0]["attributes"]
+
+    row = frame.loc[span_id]
+    assert row["attributes.llm.input_messages"] == [
+        {"message.role": "system", "message.content": "be brief"},
+        {"message.role": "user", "message.contents": [
+            {"message_content.type": "text", "message_content.text": "what is this?"},
+            {"message_content.type": "image", "message_content.image": {"image.url": IMAGE}},
+        ]},
+    ]  # fmt: skip
+    assert row["attributes.llm.output_messages"] == [
+        {"message.role": "assistant", "message.tool_calls": [
+            {"tool_call.id": "call-1", "tool_call.function.name": "lookup",
+             "tool_call.function.arguments": "{}"}]},
+    ]  # fmt: skip
+    assert row["attributes.llm.tools"] == [{"tool.json_schema": '{"type": "function"}'}]
+    assert row["attributes.retrieval.documents"] == [
+        {"document.id": "d1", "document.content": "cats", "document.metadata": {"source": "wiki"}}
+    ]
+    assert row["attributes.reranker.output_documents"] == [
+        {"document.id": "d1", "document.score": 0.99}
+    ]
+    assert row["attributes.embedding.embeddings"] == [
+        {"embedding.text": "cat", "embedding.vector": [0.25, 0.5]}
+    ]
+    assert rest == {
+        "llm.input_messages.0.message.role": "system",
+        "llm.input_messages.0.message.content": "be brief",
+        "llm.input_messages.1.message.role": "user",
+        "llm.input_messages.1.message.contents.0.message_content.type": "text",
+        "llm.input_messages.1.message.contents.0.message_content.text": "what is this?",
+        "llm.input_messages.1.message.contents.1.message_content.type": "image",
+        "llm.input_messages.1.message.contents.1.message_content.image.image.url": IMAGE,
+        "llm.output_messages.0.message.role": "assistant",
+        "llm.output_messages.0.message.tool_calls.0.tool_call.id": "call-1",
+        "llm.output_messages.0.message.tool_calls.0.tool_call.function.name": "lookup",
+        "llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments": "{}",
+        "llm.tools.0.tool.json_schema": '{"type": "function"}',
+        "retrieval.documents.0.document.id": "d1",
+        "retrieval.documents.0.document.content": "cats",
+        "retrieval.documents.0.document.metadata.source": "wiki",
+        "reranker.output_documents.0.document.id": "d1",
+        "reranker.output_documents.0.document.score": 0.99,
+        "embedding.embeddings.0.embedding.text": "cat",
+        "embedding.embeddings.0.embedding.vector": [0.25, 0.5],
+    }
+    assert [item["key"] for item in otlp] == list(rest)
+    by_key = {item["key"]: item["value"] for item in otlp}
+    assert by_key["reranker.output_documents.0.document.score"]["double_value"] == 0.99
+    vector = by_key["embedding.embeddings.0.embedding.vector"]["array_value"]["values"]
+    assert [value["double_value"] for value in vector] == [0.25, 0.5]
 
 
 async def test_a_bad_filter_reaches_the_client_as_400_with_its_position(
