@@ -1,8 +1,9 @@
 """Hypothesis over the GraphQL arguments: ids, strings, time ranges, filters, sorts and pages.
 
 Whatever the arguments (GlobalIDs of any type and size, Unicode digits, NUL characters, times
-from year 1 to 9999, garbage cursors and filters, any 32-bit ``first`` or ``interval``), the
-query API answers with data or a client error: never a 5xx, never ``Internal error``.
+from year 1 to 9999 in any UTC offset, garbage cursors and filters, any 32-bit ``first`` or
+``interval``), the query API answers with data or a client error: never a 5xx, never
+``Internal error``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -32,10 +33,13 @@ global_ids = st.builds(
     digits,
 )
 ids = st.one_of(global_ids, st.text(max_size=40), st.just("support"))
+offsets = st.timedeltas(
+    min_value=-timedelta(hours=23, minutes=59), max_value=timedelta(hours=23, minutes=59)
+).map(timezone)
 moments = st.one_of(
     # hypothesis takes naive bounds and adds the time zone itself
     st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31),  # noqa: DTZ001
-                 timezones=st.just(UTC)).map(datetime.isoformat),
+                 timezones=st.one_of(st.just(UTC), offsets)).map(datetime.isoformat),
     st.text(max_size=30),
 )  # fmt: skip
 time_ranges = st.one_of(

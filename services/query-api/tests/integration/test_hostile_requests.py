@@ -122,6 +122,21 @@ async def test_nul_in_a_body_field_is_refused(
     )  # fmt: skip
 
 
+async def test_nul_in_a_body_sent_without_a_json_content_type_is_refused(
+    api: Client, support_project: str
+) -> None:
+    # litestar reads the body as JSON whatever its content type says; the guard does too
+    response = await api.put(
+        "/v1/projects/support",
+        content=json.dumps({"description": "a\x00"}),
+        headers={"content-type": "text/plain"},
+    )
+
+    assert detail(response) == (
+        422, ["body", "description"], "`description` must not contain NUL characters"
+    )  # fmt: skip
+
+
 async def test_nul_in_a_metadata_key_is_refused(api: Client, support_project: str) -> None:
     body = span_annotation(metadata={"a\x00": 1})
 
@@ -395,6 +410,20 @@ async def test_time_ranges_at_the_ends_of_the_calendar_answer(
     assert (spans.status_code, traces.status_code, deleted.status_code) == (200, 200, 204)
 
 
+async def test_a_time_whose_utc_instant_is_before_year_1_is_refused(
+    api: Client, support_project: str
+) -> None:
+    response = await api.get(
+        "/v1/projects/support/spans", params={"start_time": "0001-01-01T00:00:00+05:00"}
+    )
+
+    assert detail(response) == (
+        422,
+        ["query", "start_time"],
+        "`start_time` must be between years 1 and 9999 in UTC, got '0001-01-01T00:00:00+05:00'",
+    )
+
+
 # --- GraphQL -------------------------------------------------------------------------------
 
 
@@ -546,6 +575,25 @@ async def test_graphql_stats_and_lists_take_any_calendar_range(
     project = response.json()["data"]["project"]
     assert project["stats"]["traceCount"] == 3
     assert len(project["traces"]["edges"]) == 3
+
+
+async def test_graphql_a_time_whose_utc_instant_is_past_year_9999_is_refused(
+    api: Client, support_project: str
+) -> None:
+    response = await graphql(
+        api,
+        'query($range: TimeRange) { project(name: "support") { stats(timeRange: $range) '
+        "{ traceCount } } }",
+        range={"end": "9999-12-31T23:00:00-05:00"},
+    )
+
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert error["message"].startswith("Variable '$range' has invalid value at .end")
+    assert (
+        "DateTime must fall between years 1 and 9999 in UTC, got '9999-12-31T23:00:00-05:00'"
+        in error["message"]
+    )
 
 
 async def test_graphql_a_thousand_aliases_of_stats_are_refused_before_running(

@@ -19,10 +19,11 @@ def serialize_datetime(value: datetime | str) -> str:
 
 @datetime_scalar.value_parser
 def parse_datetime(value: Any) -> datetime:
-    """An ISO 8601 string; one without a time zone is taken as UTC.
+    """An ISO 8601 string, as the instant in UTC; one without a time zone is taken as UTC.
 
     Raises:
-        ValueError: not a string, or not ISO 8601 (GraphQL reports it against the argument).
+        ValueError: not a string, not ISO 8601, or an instant outside years 1 to 9999 in UTC
+            (GraphQL reports it against the argument).
     """
     if not isinstance(value, str):
         raise ValueError(f"DateTime must be an ISO 8601 string, got {value!r}")
@@ -32,7 +33,14 @@ def parse_datetime(value: Any) -> datetime:
         raise ValueError(
             f"DateTime must be ISO 8601 (2026-11-01T12:00:00Z), got {value!r}"
         ) from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(
+            f"DateTime must fall between years 1 and 9999 in UTC, got {value!r}"
+        ) from None
 
 
 @json_scalar.serializer

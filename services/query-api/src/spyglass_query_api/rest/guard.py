@@ -2,13 +2,14 @@
 
 Every REST route passes through :func:`input_guard`'s hook (the span upload's body excepted: it
 makes its span data safe itself), so an endpoint added later gets the same rules without a line
-of its own. Each refusal is a 422 in FastAPI's
-``{"detail": [...]}`` shape whose ``loc`` and message name the parameter or body field:
+of its own. Each refusal is a 422 in FastAPI's ``{"detail": [...]}`` shape whose ``loc`` and
+message name the parameter or body field:
 
 * a NUL character in a path or query parameter, or in any string (or object key) of a JSON
   body: "`name` must not contain NUL characters" (:mod:`spyglass_core.storable`);
-* a query parameter declared ``float`` that is not finite (``nan``, ``inf``), or one declared
-  ``int`` outside PostgreSQL's ``bigint``;
+* a query parameter declared ``float`` that is not finite (``nan``, ``inf``), one declared
+  ``int`` outside PostgreSQL's ``bigint``, or a ``datetime`` whose instant in UTC is outside
+  years 1 to 9999;
 * in a JSON body, a number that is not finite or an integer outside 64 bits (the JSON library
   that stores bodies can't write it), and objects and arrays nested deeper than
   :data:`~spyglass_core.storable.MAX_JSON_DEPTH`.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Request
@@ -35,25 +37,42 @@ from spyglass_query_api.rest.errors import UnprocessableParameterError
 MIN_BIGINT = -MAX_BIGINT - 1
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
 
 
 def _nul_message(name: str) -> str:
     return f"`{name}` must not contain NUL characters"
 
 
-def _number_kind(field: FieldDefinition) -> type | None:
-    """``float`` or ``int`` if the parameter is declared as one (optionally None), else None."""
+def _value_kind(field: FieldDefinition) -> type | None:
+    """``float``, ``int`` or ``datetime`` if the parameter is declared as one (or None)."""
     candidates = [field, *(field.inner_types or ())] if field.is_optional else [field]
     for candidate in candidates:
         annotation = candidate.annotation
-        if annotation is float:
-            return float
-        if annotation is int:
-            return int
+        if annotation in (float, int, datetime):
+            return annotation  # type: ignore[no-any-return]
     return None
 
 
-def _check_number(name: str, value: str, kind: type) -> None:
+def _check_time(name: str, value: str) -> None:
+    """A time whose instant in UTC falls outside years 1 to 9999 (``0001-01-01T00:00+05:00``)
+    can't be compared with stored times."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return  # not a time at all: the parameter's own validation says so
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise UnprocessableParameterError(
+            name, f"`{name}` must be between years 1 and 9999 in UTC, got {value!r}"
+        ) from None
+
+
+def _check_value(name: str, value: str, kind: type) -> None:
+    if kind is datetime:
+        _check_time(name, value)
+        return
     if kind is float:
         try:
             number = float(value)
@@ -82,7 +101,7 @@ def _check_parameters(request: Request[Any, Any, Any]) -> None:
     declared = request.route_handler.parsed_fn_signature.parameters
     kinds: dict[str, type] = {}
     for name, field in declared.items():
-        kind = _number_kind(field)
+        kind = _value_kind(field)
         if kind is not None:
             query_name = getattr(field.kwarg_definition, "query", None) or name
             kinds[query_name] = kind
@@ -91,7 +110,7 @@ def _check_parameters(request: Request[Any, Any, Any]) -> None:
             shown = name.replace("\x00", "\\x00")
             raise UnprocessableParameterError(shown, _nul_message(shown))
         if name in kinds:
-            _check_number(name, value, kinds[name])
+            _check_value(name, value, kinds[name])
 
 
 def _walk(value: Any) -> Iterator[tuple[tuple[str, ...], Any, int]]:
@@ -158,7 +177,8 @@ async def _parsed_body(request: Request[Any, Any, Any]) -> Any:
     Raises:
         UnprocessableParameterError: the body nests too deeply for the JSON parser.
     """
-    if request.method not in _BODY_METHODS or "json" not in request.content_type[0]:
+    # litestar reads a JSON body whatever content type it came with; so does the guard
+    if request.method not in _BODY_METHODS or request.content_type[0] in _FORM_TYPES:
         return None
     try:
         return await request.json()
