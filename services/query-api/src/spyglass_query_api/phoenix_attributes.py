@@ -103,6 +103,12 @@ _PARTITION_CACHE_LIMIT = 1 << 16
 # emptied when attributes invent keys without end.
 _partitions: dict[str, tuple[str, str]] = {}
 
+_LAYOUTS_LIMIT = 4096
+# The columns' shape by key sequence: spans of one instrumentation share their keys, so a frame
+# of them builds the shape once and fills it per span (about ten times faster). Emptied when
+# full, like the partitions.
+_layouts: dict[tuple[str, ...], dict[str, Any]] = {}
+
 
 def dotted_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
     """Flat dotted keys, walking objects and lists that hold objects (Phoenix's REST shape)."""
@@ -128,7 +134,7 @@ def _walk_object(
         kind = type(value)
         if kind is dict:
             _walk_object(flat, f"{path}.", value, lists=lists)
-        elif kind is list and lists and any(type(item) is dict for item in value):
+        elif kind is list and lists and dict in map(type, value):
             for index, item in enumerate(value):
                 if type(item) is dict:
                     _walk_object(flat, f"{path}.{index}.", item)
@@ -138,9 +144,23 @@ def _walk_object(
 
 def semantic_columns(attributes: dict[str, Any]) -> dict[str, Any]:
     """The attributes as ``get_spans_dataframe`` columns them (see the module docstring)."""
+    pairs = _json_string_pairs(attributes)
+    keys = tuple(key for key, _ in pairs)
+    layout = _layouts.get(keys)
+    if layout is None:
+        if len(_layouts) >= _LAYOUTS_LIMIT:
+            _layouts.clear()
+        layout = _layouts[keys] = _layout(keys)
+    filled: dict[str, Any] = _fill(layout, [value for _, value in pairs])
+    return filled
+
+
+def _layout(keys: tuple[str, ...]) -> dict[str, Any]:
+    """The columns of attributes with these dotted keys, each value a ``_Slot`` naming its
+    key's position: the shape depends on the keys alone (``None`` values are left out before)."""
     root = _Node()
-    for key, value in _json_string_pairs(attributes):
-        node = root
+    for position, dotted in enumerate(keys):
+        node, key = root, dotted
         while True:
             part, rest = _partition(key)
             if part.isdigit() and part.isascii():
@@ -150,39 +170,59 @@ def semantic_columns(attributes: dict[str, Any]) -> dict[str, Any]:
             if not rest:
                 break
             key = rest
-        node.set_value(value)
+        node.set_value(_Slot(position))
     return dict(root.items(""))
+
+
+def _fill(layout: Any, values: list[Any]) -> Any:
+    kind = type(layout)
+    if kind is _Slot:
+        return values[layout.position]
+    if kind is dict:
+        return {key: _fill(item, values) for key, item in layout.items()}
+    return [_fill(item, values) for item in layout]
+
+
+class _Slot:
+    """Stands for the value of the key at ``position`` in a layout."""
+
+    __slots__ = ("position",)
+
+    def __init__(self, position: int) -> None:
+        self.position = position
 
 
 def _json_string_pairs(attributes: dict[str, Any]) -> list[tuple[str, Any]]:
     """Dotted pairs as Phoenix's frame starts from: walked like :func:`dotted_attributes`, but
     the JSON-carrying attributes stay whole (an object, or their text parsed as JSON)."""
     pairs: list[tuple[str, Any]] = []
-
-    def walk(prefix: str, mapping: dict[str, Any]) -> None:
-        for key, value in mapping.items():
-            path = f"{prefix}{key}"
-            kind = type(value)
-            carries_json = path.endswith(JSON_STRING_ATTRIBUTES)
-            if kind is dict and not carries_json:
-                walk(f"{path}.", value)
-            elif kind is list and any(type(item) is dict for item in value):
-                for index, item in enumerate(value):
-                    if type(item) is dict:
-                        walk(f"{path}.{index}.", item)
-            elif kind is str and carries_json:
-                try:
-                    parsed = orjson.loads(value)
-                except orjson.JSONDecodeError:
-                    pairs.append((path, value))
-                else:
-                    if parsed is not None:
-                        pairs.append((path, parsed))
-            elif value is not None:
-                pairs.append((path, value))
-
-    walk("", attributes)
+    _collect_pairs(pairs, "", attributes)
     return pairs
+
+
+def _collect_pairs(pairs: list[tuple[str, Any]], prefix: str, mapping: dict[str, Any]) -> None:
+    for key, value in mapping.items():
+        path = f"{prefix}{key}"
+        kind = type(value)
+        if kind is dict:
+            if path.endswith(JSON_STRING_ATTRIBUTES):
+                pairs.append((path, value))
+            else:
+                _collect_pairs(pairs, f"{path}.", value)
+        elif kind is list and dict in map(type, value):
+            for index, item in enumerate(value):
+                if type(item) is dict:
+                    _collect_pairs(pairs, f"{path}.{index}.", item)
+        elif kind is str and path.endswith(JSON_STRING_ATTRIBUTES):
+            try:
+                parsed = orjson.loads(value)
+            except orjson.JSONDecodeError:
+                pairs.append((path, value))
+            else:
+                if parsed is not None:
+                    pairs.append((path, parsed))
+        elif value is not None:
+            pairs.append((path, value))
 
 
 def _partition(key: str) -> tuple[str, str]:
