@@ -153,6 +153,29 @@ async def test_a_trace_of_130_spans_whose_root_came_last_comes_whole(
     assert span_ids[-1] == root["span"]  # it started first
 
 
+async def test_pages_keep_the_time_range(api: httpx.AsyncClient, store_spans: Store) -> None:
+    await store_spans(
+        "ranged",
+        *(
+            {"trace": TRACE_A, "span": f"{number + 1:016x}", "start": number}
+            for number in range(10)
+        ),
+    )
+    pages: list[list[str]] = []
+    params: dict[str, Any] = {
+        "limit": 2, "start_time": "2026-11-01T12:00:02Z", "end_time": "2026-11-01T12:00:07Z",
+    }  # fmt: skip
+
+    while True:
+        body = (await api.get("/v1/projects/ranged/spans", params=params)).json()
+        pages.append([span["context"]["span_id"] for span in body["data"]])
+        if not body["next_cursor"]:
+            break
+        params["cursor"] = body["next_cursor"]
+
+    assert pages == [[f"{7:016x}", f"{6:016x}"], [f"{5:016x}", f"{4:016x}"], [f"{3:016x}"]]
+
+
 @pytest.mark.parametrize(
     ("params", "parameter"),
     [
