@@ -48,6 +48,14 @@ def upload_span(span_id: str, **overrides: Any) -> dict[str, Any]:
     return body
 
 
+def _nested(depth: int) -> dict[str, Any]:
+    """Attributes nesting objects ``depth`` levels deep."""
+    document: dict[str, Any] = {"leaf": 1}
+    for _ in range(depth - 1):
+        document = {"a": document}
+    return document
+
+
 async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 20.0) -> Any:
     """``await check()`` until it returns without an AssertionError, within ``timeout``."""
     deadline = time.monotonic() + timeout
@@ -122,6 +130,51 @@ async def test_nested_attributes_and_a_project_global_id(
     assert span["attributes"]["llm.token_count.total"] == 7
 
 
+async def test_nul_in_uploaded_span_text_is_stored_made_safe(
+    upload_api: UploadApi, start_ingest: StartIngest
+) -> None:
+    start_ingest(writer=True)
+    api = upload_api.client
+    span = upload_span(
+        "2100000000000001",
+        name="na\x00me",
+        status_message="bo\x00om",
+        attributes={"user.id": "u\x00ser", "tag\x00": "v", "metadata": {"note": "a\x00b"}},
+        events=[{"name": "log\x00", "timestamp": "2026-11-01T12:00:00Z",
+                 "attributes": {"body": "x\x00"}}],
+    )  # fmt: skip
+
+    response = await api.post("/v1/projects/nul/spans", json={"data": [span]})
+
+    async def stored() -> dict[str, Any]:
+        found = (await api.get("/v1/projects/nul/spans")).json()["data"]
+        assert len(found) == 1
+        return dict(found[0])
+
+    assert response.status_code == 202, response.text
+    found = await eventually(stored)
+    assert (found["name"], found["status_message"]) == ("na\ufffdme", "bo\ufffdom")
+    assert found["attributes"]["user.id"] == "u\ufffdser"
+    assert found["attributes"]["tag\ufffd"] == "v"
+    assert found["attributes"]["metadata.note"] == "a\ufffdb"
+    assert found["events"][0]["name"] == "log\ufffd"
+    assert found["events"][0]["attributes"] == {"body": "x\ufffd"}
+
+
+async def test_attributes_nested_past_the_json_parser_are_a_client_error(
+    upload_api: UploadApi,
+) -> None:
+    body = '{"data": [' + orjson.dumps(upload_span("3100000000000001")).decode()[:-1]
+    body += ', "attributes": ' + '{"a": ' * 3000 + "1" + "}" * 3000 + "}]}"
+
+    response = await upload_api.client.post(
+        "/v1/projects/deep/spans", content=body, headers={"content-type": "application/json"}
+    )
+
+    assert 400 <= response.status_code < 500, response.text
+    assert await upload_api.queued_messages() == 0
+
+
 @pytest.mark.parametrize(
     ("span", "reason"),
     [
@@ -133,7 +186,21 @@ async def test_nested_attributes_and_a_project_global_id(
         (upload_span("3000000000000001", parent_id="nope"), "parent_id"),
         (upload_span("3000000000000001", start_time="2026-11-01T12:00:00"), "timezone-aware"),
         (upload_span("3000000000000001", end_time="2026-11-01T11:00:00Z"), "before start_time"),
+        (upload_span("3000000000000001", start_time="0001-01-01T00:00:00Z"),
+         "start_time must be between 1970-01-01 and 2262-04-11"),
+        (upload_span("3000000000000001", end_time="9999-12-31T00:00:00Z"),
+         "end_time must be between 1970-01-01 and 2262-04-11"),
+        (upload_span("3000000000000001", attributes={"session.id": "s" * 10_000}),
+         "has a session.id longer than 512 characters"),
+        (upload_span("3000000000000001", attributes=_nested(150)),
+         "has attributes or events nested deeper than 100 levels"),
+        (upload_span("3000000000000001", events=[{"name": "deep", "timestamp":
+                     "2026-11-01T12:00:00Z", "attributes": _nested(120)}]),
+         "has attributes or events nested deeper than 100 levels"),
+        (upload_span("3000000000000001", attributes={"n": 2**70}), "attributes can't be stored"),
     ],
+    ids=["span-id", "zero-span-id", "trace-id", "parent-id", "naive-time", "end-before-start",
+         "year-1", "year-9999", "long-session", "deep-attributes", "deep-event", "huge-int"],
 )  # fmt: skip
 async def test_one_invalid_span_rejects_the_whole_request(
     upload_api: UploadApi, span: dict[str, Any], reason: str

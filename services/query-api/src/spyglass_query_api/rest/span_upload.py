@@ -7,9 +7,12 @@ stored the batch, so an accepted span is never lost; a full bus answers 429 and 
 one 503, both with ``Retry-After``.
 
 As in Phoenix, the whole request is checked first: if any span is invalid (ids that are not
-hex of the right length, times without a time zone, an end before the start, attributes that
-can't be stored) or a duplicate (its span id is stored already, or appears twice in the body),
-nothing is published and the answer is 400 with a JSON detail listing each of them.
+hex of the right length, times without a time zone or outside 1970..2262-04-11, an end before
+the start, attributes that can't be stored: nested deeper than ``MAX_JSON_DEPTH``, a
+``session.id`` over ``MAX_SESSION_ID_LENGTH`` characters, numbers JSON can't hold, a span larger
+than one span-bus message) or a duplicate (its span id is stored already, or appears twice in
+the body), nothing is published and the answer is 400 with a JSON detail listing each of them.
+NULs in span text are made safe (U+FFFD) by the shared normalization, as for OTLP spans.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from spyglass_bus.publisher import SpanBatchPublisher
 from spyglass_core.errors import DependencyUnavailableError, InvalidArgumentError, NotFoundError
+from spyglass_core.storable import MAX_TIME, MIN_TIME
 from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, DecodedSpanBatch
 from spyglass_query_api.rest.dependencies import Db
 from spyglass_query_api.rest.ids import rowid_of
@@ -116,11 +120,18 @@ def _check_times(span: UploadSpan) -> None:
     for label, moment in moments:
         if moment.tzinfo is None:
             raise InvalidArgumentError(f"{label} must be timezone-aware")
+        if not MIN_TIME <= moment <= MAX_TIME:
+            raise InvalidArgumentError(
+                f"{label} must be between {MIN_TIME.date()} and {MAX_TIME.date()} "
+                "(OTLP's nanosecond times)"
+            )
     if span.end_time < span.start_time:
         raise InvalidArgumentError("end_time is before start_time")
 
 
-def decoded_span(span: UploadSpan, prices: ModelPriceTable) -> DecodedSpan:
+def decoded_span(
+    span: UploadSpan, prices: ModelPriceTable, max_span_bytes: int | None = None
+) -> DecodedSpan:
     """``span`` as the bus message the receiver would have made of it.
 
     Unknown kinds are stored as ``UNKNOWN`` and unknown status codes as ``UNSET``, as Phoenix
@@ -133,7 +144,7 @@ def decoded_span(span: UploadSpan, prices: ModelPriceTable) -> DecodedSpan:
     _check_times(span)
     attributes = dict(span.attributes)
     attributes[_KIND_ATTRIBUTE] = span.span_kind
-    return normalized_span(
+    decoded = normalized_span(
         trace_id=span.context.trace_id.lower(),
         span_id=span.context.span_id.lower(),
         parent_span_id=(span.parent_id or "").lower(),
@@ -148,6 +159,12 @@ def decoded_span(span: UploadSpan, prices: ModelPriceTable) -> DecodedSpan:
         ],
         prices=prices,
     )
+    if max_span_bytes is not None and (size := decoded.ByteSize()) > max_span_bytes:
+        raise InvalidArgumentError(
+            f"span {decoded.span_id!r} is {size} bytes, more than the span bus takes in one "
+            f"message ({max_span_bytes} bytes)"
+        )
+    return decoded
 
 
 async def _stored_span_ids(connection: AsyncConnection, span_ids: list[str]) -> set[str]:
@@ -209,7 +226,9 @@ async def create_spans(
             continue
         seen.add(key)
         try:
-            spans.append(decoded_span(span, span_upload.prices))
+            spans.append(
+                decoded_span(span, span_upload.prices, span_upload.publisher.max_span_bytes)
+            )
         except InvalidArgumentError as error:
             invalid.append({**identity, "error": error.message})
     if duplicates or invalid:
