@@ -10,6 +10,7 @@ from litestar.openapi import OpenAPIConfig
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from spyglass_core import __version__
+from spyglass_core.browser_guard import browser_guard
 from spyglass_core.health import Readiness, health_routes
 from spyglass_db import database_readiness
 from spyglass_query_api.compression import compression_config
@@ -59,6 +60,7 @@ def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Lite
             "span_upload": span_upload_provider(resources.span_upload),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[browser_guard(settings.server)],
         after_request=version_header,
         compression_config=compression_config(settings.server.gzip_level),
         openapi_config=openapi,
