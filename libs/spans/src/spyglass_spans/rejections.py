@@ -8,7 +8,8 @@ a REST upload), and the helpers that make span data safe to store:
   search of its serialized attributes and events for the escape orjson writes for a NUL;
 * JSON nested deeper than :data:`~spyglass_core.storable.MAX_JSON_DEPTH` is never stored: text
   that would parse that deep stays text, and a span whose attributes nest that deep otherwise
-  (dotted keys, nested OTLP values) is refused; a clean span pays two byte counts.
+  (dotted keys, nested values) is refused. An OTLP span pays for the walk only when a key is
+  long enough to nest that deep: its nested values can't (see :data:`SAFE_KEY_LENGTH`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,14 @@ REJECTION_REASONS = {
 _NUL_ESCAPE = b"\\u0000"
 """How orjson writes a NUL inside a JSON string."""
 
+MAX_OTLP_VALUE_DEPTH = 50
+"""Deepest nesting of an OTLP attribute value (arrays, key-value lists): protobuf parses at most
+100 message levels, the value starts six down, and each level of JSON takes two or three."""
+
+SAFE_KEY_LENGTH = 2 * (MAX_JSON_DEPTH - MAX_OTLP_VALUE_DEPTH) - 1
+"""Keys up to this long have at most ``MAX_JSON_DEPTH - MAX_OTLP_VALUE_DEPTH`` segments, so
+OTLP attributes under them can't nest too deep (JSON text is parsed to fit already)."""
+
 
 class InvalidSpanError(InvalidArgumentError):
     """A span that can never be stored; ``reason`` is a key of ``REJECTION_REASONS``."""
@@ -77,14 +86,23 @@ def project_name_problem(name: str) -> str | None:
     return None
 
 
-def storable_json(document: Any) -> bytes:
+def storable_json(document: Any, check_depth: bool = True) -> bytes:
     """``document`` as JSON PostgreSQL takes: NULs replaced, at most ``MAX_JSON_DEPTH`` deep.
+
+    ``check_depth=False`` skips the walk that measures nesting, for a document known to be
+    shallow enough (orjson still refuses one past 254 levels, which then raises here too).
 
     Raises:
         InvalidSpanError: ``document`` nests deeper than ``MAX_JSON_DEPTH`` (reason
             ``attributes_too_deep``; no span id: the caller names the span).
         TypeError: ``document`` holds what JSON can't (an integer over 64 bits, say).
     """
+    return storable_json_noting_nul(document, check_depth)[0]
+
+
+def storable_json_noting_nul(document: Any, check_depth: bool = True) -> tuple[bytes, bool]:
+    """:func:`storable_json`, and whether a NUL was replaced (text taken from ``document``
+    elsewhere then needs the same treatment)."""
     try:
         data = orjson.dumps(document)
     except orjson.JSONEncodeError:
@@ -92,14 +110,18 @@ def storable_json(document: Any) -> bytes:
         if json_depth_exceeds(document):
             raise InvalidSpanError("attributes_too_deep") from None
         raise
-    # A document can't nest deeper than it has brackets; counting them is far cheaper than
-    # walking it, and few spans have more than a hundred.
-    if data.count(b"{") + data.count(b"[") > MAX_JSON_DEPTH and json_depth_exceeds(document):
+    # A document can't nest deeper than it has brackets; counting them is cheaper than walking.
+    if (
+        check_depth
+        and data.count(b"{") + data.count(b"[") > MAX_JSON_DEPTH
+        and json_depth_exceeds(document)
+    ):
         raise InvalidSpanError("attributes_too_deep")
-    if _NUL_ESCAPE in data:
+    # Half of real spans hold no backslash at all: one memchr spares them the longer search.
+    if b"\\" in data and _NUL_ESCAPE in data:
         # Also matches an escaped backslash followed by "u0000"; re-serializing is then harmless.
-        data = orjson.dumps(without_nul_inside(document))
-    return data
+        return orjson.dumps(without_nul_inside(document)), True
+    return data, False
 
 
 def without_nul_inside(value: Any) -> Any:
@@ -114,5 +136,6 @@ def without_nul_inside(value: Any) -> Any:
 
 
 def parses_deeper_than(text: str, limit: int) -> bool:
-    """Whether JSON ``text`` may nest deeper than ``limit`` (cheap: counts its brackets)."""
-    return text.count("{") + text.count("[") > limit
+    """Whether JSON ``text`` may nest deeper than ``limit`` (cheap: length, then brackets)."""
+    # Each level takes an opening and a closing bracket.
+    return len(text) > 2 * limit and text.count("{") + text.count("[") > limit

@@ -29,7 +29,6 @@ from spyglass_core.errors import InvalidArgumentError
 from spyglass_core.storable import (
     MAX_INTEGER,
     MAX_SESSION_ID_LENGTH,
-    NUL,
     json_depth_exceeds,
     without_nul,
 )
@@ -46,8 +45,8 @@ from spyglass_spans.attributes import (
     token_count,
 )
 from spyglass_spans.prices import ModelPriceTable
-from spyglass_spans.rejections import InvalidSpanError, storable_json
-from spyglass_spans.unflatten import unflatten
+from spyglass_spans.rejections import InvalidSpanError, storable_json, storable_json_noting_nul
+from spyglass_spans.unflatten import unflatten, unflatten_noting_long_keys
 
 SPAN_KINDS = frozenset(
     {
@@ -79,11 +78,15 @@ _TEXT_COLUMNS = ("session_id", "user_id", "model_name", "provider")
 """Columns copied from attribute text, which may hold NULs."""
 
 
-def span_fields(attributes: Attributes, prices: ModelPriceTable) -> dict[str, Any]:
+def span_fields(
+    attributes: Attributes, prices: ModelPriceTable, values_nest_freely: bool = False
+) -> dict[str, Any]:
     """Normalize flat ``attributes`` in place; the ``DecodedSpan`` fields that follow from them.
 
     The fields are ``span_kind``, ``session_id``, ``user_id``, ``model_name``, ``provider``,
     ``attributes_json`` and, for LLM spans, the token counts and any cost.
+    ``values_nest_freely`` says the values did not come as OTLP (whose nesting protobuf bounds),
+    so the document's depth is always measured.
 
     Raises:
         InvalidSpanError: the ``session.id`` is too long or the attributes nest too deep (the
@@ -106,7 +109,8 @@ def span_fields(attributes: Attributes, prices: ModelPriceTable) -> dict[str, An
     session = session_id.strip() if type(session_id) is str else ""
     if len(session) > MAX_SESSION_ID_LENGTH:
         raise InvalidSpanError("session_id_too_long")
-    attributes_json = storable_json(unflatten(attributes))
+    document, long_keys = unflatten_noting_long_keys(attributes)
+    attributes_json, had_nul = storable_json_noting_nul(document, values_nest_freely or long_keys)
     fields: dict[str, Any] = {
         "span_kind": kind,
         "session_id": session,
@@ -115,8 +119,8 @@ def span_fields(attributes: Attributes, prices: ModelPriceTable) -> dict[str, An
         "provider": "" if provider is None else str(provider),
         "attributes_json": attributes_json,
     }
-    for column in _TEXT_COLUMNS:
-        if NUL in fields[column]:
+    if had_nul:  # the columns are copies of attribute text
+        for column in _TEXT_COLUMNS:
             fields[column] = without_nul(fields[column])
     if kind == "LLM":
         _add_llm_fields(fields, attributes, prices)
@@ -162,12 +166,15 @@ def _count(value: Any) -> int:
     return value if -MAX_INTEGER - 1 <= value <= MAX_INTEGER else 0
 
 
-def events_json(events: Iterable[tuple[str, int, Mapping[str, Any]]]) -> bytes:
+def events_json(
+    events: Iterable[tuple[str, int, Mapping[str, Any]]], values_nest_freely: bool = False
+) -> bytes:
     """Span events as the JSON list Phoenix stores: ``{name, timestamp, attributes}``.
 
     The timestamp is ISO-8601 in UTC; attributes stay flat (``exception.type``,
     ``exception.message``, ``exception.escaped``, ``exception.stacktrace`` for an exception).
-    NULs are replaced.
+    NULs are replaced. ``values_nest_freely``: as for :func:`span_fields` (event attributes
+    sit three levels down; OTLP values under them can't reach ``MAX_JSON_DEPTH``).
 
     Raises:
         InvalidSpanError: attributes nest deeper than ``MAX_JSON_DEPTH`` levels in the list.
@@ -177,7 +184,8 @@ def events_json(events: Iterable[tuple[str, int, Mapping[str, Any]]]) -> bytes:
         [
             {"name": name, "timestamp": iso_time(time_unix_nano), "attributes": attributes}
             for name, time_unix_nano, attributes in events
-        ]
+        ],
+        values_nest_freely,
     )
 
 
@@ -221,8 +229,8 @@ def normalized_span(
         raise InvalidSpanError("attributes_too_deep", span_id)
     flat = flatten(attributes)
     try:
-        fields = span_fields(flat, prices)
-        events_document = events_json(events)
+        fields = span_fields(flat, prices, values_nest_freely=True)
+        events_document = events_json(events, values_nest_freely=True)
     except InvalidSpanError as error:
         raise error.of_span(span_id) from None
     except (TypeError, orjson.JSONEncodeError) as error:

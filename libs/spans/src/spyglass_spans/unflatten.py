@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from spyglass_spans.nesting import json_depth_limit, key_parts, nest, parse_json
+from spyglass_spans.rejections import SAFE_KEY_LENGTH
 
 _LAYOUTS_LIMIT = 4096
 # Both are emptied when full: a few thousand key sequences cover the instrumentations of a fleet.
@@ -45,6 +46,8 @@ class Layout:
     """(its slot, the slots of its elements, the object it goes in or -1, its key there)."""
     json_positions: tuple[tuple[int, int], ...]
     """Positions of the keys whose text is parsed as JSON, with the depth their JSON may take."""
+    long_keys: bool
+    """Some key is long enough to nest the document too deep (``SAFE_KEY_LENGTH``)."""
 
 
 class _Slot:
@@ -61,6 +64,11 @@ def unflatten(attributes: dict[str, Any]) -> dict[str, Any]:
 
     See :mod:`spyglass_spans.nesting` for the rules (lists, collisions, JSON-string attributes).
     """
+    return unflatten_noting_long_keys(attributes)[0]
+
+
+def unflatten_noting_long_keys(attributes: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """:func:`unflatten`, and whether a key is over ``SAFE_KEY_LENGTH`` (known per layout)."""
     keys = tuple(attributes)
     layout = _layouts.get(keys)
     if layout is None:
@@ -68,7 +76,7 @@ def unflatten(attributes: dict[str, Any]) -> dict[str, Any]:
             if len(_seen_once) >= _LAYOUTS_LIMIT:
                 _seen_once.clear()
             _seen_once.add(keys)
-            return nest(attributes)
+            return nest(attributes), _has_long_key(keys)
         _seen_once.discard(keys)
         layout = _layout_of(keys)
     values = list(attributes.values())
@@ -77,7 +85,7 @@ def unflatten(attributes: dict[str, Any]) -> dict[str, Any]:
         if type(value) is str:
             values[position] = parse_json(value, depth_limit)
     if None in values:
-        return nest(attributes)
+        return nest(attributes), layout.long_keys
     slots: list[Any] = [{} for _ in range(layout.slot_count)]
     for parent, key, child in layout.nesting:
         slots[parent][key] = slots[child]
@@ -88,7 +96,11 @@ def unflatten(attributes: dict[str, Any]) -> dict[str, Any]:
         if parent >= 0:
             slots[parent][key] = made
     document: dict[str, Any] = slots[0]
-    return document
+    return document, layout.long_keys
+
+
+def _has_long_key(keys: tuple[str, ...]) -> bool:
+    return max(map(len, keys), default=0) > SAFE_KEY_LENGTH
 
 
 def _layout_of(keys: tuple[str, ...]) -> Layout:
@@ -138,6 +150,7 @@ def _layout_of(keys: tuple[str, ...]) -> Layout:
             for position, key in enumerate(keys)
             if key_parts(key)[2]
         ),
+        long_keys=_has_long_key(keys),
     )
     if len(_layouts) >= _LAYOUTS_LIMIT:
         _layouts.clear()

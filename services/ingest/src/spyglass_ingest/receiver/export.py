@@ -122,7 +122,8 @@ class Reservation:
             OverloadedError: other requests hold the budget and ``size`` more does not fit.
         """
         budget = self._budget
-        others = budget.requests > 1 if self._held else budget.used_bytes > 0
+        # Until it is held, this request is not among the budget's requests.
+        others = budget.requests > (1 if self._held else 0)
         charge = max(size, 0) * MEMORY_PER_REQUEST_BYTE
         budget._admit(charge, others)
         self._held = True

@@ -239,7 +239,13 @@ class SpanWriterService(BackgroundService):
             "span_write_isolating_bad_spans", spans=len(batch.spans), error=str(error)[:300]
         )
         refused: list[tuple[DecodedSpan, str]] = []
-        parts: list[list[DecodedSpan]] = [list(batch.spans)]
+        parts: list[list[DecodedSpan]] = []
+        spans = list(batch.spans)
+        if len(spans) == 1:
+            refused.append((spans[0], f"PostgreSQL refused the span: {error}"))
+        else:  # the whole already failed: start from its halves
+            middle = len(spans) // 2
+            parts = [spans[middle:], spans[:middle]]
         while parts:
             spans = parts.pop()
             part = _part_of(batch, spans)
