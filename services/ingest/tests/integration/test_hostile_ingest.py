@@ -196,6 +196,32 @@ def test_request_wide_refusals_and_limits(start_ingest: StartIngest) -> None:
         "the `x-project-name` metadata must be at most 256 characters"
     )
 
+    # Nesting past protobuf's recursion limit, and text that is not UTF-8, are malformed bodies.
+    deep_body = _deeply_nested_request(200)
+    deep_http = httpx.post(f"{plane.http_url}/v1/traces", content=deep_body, headers=PROTOBUF)
+    with (
+        grpc.insecure_channel(plane.grpc_target) as channel,
+        pytest.raises(grpc.RpcError) as deep_grpc,
+    ):
+        channel.unary_unary(
+            "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+            request_serializer=lambda body: body,
+            response_deserializer=ExportTraceServiceResponse.FromString,
+        )(deep_body, timeout=60)
+    not_utf8 = httpx.post(
+        f"{plane.http_url}/v1/traces",
+        content=b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": "\xff"}]}]}]}',
+        headers={"content-type": "application/json"},
+    )
+
+    assert deep_http.status_code == 400
+    assert status_pb2.Status.FromString(deep_http.content).message.startswith(
+        "the body is not a valid protobuf ExportTraceServiceRequest"
+    )
+    assert deep_grpc.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert not_utf8.status_code == 400
+    assert json.loads(not_utf8.text)["message"].startswith("the body is not valid JSON")
+
     # 20 MB of spans, gzipped to a few KB: over 16 MiB, so it used to get 429 forever.
     big = ExportTraceServiceRequest(
         resource_spans=[
@@ -228,6 +254,31 @@ def test_request_wide_refusals_and_limits(start_ingest: StartIngest) -> None:
             1,
             "1 span rejected: 1 with more bytes than the span bus takes in one message",
         )
+
+
+def _deeply_nested_request(depth: int) -> bytes:
+    """An export request whose one attribute nests ``depth`` arrays, as raw protobuf.
+
+    Written by hand: protobuf itself refuses to build a message that deep.
+    """
+
+    def varint(number: int) -> bytes:
+        out = bytearray()
+        while number > 0x7F:
+            out.append(number & 0x7F | 0x80)
+            number >>= 7
+        return bytes([*out, number])
+
+    def field(number: int, payload: bytes) -> bytes:
+        return varint(number << 3 | 2) + varint(len(payload)) + payload
+
+    value = field(1, b"x")  # AnyValue.string_value
+    for _ in range(depth):
+        value = field(5, field(1, value))  # AnyValue.array_value, ArrayValue.values
+    span = (
+        field(1, b"\x01" * 16) + field(2, b"\x02" * 8) + field(9, field(1, b"k") + field(2, value))
+    )
+    return field(1, field(2, field(2, span)))  # resource_spans, scope_spans, spans
 
 
 def test_every_5xx_is_logged_and_grpc_never_answers_unknown(
