@@ -54,8 +54,9 @@ class ReceiverLimitSettings(BaseSettings):
     max_inflight_bytes: int = Field(
         default=64 * 1024 * 1024,
         ge=1024 * 1024,
-        description="Memory for requests being decoded and published (about four times their "
-        "size each); past it, requests are refused with 429 and Retry-After.",
+        description="Memory for requests being decoded and published (each is charged four "
+        "times its size); past it, requests are refused with 429 and Retry-After. A request "
+        "alone is always admitted, up to SPYGLASS_INGEST_MAX_REQUEST_BYTES.",
     )
     max_attribute_value_bytes: int = Field(
         default=1024 * 1024,
