@@ -5,6 +5,7 @@ The app runs on the test's event loop, so the engine it uses is the one the fixt
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -23,11 +24,13 @@ from spyglass_bus.publisher import SpanBatchPublisher
 from spyglass_core.settings import DbSettings, NatsSettings
 from spyglass_db import create_engine, create_session_maker
 from spyglass_ingest.writer.store import prepare_connection, write_batches
+from spyglass_launcher.ports import free_port
 from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, DecodedSpanBatch, StatusCode
 from spyglass_query_api.app import QueryApiResources, create_app
 from spyglass_query_api.rest.span_upload import SpanUpload
 from spyglass_query_api.settings import QueryApiSettings
 from spyglass_spans import ModelPriceTable
+from tests.support.processes import SpawnService, service_environment, wait_healthy
 from tests.support.stack import Stack
 
 BASE_TIME = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -44,6 +47,36 @@ async def api(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
         yield client
     await engine.dispose()
+
+
+StartQueryApi = Callable[[], Awaitable[str]]
+
+
+@pytest.fixture
+def start_query_api(
+    spawn_service: SpawnService, stack: Stack, database_url: str, nats_namespace: str
+) -> StartQueryApi:
+    """Starts a query API process on this test's database; answers its base URL once healthy."""
+
+    async def start() -> str:
+        port = free_port()
+        service = spawn_service(
+            "query-api",
+            ("spyglass_query_api",),
+            service_environment(
+                SPYGLASS_DB_URL=database_url,
+                SPYGLASS_NATS_URL=stack.nats_url,
+                SPYGLASS_NATS_NAMESPACE=nats_namespace,
+                SPYGLASS_QUERY_API_PORT=str(port),
+            ),
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        # A deadline, not a timing: a busy machine takes a while to import the service (its
+        # output is shown if it exits).
+        await asyncio.to_thread(wait_healthy, service, f"{base_url}/healthz", 120.0)
+        return base_url
+
+    return start
 
 
 SpanSpec = dict[str, Any]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -24,10 +25,6 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-
-from spyglass_launcher.ports import free_port
-from tests.support.processes import SpawnService, service_environment, wait_healthy
-from tests.support.stack import Stack
 
 pytestmark = pytest.mark.slow
 
@@ -50,26 +47,9 @@ CHECKS = [
 
 
 @pytest.fixture
-async def query_api_url(
-    spawn_service: SpawnService, stack: Stack, database_url: str, nats_namespace: str,
-    support_project: str,
-) -> str:  # fmt: skip
+async def query_api_url(start_query_api: Callable[[], Awaitable[str]], support_project: str) -> str:
     """A query API process on this test's database, holding the ``support`` project."""
-    port = free_port()
-    service = spawn_service(
-        "query-api",
-        ("spyglass_query_api",),
-        service_environment(
-            SPYGLASS_DB_URL=database_url,
-            SPYGLASS_NATS_URL=stack.nats_url,
-            SPYGLASS_NATS_NAMESPACE=nats_namespace,
-            SPYGLASS_QUERY_API_PORT=str(port),
-        ),
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    # a busy machine takes a while to import the service; its output is shown if it exits
-    await asyncio.to_thread(wait_healthy, service, f"{base_url}/healthz", 120.0)
-    return base_url
+    return await start_query_api()
 
 
 def _fuzz(base_url: str) -> list[str]:

@@ -13,10 +13,6 @@ import pytest
 from phoenix.client import Client
 from phoenix.client.types.spans import SpanQuery
 
-from spyglass_launcher.ports import free_port
-from tests.support.processes import SpawnService, service_environment, wait_healthy
-from tests.support.stack import Stack
-
 pytestmark = pytest.mark.slow
 
 Store = Callable[..., Awaitable[None]]
@@ -55,26 +51,11 @@ async def _seed(store_spans: Store) -> None:
 
 @pytest.fixture
 async def phoenix_client(
-    spawn_service: SpawnService, stack: Stack, database_url: str, nats_namespace: str,
-    store_spans: Store,
-) -> Client:  # fmt: skip
+    start_query_api: Callable[[], Awaitable[str]], store_spans: Store
+) -> Client:
     """Phoenix's own client, talking to a query API process on this test's seeded database."""
     await _seed(store_spans)
-    port = free_port()
-    service = spawn_service(
-        "query-api",
-        ("spyglass_query_api",),
-        service_environment(
-            SPYGLASS_DB_URL=database_url,
-            SPYGLASS_NATS_URL=stack.nats_url,
-            SPYGLASS_NATS_NAMESPACE=nats_namespace,
-            SPYGLASS_QUERY_API_PORT=str(port),
-        ),
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    # a deadline, not a timing: starting a process takes long on a busy machine
-    await asyncio.to_thread(wait_healthy, service, f"{base_url}/healthz", 90.0)
-    return Client(base_url=base_url)
+    return Client(base_url=await start_query_api())
 
 
 def _frame(client: Client, **arguments: object) -> pd.DataFrame:
