@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import nats
 import pytest
 
 from spyglass_launcher.ports import free_port
@@ -15,6 +17,8 @@ from tests.support.database import fetch
 from tests.support.loop import LoopThread
 from tests.support.processes import ServiceProcess, SpawnService, service_environment, wait_healthy
 from tests.support.stack import Stack
+
+T = TypeVar("T")
 
 STARTUP_SECONDS = 120.0
 """How long a receiver or writer may take to become healthy: imports alone take tens of seconds
@@ -102,3 +106,16 @@ def own_nats(server_home: Path, background_loop: LoopThread) -> Iterator[Embedde
     background_loop.run(server.start())
     yield server
     background_loop.run(server.stop())
+
+
+def with_nats(url: str, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run ``work`` with a NATS client connected to ``url`` (closed afterwards); its result."""
+
+    async def run() -> T:
+        client = await nats.connect(url)
+        try:
+            return await work(client)
+        finally:
+            await client.close()
+
+    return asyncio.run(run())

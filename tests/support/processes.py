@@ -51,6 +51,14 @@ class ServiceProcess:
         return self.process.returncode
 
 
+@dataclass(frozen=True)
+class QueryApiProcess:
+    """A query API process of a test: its base URL, and the process (its output, for failures)."""
+
+    base_url: str
+    service: ServiceProcess
+
+
 def service_environment(**settings: str) -> dict[str, str]:
     """The environment of a service process: ours, minus any SPYGLASS_/PHOENIX_ leftovers."""
     env = {

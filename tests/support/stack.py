@@ -211,10 +211,11 @@ def nats_namespace(stack: Stack, background_loop: LoopThread) -> Iterator[str]:
     """
     namespace = f"t{uuid.uuid4().hex[:12]}"
     yield namespace
-    background_loop.run(_delete_streams(stack.nats_url, BusNames(namespace)))
+    background_loop.run(delete_streams(stack.nats_url, BusNames(namespace)))
 
 
-async def _delete_streams(nats_url: str, names: BusNames) -> None:
+async def delete_streams(nats_url: str, names: BusNames) -> None:
+    """Delete the streams of namespace ``names``: each reserves JetStream storage."""
     client = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=1)
     try:
         jetstream = client.jetstream()

@@ -10,7 +10,6 @@ gateway's own origin, kubelet probes addressing the pod by IP) keep working.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -18,15 +17,13 @@ from dataclasses import dataclass
 
 import asyncpg
 import httpx
-import nats
 import pytest
-from nats.js.errors import NotFoundError
 
 from spyglass_bus import BusNames
 from spyglass_launcher.ports import free_port
 from tests.support.loop import LoopThread
 from tests.support.processes import Spawner, SpawnService, service_environment, wait_healthy
-from tests.support.stack import Stack, scratch_folder
+from tests.support.stack import Stack, delete_streams, scratch_folder
 
 pytestmark = pytest.mark.slow
 
@@ -103,7 +100,7 @@ def servers(
             spawner.stop_all()
             if request.session.testsfailed:
                 spawner.print_outputs()
-            background_loop.run(_delete_streams(stack.nats_url, BusNames(namespace)))
+            background_loop.run(delete_streams(stack.nats_url, BusNames(namespace)))
             background_loop.run(_admin(stack, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
 
 
@@ -124,18 +121,6 @@ async def _admin(stack: Stack, statement: str) -> None:
         await connection.execute(statement)
     finally:
         await connection.close()
-
-
-async def _delete_streams(nats_url: str, names: BusNames) -> None:
-    """The streams the query API made for its namespace: each reserves JetStream storage."""
-    client = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=1)
-    try:
-        jetstream = client.jetstream()
-        for stream in (names.spans_stream, names.spans_stored_stream, names.dead_letter_stream):
-            with contextlib.suppress(NotFoundError):
-                await jetstream.delete_stream(stream)
-    finally:
-        await client.close()
 
 
 def _unique(prefix: str) -> str:

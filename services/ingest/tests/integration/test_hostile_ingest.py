@@ -12,17 +12,14 @@ The REST upload's share of the catalogue is in the query API's ``test_span_uploa
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import json
 import os
-from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import asyncpg
 import grpc
 import httpx
-import nats
 import pytest
 from google.rpc import status_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
@@ -40,7 +37,7 @@ from spyglass_ingest.writer.consumer import DEAD_LETTER_REASON_HEADER
 from spyglass_launcher.servers import EmbeddedNats
 from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, DecodedSpanBatch
 from tests.support.database import fetch
-from tests.support.ingest import IngestPlane, StartIngest
+from tests.support.ingest import IngestPlane, StartIngest, with_nats
 from tests.support.loop import LoopThread
 from tests.support.waiting import assert_eventually
 
@@ -316,17 +313,6 @@ def test_every_5xx_is_logged_and_grpc_never_answers_unknown(
 # --- the writer --------------------------------------------------------------------------------
 
 
-def _with_nats(url: str, work: Callable[[Any], Awaitable[T]]) -> T:
-    async def run() -> T:
-        client = await nats.connect(url)
-        try:
-            return await work(client)
-        finally:
-            await client.close()
-
-    return asyncio.run(run())
-
-
 def _decoded(number: int, **fields: Any) -> DecodedSpan:
     span_id = f"{number:016x}"
     return DecodedSpan(
@@ -352,7 +338,7 @@ def _publish_raw(plane: IngestPlane, batch: DecodedSpanBatch) -> None:
         await ensure_streams(client.jetstream(), names, NatsSettings().spans_max_bytes)
         await client.jetstream().publish(names.spans_subject, batch.SerializeToString())
 
-    _with_nats(plane.environment["SPYGLASS_NATS_URL"], publish)
+    with_nats(plane.environment["SPYGLASS_NATS_URL"], publish)
 
 
 def _dead_letters(plane: IngestPlane) -> list[tuple[DecodedSpanBatch, str]]:
@@ -371,7 +357,7 @@ def _dead_letters(plane: IngestPlane) -> list[tuple[DecodedSpanBatch, str]]:
             )
         return letters
 
-    return _with_nats(plane.environment["SPYGLASS_NATS_URL"], read)
+    return with_nats(plane.environment["SPYGLASS_NATS_URL"], read)
 
 
 def test_the_writer_stores_the_rest_of_a_batch_and_dead_letters_only_refused_spans(

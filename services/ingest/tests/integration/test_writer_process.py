@@ -11,11 +11,10 @@ from __future__ import annotations
 import asyncio
 import signal
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import nats
 import pytest
 
 from spyglass_bus import BusNames, ensure_streams
@@ -27,7 +26,7 @@ from spyglass_launcher.ports import free_port
 from spyglass_launcher.servers import EmbeddedPostgres
 from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, DecodedSpanBatch, SpansStored
 from tests.support.database import fetch
-from tests.support.ingest import STARTUP_SECONDS
+from tests.support.ingest import STARTUP_SECONDS, with_nats
 from tests.support.loop import LoopThread
 from tests.support.processes import ServiceProcess, SpawnService, service_environment, wait_healthy
 from tests.support.stack import Stack
@@ -35,20 +34,8 @@ from tests.support.waiting import assert_eventually
 
 pytestmark = pytest.mark.slow
 
-T = TypeVar("T")
 SECOND = 1_000_000_000
 BASE = 1_790_000_000 * SECOND
-
-
-def _with_nats(url: str, work: Callable[[Any], Awaitable[T]]) -> T:
-    async def run() -> T:
-        client = await nats.connect(url)
-        try:
-            return await work(client)
-        finally:
-            await client.close()
-
-    return asyncio.run(run())
 
 
 def _count_spans(database_url: str) -> tuple[int, int]:
@@ -91,7 +78,7 @@ def _publish(nats_url: str, namespace: str, batches: list[DecodedSpanBatch]) -> 
         for batch in batches:
             await publisher.publish(batch)
 
-    _with_nats(nats_url, work)
+    with_nats(nats_url, work)
 
 
 def _start_writer(
@@ -169,7 +156,7 @@ def test_poison_message_is_dead_lettered_and_the_rest_written(
         await ensure_streams(client.jetstream(), names, NatsSettings().spans_max_bytes)
         await client.jetstream().publish(names.spans_subject, b"\xff not a protobuf \x00")
 
-    _with_nats(stack.nats_url, publish_garbage)
+    with_nats(stack.nats_url, publish_garbage)
     _publish(stack.nats_url, nats_namespace, [*good[:2], nul_attributes, *good[2:]])
     _start_writer(spawn_service, "writer", database_url, stack.nats_url, nats_namespace)
 
@@ -184,7 +171,7 @@ def test_poison_message_is_dead_lettered_and_the_rest_written(
         return [(message.headers[DEAD_LETTER_REASON_HEADER], message.data) for message in messages]
 
     letters = assert_eventually(
-        lambda: _with_nats(stack.nats_url, dead_letters), timeout=20, interval=0.5
+        lambda: with_nats(stack.nats_url, dead_letters), timeout=20, interval=0.5
     )
     assert len(letters) == 2, letters
     assert any("not a DecodedSpanBatch" in reason for reason, _ in letters)
@@ -215,7 +202,7 @@ def test_commits_are_announced_on_spans_stored(
         return span_ids
 
     expected = {span.span_id for batch in batches for span in batch.spans}
-    assert _with_nats(stack.nats_url, announced) == expected
+    assert with_nats(stack.nats_url, announced) == expected
 
 
 # --- the database goes away for a while ---------------------------------------------------------

@@ -30,7 +30,7 @@ from spyglass_query_api.app import QueryApiResources, create_app
 from spyglass_query_api.rest.span_upload import SpanUpload
 from spyglass_query_api.settings import QueryApiSettings
 from spyglass_spans import ModelPriceTable
-from tests.support.processes import SpawnService, service_environment, wait_healthy
+from tests.support.processes import QueryApiProcess, SpawnService, service_environment, wait_healthy
 from tests.support.stack import Stack
 
 BASE_TIME = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -49,16 +49,16 @@ async def api(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     await engine.dispose()
 
 
-StartQueryApi = Callable[[], Awaitable[str]]
+StartQueryApi = Callable[[], Awaitable[QueryApiProcess]]
 
 
 @pytest.fixture
 def start_query_api(
     spawn_service: SpawnService, stack: Stack, database_url: str, nats_namespace: str
 ) -> StartQueryApi:
-    """Starts a query API process on this test's database; answers its base URL once healthy."""
+    """Starts a query API process on this test's database; answers it once healthy."""
 
-    async def start() -> str:
+    async def start() -> QueryApiProcess:
         port = free_port()
         service = spawn_service(
             "query-api",
@@ -74,7 +74,7 @@ def start_query_api(
         # A deadline, not a timing: a busy machine takes a while to import the service (its
         # output is shown if it exits).
         await asyncio.to_thread(wait_healthy, service, f"{base_url}/healthz", 120.0)
-        return base_url
+        return QueryApiProcess(base_url, service)
 
     return start
 

@@ -26,6 +26,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests.support.processes import QueryApiProcess
+
 pytestmark = pytest.mark.slow
 
 OPENAPI = Path(__file__).parents[2] / "openapi.json"
@@ -47,9 +49,11 @@ CHECKS = [
 
 
 @pytest.fixture
-async def query_api_url(start_query_api: Callable[[], Awaitable[str]], support_project: str) -> str:
+async def query_api_url(
+    start_query_api: Callable[[], Awaitable[QueryApiProcess]], support_project: str
+) -> str:
     """A query API process on this test's database, holding the ``support`` project."""
-    return await start_query_api()
+    return (await start_query_api()).base_url
 
 
 def _fuzz(base_url: str) -> list[str]:

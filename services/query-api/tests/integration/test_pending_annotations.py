@@ -14,10 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from spyglass_core.settings import DbSettings
 from spyglass_db import create_engine
-from spyglass_launcher.ports import free_port
 from spyglass_query_api.annotations.pending import resolve_pending_annotations
-from tests.support.processes import SpawnService, service_environment, wait_healthy
-from tests.support.stack import Stack
+from tests.support.processes import QueryApiProcess
 from tests.support.waiting import assert_eventually
 
 StoreSpans = Callable[..., Awaitable[None]]
@@ -171,22 +169,10 @@ async def test_replicas_skip_rows_another_one_holds(
 
 
 async def test_the_query_api_process_resolves_parked_annotations_in_the_background(
-    spawn_service: SpawnService, stack: Stack, database_url: str, nats_namespace: str,
-    store_spans: StoreSpans,
-) -> None:  # fmt: skip
-    port = free_port()
-    service = spawn_service(
-        "query-api",
-        ("spyglass_query_api",),
-        service_environment(
-            SPYGLASS_DB_URL=database_url,
-            SPYGLASS_NATS_URL=stack.nats_url,
-            SPYGLASS_NATS_NAMESPACE=nats_namespace,
-            SPYGLASS_QUERY_API_PORT=str(port),
-        ),
-    )
-    base = f"http://127.0.0.1:{port}"
-    await asyncio.to_thread(wait_healthy, service, f"{base}/healthz")
+    start_query_api: Callable[[], Awaitable[QueryApiProcess]], store_spans: StoreSpans
+) -> None:
+    query_api = await start_query_api()
+    base, service = query_api.base_url, query_api.service
     async with httpx.AsyncClient(base_url=base) as client:
         response = await client.post("/v1/span_annotations", json={"data": [_annotation("live")]})
         assert response.json() == {"data": []}

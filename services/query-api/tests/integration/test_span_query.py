@@ -13,6 +13,8 @@ import pytest
 from phoenix.client import Client
 from phoenix.client.types.spans import SpanQuery
 
+from tests.support.processes import QueryApiProcess
+
 pytestmark = pytest.mark.slow
 
 Store = Callable[..., Awaitable[None]]
@@ -51,11 +53,11 @@ async def _seed(store_spans: Store) -> None:
 
 @pytest.fixture
 async def phoenix_client(
-    start_query_api: Callable[[], Awaitable[str]], store_spans: Store
+    start_query_api: Callable[[], Awaitable[QueryApiProcess]], store_spans: Store
 ) -> Client:
     """Phoenix's own client, talking to a query API process on this test's seeded database."""
     await _seed(store_spans)
-    return Client(base_url=await start_query_api())
+    return Client(base_url=(await start_query_api()).base_url)
 
 
 def _frame(client: Client, **arguments: object) -> pd.DataFrame:
