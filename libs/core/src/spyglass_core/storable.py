@@ -22,6 +22,7 @@ a 500 or a dead-lettered batch:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +40,9 @@ MAX_JSON_DEPTH = 100
 
 MAX_BIGINT = 2**63 - 1
 """Largest PostgreSQL ``bigint``: row ids, OTLP nanosecond times."""
+
+MIN_BIGINT = -(2**63)
+"""Smallest PostgreSQL ``bigint``."""
 
 MAX_INTEGER = 2**31 - 1
 """Largest PostgreSQL ``integer``: token counts and their cumulative sums saturate here."""
@@ -78,3 +82,21 @@ def json_depth_exceeds(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
             return True
         stack.extend((child, depth + 1) for child in children)
     return False
+
+
+def walk_json(value: Any) -> Iterator[tuple[tuple[str, ...], Any, int]]:
+    """Every item of parsed JSON ``value`` with its path (keys and list indexes as text) and its
+    depth (0 for ``value`` itself), parents before children.
+
+    Iterative, so that a hostile value can't exhaust the stack while it is walked.
+    """
+    stack: list[tuple[tuple[str, ...], Any, int]] = [((), value, 0)]
+    while stack:
+        path, item, depth = stack.pop()
+        yield path, item, depth
+        if isinstance(item, dict):
+            stack.extend(((*path, str(key)), child, depth + 1) for key, child in item.items())
+        elif isinstance(item, list):
+            stack.extend(
+                ((*path, str(index)), child, depth + 1) for index, child in enumerate(item)
+            )

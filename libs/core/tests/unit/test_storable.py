@@ -10,6 +10,7 @@ from spyglass_core.storable import (
     MIN_TIME,
     has_nul,
     json_depth_exceeds,
+    walk_json,
     without_nul,
 )
 
@@ -39,3 +40,17 @@ def test_depth_counts_objects_and_arrays_up_to_the_limit() -> None:
 def test_the_time_range_is_otlp_nanoseconds_in_an_int64() -> None:
     nanoseconds = (MAX_TIME - MIN_TIME) // timedelta(microseconds=1) * 1000
     assert nanoseconds <= 2**63 - 1 < nanoseconds + 1000
+
+
+def test_json_is_walked_with_paths_and_depths_parents_first() -> None:
+    items = list(walk_json({"a": [1, {"b": "x"}]}))
+    assert items[0] == ((), {"a": [1, {"b": "x"}]}, 0)
+    assert sorted((path, depth) for path, _, depth in items) == [
+        ((), 0),
+        (("a",), 1),
+        (("a", "0"), 2),
+        (("a", "1"), 2),
+        (("a", "1", "b"), 3),
+    ]
+    # Deep enough to overflow a recursive walk.
+    assert max(depth for _, _, depth in walk_json(nested(100_000))) == 100_000

@@ -23,23 +23,17 @@ from graphql import (
 )
 from graphql.validation import ValidationRule
 
-from spyglass_core.storable import has_nul
+from spyglass_core.storable import has_nul, walk_json
 
 
 def _holds_nul(value: Any) -> bool:
-    """Whether a variable's value holds a NUL in any string or key; iterative."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if has_nul(item):
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
+    """Whether a variable's value holds a NUL in any string or key."""
+    return any(
+        any(has_nul(key) for key in item if isinstance(key, str))
+        if isinstance(item, dict)
+        else isinstance(item, str) and has_nul(item)
+        for _, item, _ in walk_json(value)
+    )
 
 
 def _node_holds_nul(node: ValueNode, variables: Mapping[str, Any]) -> bool:

@@ -20,7 +20,7 @@ Field-specific rules (name lengths, a column's ``integer`` range) stay on the re
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,11 +30,9 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.types import BeforeRequestHookHandler
 from litestar.typing import FieldDefinition
 
-from spyglass_core.storable import MAX_BIGINT, MAX_JSON_DEPTH, has_nul
+from spyglass_core.storable import MAX_BIGINT, MAX_JSON_DEPTH, MIN_BIGINT, has_nul, walk_json
 from spyglass_query_api.rest.encoded_slash import restore_slashes
 from spyglass_query_api.rest.errors import UnprocessableParameterError
-
-MIN_BIGINT = -MAX_BIGINT - 1
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
@@ -113,20 +111,6 @@ def _check_parameters(request: Request[Any, Any, Any]) -> None:
             _check_value(name, value, kinds[name])
 
 
-def _walk(value: Any) -> Iterator[tuple[tuple[str, ...], Any, int]]:
-    """Every item of a parsed JSON value, with its path and depth; iterative (depth is hostile)."""
-    stack: list[tuple[tuple[str, ...], Any, int]] = [((), value, 0)]
-    while stack:
-        path, item, depth = stack.pop()
-        yield path, item, depth
-        if isinstance(item, dict):
-            for key, child in item.items():
-                stack.append(((*path, str(key)), child, depth + 1))
-        elif isinstance(item, list):
-            for index, child in enumerate(item):
-                stack.append(((*path, str(index)), child, depth + 1))
-
-
 def _out_of_bigint(item: Any) -> bool:
     return (
         isinstance(item, int)
@@ -145,7 +129,7 @@ def check_json_body(body: Any) -> None:
     Raises:
         UnprocessableParameterError: the first such value, naming its field.
     """
-    for path, item, depth in _walk(body):
+    for path, item, depth in walk_json(body):
         name = ".".join(path) or "body"
         if isinstance(item, dict | list) and depth >= MAX_JSON_DEPTH:
             field = path[: min(len(path), 3)]
