@@ -1,0 +1,1 @@
+"""The span write path (moved here from the ingest writer; see README.md)."""
