@@ -44,10 +44,10 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
 from spyglass_bus import BusNames
-from spyglass_ingest.writer.store import SPAN_COLUMNS
 from spyglass_launcher.platform import port_variables
 from spyglass_launcher.ports import free_port
 from spyglass_proto.bus.v1.spans_pb2 import SpansStored
+from spyglass_span_store import SPAN_COLUMNS
 from tests.support.otlp_traces import attributes
 
 EXPORT_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"

@@ -9,7 +9,7 @@ event; metadata tiers come from the agent run (``gold`` or ``free``).
 
 Each worker process builds OTLP export requests, decodes them as the receiver does
 (``decode_export_request``: normalization, token totals, costs) and writes the batches with
-``spyglass_ingest.writer.store.write_batches`` on its own asyncpg connection, so that the rows,
+``spyglass_span_store.write_batches`` on its own asyncpg connection, so that the rows,
 the derived trace and session bounds and the cumulative counts are what ingestion stores.
 """
 
@@ -27,8 +27,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
-from spyglass_ingest.writer.store import prepare_connection, write_batches
 from spyglass_proto.bus.v1.spans_pb2 import DecodedSpanBatch
+from spyglass_span_store import prepare_connection, write_batches
 from spyglass_spans import DecodeLimits, ModelPriceTable, decode_export_request
 from tests.bench.ingest import agent_trace
 from tests.support.otlp_traces import attributes

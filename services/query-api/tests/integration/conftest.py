@@ -23,12 +23,12 @@ from spyglass_bus import connect as connect_nats
 from spyglass_bus.publisher import SpanBatchPublisher
 from spyglass_core.settings import DbSettings, NatsSettings
 from spyglass_db import create_engine, create_session_maker
-from spyglass_ingest.writer.store import prepare_connection, write_batches
 from spyglass_launcher.ports import free_port
 from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, DecodedSpanBatch, StatusCode
 from spyglass_query_api.app import QueryApiResources, create_app
 from spyglass_query_api.rest.span_upload import SpanUpload
 from spyglass_query_api.settings import QueryApiSettings
+from spyglass_span_store import prepare_connection, write_batches
 from spyglass_spans import ModelPriceTable
 from tests.support.processes import QueryApiProcess, SpawnService, service_environment, wait_healthy
 from tests.support.stack import Stack

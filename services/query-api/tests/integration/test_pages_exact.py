@@ -30,10 +30,10 @@ from hypothesis import strategies as st
 
 from spyglass_core.settings import DbSettings
 from spyglass_db import create_engine, create_session_maker
-from spyglass_ingest.writer.store import prepare_connection, write_batches
 from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, DecodedSpanBatch
 from spyglass_query_api.app import QueryApiResources, create_app
 from spyglass_query_api.settings import QueryApiSettings
+from spyglass_span_store import prepare_connection, write_batches
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@ Several writers share one durable pull consumer (competing consumers), so the in
 scales by running more of them. For each fetch:
 
 1. messages that can't be decoded go to the dead-letter stream (with the reason) and are acked;
-2. the rest are written in one transaction (``store.write_batches``);
+2. the rest are written in one transaction (``spyglass_span_store.write_batches``);
 3. only after the commit are they acked, and ``spans.stored`` is announced.
 
 When PostgreSQL is unreachable the same messages are retried with back-off, their ack deadline
@@ -40,13 +40,13 @@ from spyglass_core.lifecycle import BackgroundService
 from spyglass_core.logging import get_logger
 from spyglass_ingest.settings import WriterTuningSettings
 from spyglass_ingest.writer import metrics
-from spyglass_ingest.writer.store import (
+from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, DecodedSpanBatch, SpansStored, StoredSpan
+from spyglass_span_store import (
     ConcurrentDeleteError,
     ProjectRefusedError,
     prepare_connection,
     write_batches,
 )
-from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, DecodedSpanBatch, SpansStored, StoredSpan
 
 log = get_logger(__name__)
 
@@ -107,7 +107,7 @@ class SpanWriterService(BackgroundService):
     async def start(self) -> None:
         # Several loops, each with its own subscription to the one durable consumer, so that one
         # loop prepares a batch while another waits on PostgreSQL. Row locks on the traces keep
-        # them correct (see store.py).
+        # them correct (see spyglass_span_store).
         subscriptions = [await self._subscribe() for _ in range(self._tuning.concurrency)]
         self._tasks = [
             asyncio.create_task(self._run(subscription), name=f"{self.name}-{number}")

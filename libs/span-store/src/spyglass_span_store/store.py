@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from spyglass_core.storable import MAX_INTEGER
-from spyglass_db.models import DEFAULT_PROJECT_NAME
+from spyglass_db.models import DEFAULT_PROJECT_NAME, Span, metadata
 from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, DecodedSpanBatch, StatusCode
 
 _MIN_INTEGER = -MAX_INTEGER - 1
@@ -57,39 +57,20 @@ _STATUS = {
 
 STAGING_TABLE = "spans_staging"
 
-SPAN_COLUMNS = (
-    "trace_rowid",
-    "project_rowid",
-    "span_id",
-    "parent_id",
-    "name",
-    "span_kind",
-    "start_time",
-    "end_time",
-    "attributes",
-    "events",
-    "status_code",
-    "status_message",
-    "llm_token_count_prompt",
-    "llm_token_count_completion",
-    "cumulative_error_count",
-    "cumulative_llm_token_count_prompt",
-    "cumulative_llm_token_count_completion",
-    "llm_cost_prompt",
-    "llm_cost_completion",
-    "llm_cost_total",
+_SPANS_TABLE = metadata.tables[str(Span.__tablename__)]
+
+SPAN_COLUMNS: tuple[str, ...] = tuple(
+    column.name for column in _SPANS_TABLE.columns if column.identity is None
 )
+"""The columns of ``spans`` a write fills, in the table's order: every column but the row id.
+
+Taken from the table definition in ``spyglass_db.models``, so a column added there is a column
+the write must fill (``_span_records`` builds values in this order; its unit test pins each).
+"""
 
 _CREATE_STAGING = f"""
-CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING_TABLE} (
-    trace_rowid bigint, project_rowid bigint, span_id text, parent_id text, name text,
-    span_kind text, start_time timestamptz, end_time timestamptz, attributes jsonb, events jsonb,
-    status_code text, status_message text, llm_token_count_prompt integer,
-    llm_token_count_completion integer, cumulative_error_count integer,
-    cumulative_llm_token_count_prompt integer, cumulative_llm_token_count_completion integer,
-    llm_cost_prompt double precision, llm_cost_completion double precision,
-    llm_cost_total double precision
-) ON COMMIT DELETE ROWS
+CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING_TABLE} ON COMMIT DELETE ROWS AS
+SELECT {", ".join(SPAN_COLUMNS)} FROM spans WITH NO DATA
 """
 
 _UPSERT_PROJECTS = """

@@ -10,8 +10,8 @@ import asyncpg
 import pytest
 
 from spyglass_core.storable import MAX_INTEGER
-from spyglass_ingest.writer.store import prepare_connection, write_batches
 from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, DecodedSpanBatch, StatusCode
+from spyglass_span_store import prepare_connection, write_batches
 
 pytestmark = pytest.mark.slow
 
