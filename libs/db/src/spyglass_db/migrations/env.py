@@ -1,4 +1,10 @@
-"""Alembic environment: runs migrations over asyncpg against the URL given in the config."""
+"""Alembic environment: runs migrations over asyncpg against the URL given in the config.
+
+Every run holds a PostgreSQL advisory lock (``MIGRATION_LOCK_KEY``) for its whole transaction,
+so init containers of several replicas started at once take turns: the first migrates, the
+others wait, then find the schema at head and do nothing. The lock is taken before Alembic
+reads (or creates) its version table, so a waiter reads what the first one committed.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from spyglass_db.models import metadata
 
 PARTITION_PREFIXES = ("spans_default", "spans_p")
+
+MIGRATION_LOCK_KEY = 0x5350_5947_4C41_5353 & 0x7FFF_FFFF_FFFF_FFFF
+"""The advisory lock migrations hold ("SPYGLASS" in ASCII, as a positive bigint)."""
 
 # Indexes over SQL functions that migrations create: autogenerate can't compare them.
 MIGRATION_ONLY_INDEXES = {"ix_spans_filter_attributes"}
@@ -43,6 +52,7 @@ def run_migrations(connection: Connection) -> None:
         compare_server_default=False,
     )
     with context.begin_transaction():
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
         context.run_migrations()
 
 

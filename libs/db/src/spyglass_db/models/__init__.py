@@ -13,12 +13,21 @@ from spyglass_db.models.annotations import (
 from spyglass_db.models.base import metadata
 from spyglass_db.models.pending_annotations import PENDING_TARGET_KINDS, PendingAnnotation
 from spyglass_db.models.projects import DEFAULT_PROJECT_NAME, Project
+from spyglass_db.models.retention import (
+    DEFAULT_RETENTION_CRON,
+    DEFAULT_RETENTION_POLICY_ID,
+    DEFAULT_RETENTION_POLICY_NAME,
+    TraceRetentionPolicy,
+)
 from spyglass_db.models.tracing import SPAN_STATUS_CODES, ProjectSession, Span, Trace
 
 __all__ = [
     "ANNOTATION_SOURCES",
     "ANNOTATOR_KINDS",
     "DEFAULT_PROJECT_NAME",
+    "DEFAULT_RETENTION_CRON",
+    "DEFAULT_RETENTION_POLICY_ID",
+    "DEFAULT_RETENTION_POLICY_NAME",
     "PENDING_TARGET_KINDS",
     "SPAN_STATUS_CODES",
     "AnnotationConfig",
@@ -32,5 +41,6 @@ __all__ = [
     "SpanAnnotation",
     "Trace",
     "TraceAnnotation",
+    "TraceRetentionPolicy",
     "metadata",
 ]

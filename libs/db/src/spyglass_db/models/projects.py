@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, Text
 from sqlmodel import Field, SQLModel
 
 from spyglass_db.models.base import created_at_column, id_column, updated_at_column
@@ -29,5 +29,14 @@ class Project(SQLModel, table=True):
         default="#1c76fc",
         sa_column=Column(Text, nullable=False, server_default="#1c76fc"),
     )
+    trace_retention_policy_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger,
+            ForeignKey("project_trace_retention_policies.id", ondelete="SET NULL"),
+            index=True,
+        ),
+    )
+    """The project's retention policy; NULL: the default policy."""
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
     updated_at: datetime | None = Field(default=None, sa_column=updated_at_column())
