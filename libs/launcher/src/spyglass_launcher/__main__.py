@@ -1,7 +1,7 @@
 """`spyglass`: run the whole platform on this machine (`spyglass run`, what `make run` calls).
 
-Also `spyglass ui build [--force]` and `spyglass ui test`, which build and test the web UI
-(`make ui`, `make test`).
+Also `spyglass ui build [--force]`, `spyglass ui test` and `spyglass ui check`, which build, test
+and statically check the web UI (`make ui`, `make test`, `make check`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,13 @@ from spyglass_launcher.node import NodeUnavailableError
 from spyglass_launcher.platform import Platform, PlatformPlan, home_lock
 from spyglass_launcher.reference import configuration_table
 from spyglass_launcher.settings import LauncherSettings
-from spyglass_launcher.ui import UiBuildError, UiProject, ensure_ui_built, run_ui_tests
+from spyglass_launcher.ui import (
+    UiBuildError,
+    UiProject,
+    ensure_ui_built,
+    run_ui_checks,
+    run_ui_tests,
+)
 
 log = get_logger(__name__)
 
@@ -33,12 +39,13 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="build the UI if it is stale, then run everything (default)")
     commands.add_parser("check-config", help="validate every setting and exit")
     commands.add_parser("config-reference", help="print the table of every setting")
-    ui = commands.add_parser("ui", help="build or test the web UI").add_subparsers(
+    ui = commands.add_parser("ui", help="build, test or check the web UI").add_subparsers(
         dest="ui_command", metavar="ui-command", required=True
     )
     build = ui.add_parser("build", help="npm ci and npm run build, each only when needed")
     build.add_argument("--force", action="store_true", help="build even if dist/ is fresh")
     ui.add_parser("test", help="run the UI's component tests (Vitest)")
+    ui.add_parser("check", help="type-check (tsc --noEmit) and lint (ESLint) the UI")
     return parser
 
 
@@ -70,6 +77,8 @@ def _ui_command(ui_command: str, *, force: bool) -> int:
     try:
         if ui_command == "test":
             return run_ui_tests()
+        if ui_command == "check":
+            return run_ui_checks()
         built = ensure_ui_built(force=force, echo=sys.stderr)
     except (UiBuildError, NodeUnavailableError) as error:
         print(f"spyglass: {error.message}", file=sys.stderr)

@@ -1,4 +1,5 @@
-"""Building the web UI (``services/gateway/ui``) when it is missing or stale, and testing it.
+"""Building the web UI (``services/gateway/ui``) when it is missing or stale, testing and
+checking it.
 
 Two stamps make an unchanged UI cost nothing: ``node_modules/.spyglass-lock`` holds the hash of
 the ``package-lock.json`` that ``npm ci`` installed, and ``dist/.spyglass-sources`` holds the hash
@@ -7,12 +8,17 @@ a few hundred small files and takes milliseconds.
 
 Builds of one UI folder take turns (a lock on the folder), so ``spyglass run`` and a test
 session started together never build into the same ``dist/`` at once.
+
+The tests (``npm test``: Vitest) and the static checks (``npm run check``: ``tsc --noEmit`` and
+ESLint) run npm scripts of the same name after the same ``npm ci``, so a machine with nothing
+but Python and this checkout runs them too (``make test``, ``make check``).
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -177,19 +183,44 @@ def run_ui_tests(
     Returns:
         The exit code of ``npm test``: 0 when every test passed.
     """
+    return _run_script(project, "test", toolchain)
+
+
+def run_ui_checks(
+    project: UiProject | None = None, *, toolchain: NodeToolchain | None = None
+) -> int:
+    """Install the UI's packages if needed, then run its static checks (``npm run check``).
+
+    In the gateway's UI the script generates the GraphQL types, then runs ``tsc --noEmit`` and
+    ESLint; their complaints go straight to this process's stdout and stderr.
+
+    Returns:
+        The exit code of ``npm run check``: 0 when every check passed.
+
+    Raises:
+        UiBuildError: the project has no ``check`` script, or ``npm ci`` failed.
+    """
+    return _run_script(project, "check", toolchain)
+
+
+def _run_script(project: UiProject | None, script: str, toolchain: NodeToolchain | None) -> int:
+    """Run the npm script ``script`` after installing the packages if the lock changed."""
     project = project or UiProject.default()
     _require_sources(project)
+    _require_script(project, script)
     toolchain = toolchain or find_node()
     with _exclusive(project.directory):
         if _read_stamp(project.node_modules / INSTALL_STAMP) != project.lock_hash():
             _install(project, toolchain, sys.stderr)
+    log.info("ui_script_started", directory=str(project.directory), script=script)
     completed = subprocess.run(
-        [*toolchain.npm, "test"],
+        [*toolchain.npm, "run", script],
         cwd=project.directory,
         env=toolchain.environment(os.environ),
         stdin=subprocess.DEVNULL,
         check=False,
     )
+    log.info("ui_script_finished", script=script, exit_code=completed.returncode)
     return completed.returncode
 
 
@@ -247,6 +278,19 @@ def _require_sources(project: UiProject) -> None:
         raise UiBuildError(
             f"no UI sources at {project.directory} (no package.json); the UI is built from a "
             "checkout of the Spyglass repository"
+        )
+
+
+def _require_script(project: UiProject, script: str) -> None:
+    manifest_path = project.directory / "package.json"
+    try:
+        scripts = json.loads(manifest_path.read_text()).get("scripts", {})
+    except (OSError, ValueError, AttributeError) as error:
+        raise UiBuildError(f"cannot read the scripts of {manifest_path}: {error}") from error
+    if not isinstance(scripts, dict) or script not in scripts:
+        raise UiBuildError(
+            f'{manifest_path} has no {script!r} script; add it under "scripts" '
+            f"(npm run {script} is what this command runs)"
         )
 
 

@@ -1,4 +1,5 @@
-"""Building the UI (`spyglass ui build`, and `spyglass run` before it starts anything).
+"""Building the UI (`spyglass ui build`, and `spyglass run` before it starts anything), and
+running its tests and checks (`spyglass ui test`, `spyglass ui check`).
 
 The UI here is a tiny npm project of the test's own, with no dependencies (so ``npm ci`` needs no
 registry), whose ``build`` script is a ``node -e`` one-liner: it writes ``dist/index.html``
@@ -16,7 +17,13 @@ from pathlib import Path
 import pytest
 
 from spyglass_launcher.node import find_node, supports_vite
-from spyglass_launcher.ui import UiBuildError, UiProject, ensure_ui_built, run_ui_tests
+from spyglass_launcher.ui import (
+    UiBuildError,
+    UiProject,
+    ensure_ui_built,
+    run_ui_checks,
+    run_ui_tests,
+)
 
 BUILD_SCRIPT = (
     "node -e \"const fs = require('fs'); fs.mkdirSync('dist/assets', {recursive: true}); "
@@ -25,10 +32,17 @@ BUILD_SCRIPT = (
 )
 
 
-def _write_project(folder: Path, *, build: str = BUILD_SCRIPT, test: str = "node -e 0") -> Path:
+def _write_project(
+    folder: Path,
+    *,
+    build: str = BUILD_SCRIPT,
+    test: str = "node -e 0",
+    check: str | None = None,
+) -> Path:
     """A dependency-free npm project with a lock, a source file and a generated folder."""
     folder.mkdir(parents=True)
-    manifest = {"name": "tiny-ui", "version": "1.0.0", "scripts": {"build": build, "test": test}}
+    scripts = {"build": build, "test": test} | ({} if check is None else {"check": check})
+    manifest = {"name": "tiny-ui", "version": "1.0.0", "scripts": scripts}
     (folder / "package.json").write_text(json.dumps(manifest, indent=2))
     _write_lock(folder, "1.0.0")
     (folder / "index.html").write_text("<!doctype html><title>Spyglass</title>")
@@ -179,3 +193,31 @@ def test_ui_tests_report_the_exit_code_of_npm_test(tmp_path: Path) -> None:
     assert run_ui_tests(passing) == 0
     assert run_ui_tests(failing) != 0
     assert (failing.node_modules / ".spyglass-lock").is_file()
+
+
+def test_ui_checks_report_the_exit_code_of_npm_run_check(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    passing = UiProject(directory=_write_project(tmp_path / "passing", check="node -e 0"))
+    failing = UiProject(
+        directory=_write_project(
+            tmp_path / "failing",
+            check="node -e \"console.error('src/main.ts 1:1 error no-floating-promises'); "
+            'process.exit(1)"',
+        )
+    )
+
+    assert run_ui_checks(passing) == 0
+    assert run_ui_checks(failing) != 0
+    assert "no-floating-promises" in capfd.readouterr().err
+    assert (failing.node_modules / ".spyglass-lock").is_file()
+
+
+def test_a_project_without_a_check_script_is_told_what_to_add(tmp_path: Path) -> None:
+    project = UiProject(directory=_write_project(tmp_path / "ui"))
+
+    with pytest.raises(UiBuildError) as raised:
+        run_ui_checks(project)
+
+    assert "no 'check' script" in raised.value.message
+    assert str(project.directory / "package.json") in raised.value.message

@@ -25,7 +25,7 @@ afterEach(() => {
 });
 
 test("a prefetched answer is read once, and not again when the loader runs later", async () => {
-  fetchMock.mockImplementation(async () => answer());
+  fetchMock.mockImplementation(() => Promise.resolve(answer()));
   const client = createQueryClient();
   const variables = { traceId: "a".repeat(32) };
 
@@ -41,16 +41,19 @@ test("a prefetched answer is read once, and not again when the loader runs later
   await vi.waitFor(() => expect(client.isFetching()).toBe(0));
 
   expect(fetchMock).toHaveBeenCalledTimes(1);
-  const body = JSON.parse(String(fetchMock.mock.calls[0][1]?.body)) as { variables: unknown };
+  const sent = fetchMock.mock.calls[0][1]?.body;
+  expect(typeof sent).toBe("string");
+  const body = JSON.parse(sent as string) as { variables: unknown };
   expect(body.variables).toEqual(variables);
 });
 
 test("a prefetch that fails throws nowhere and leaves the error to the page", async () => {
-  fetchMock.mockImplementation(
-    async () =>
+  fetchMock.mockImplementation(() =>
+    Promise.resolve(
       new Response(JSON.stringify({ errors: [{ message: "traceId is not a trace id" }] }), {
         headers: { "Content-Type": "application/json" },
       }),
+    ),
   );
   const client = createQueryClient();
 

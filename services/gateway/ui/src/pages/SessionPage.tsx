@@ -1,12 +1,14 @@
 // `/projects/<name>/sessions/<session id>`: one session as a conversation of its traces, with
-// its totals. Polled, so a turn that is still arriving shows up.
+// its totals. A session is a list of turns read whole, through the live-list helper the project
+// lists use: it polls, so a turn that is still arriving shows up, and says so.
 import { Link, useParams } from "react-router";
 
-import { useGraphQL } from "../api/hooks";
 import { ProjectHeader } from "../components/Layout";
 import { Conversation } from "../components/sessions/Conversation";
 import { SessionSummary } from "../components/sessions/SessionSummary";
 import { EmptyState, ErrorState, Loading } from "../components/States";
+import { useLiveListQuery } from "../components/tables/liveList";
+import { LiveStatus } from "../components/tables/LiveStatus";
 import { graphql } from "../gql";
 import "../components/sessions/sessions.css";
 
@@ -50,10 +52,10 @@ const SessionConversationQuery = graphql(`
 
 export default function SessionPage() {
   const { projectName = "", sessionId = "" } = useParams();
-  const { data, error, isPending } = useGraphQL(
+  const { data, error, isPending, isPlaceholderData, live } = useLiveListQuery(
     SessionConversationQuery,
     { sessionId },
-    { refetchInterval: 10_000 },
+    { pageIndex: 0 },
   );
   const sessionsPath = `/projects/${encodeURIComponent(projectName)}/sessions`;
 
@@ -80,6 +82,9 @@ export default function SessionPage() {
           </div>
         ) : null}
         <SessionSummary session={session} />
+        <div className="list-toolbar">
+          <LiveStatus noun="turns" updating={isPlaceholderData} pageIndex={0} live={live} />
+        </div>
         {session.turns.length === 0 ? (
           <EmptyState title="This session has no traces yet" />
         ) : (

@@ -1,13 +1,15 @@
 // `/projects/<name>/sessions`: the project's sessions that start in the chosen time range,
-// newest first, a page at a time. The first page is polled so new sessions appear.
+// newest first, a page at a time. It reads through the live-list helper the traces and spans
+// tables use: the first page polls so new sessions appear, a later page holds still and says so.
 import { useParams } from "react-router";
 
-import { useGraphQL } from "../api/hooks";
 import { ProjectHeader } from "../components/Layout";
 import { Pagination } from "../components/Pagination";
 import { MissingProject } from "../components/projects/MissingProject";
 import { SessionsTable } from "../components/sessions/SessionsTable";
 import { EmptyState, ErrorState, Loading } from "../components/States";
+import { ROWS_PER_PAGE, useLiveListQuery } from "../components/tables/liveList";
+import { LiveStatus } from "../components/tables/LiveStatus";
 import { TimeRangePicker } from "../components/TimeRangePicker";
 import { graphql } from "../gql";
 import { usePager } from "../lib/pager";
@@ -43,16 +45,14 @@ const ProjectSessionsQuery = graphql(`
   }
 `);
 
-const SESSIONS_PER_PAGE = 50;
-
 export default function SessionsPage() {
   const { projectName = "" } = useParams();
   const { key, timeRange } = useTimeRange();
   const pager = usePager(`${projectName}|${key}`);
-  const { data, error, isPending } = useGraphQL(
+  const { data, error, isPending, isPlaceholderData, live } = useLiveListQuery(
     ProjectSessionsQuery,
-    { name: projectName, timeRange, first: SESSIONS_PER_PAGE, after: pager.after },
-    { keepPrevious: true, refetchInterval: pager.pageIndex === 0 ? 10_000 : false },
+    { name: projectName, timeRange, first: ROWS_PER_PAGE, after: pager.after },
+    { pageIndex: pager.pageIndex },
   );
 
   let body;
@@ -84,6 +84,14 @@ export default function SessionsPage() {
   return (
     <div className="sessions-page">
       <ProjectHeader actions={<TimeRangePicker />} />
+      <div className="list-toolbar">
+        <LiveStatus
+          noun="sessions"
+          updating={isPlaceholderData}
+          pageIndex={pager.pageIndex}
+          live={live}
+        />
+      </div>
       {body}
     </div>
   );

@@ -1,7 +1,9 @@
 // The filter input of the traces and spans tables: an expression of the span filter language,
 // applied on Enter or Apply, with the server's complaint about it shown right under it.
-import { useEffect, useId, useState } from "react";
+import { useId } from "react";
 import type { FormEvent } from "react";
+
+import { useDraft } from "../../lib/draft";
 
 import "./FilterBar.css";
 
@@ -25,12 +27,10 @@ export interface FilterBarProps {
 }
 
 export function FilterBar({ value, onApply, error, scope }: FilterBarProps) {
-  const [draft, setDraft] = useState(value);
+  // A new applied value (a link followed, Back pressed, Clear) replaces what is being typed.
+  const [draft, setDraft] = useDraft(value);
   const inputId = useId();
   const errorId = useId();
-  // A new applied value (a link followed, Back pressed, Clear) replaces what is being typed.
-  useEffect(() => setDraft(value), [value]);
-
   const submit = (event: FormEvent) => {
     event.preventDefault();
     onApply(draft.trim());

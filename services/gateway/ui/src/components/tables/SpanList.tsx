@@ -1,7 +1,7 @@
 // The body of the traces and spans pages, around the table: the filter bar, the states a list
 // can be in, and the pager. A filter the server refuses is shown under the input while the rows
 // of the last answer stay, so a typo never reads as "nothing matched".
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import type { ReactNode } from "react";
 
 import { FilterBar } from "../filter/FilterBar";
@@ -11,6 +11,7 @@ import { MissingProject } from "../projects/MissingProject";
 import { EmptyState, ErrorState, Loading } from "../States";
 import type { Pager } from "../../lib/pager";
 import type { ListSearch } from "./listSearch";
+import { LiveStatus } from "./LiveStatus";
 import { SpanTable } from "./SpanTable";
 import type { SpanRow } from "./SpanTable";
 
@@ -45,9 +46,7 @@ export function SpanList(props: SpanListProps) {
   const filterError = filterErrorMessage(error);
   // The last answer that had rows to show, kept for when the next request is refused.
   const [lastPage, setLastPage] = useState<SpanListPage | undefined>(undefined);
-  useEffect(() => {
-    if (page?.rows) setLastPage(page);
-  }, [page]);
+  if (page?.rows && page !== lastPage) setLastPage(page);
 
   const table = (rows: SpanRow[]) => (
     <div className="panel span-table-panel">
@@ -116,15 +115,12 @@ export function SpanList(props: SpanListProps) {
       />
       <div className="list-toolbar">
         {props.toolbar}
-        <span className="list-live" data-testid="live-status">
-          {props.updating
-            ? "Loading…"
-            : pager.pageIndex > 0
-              ? `Not updating on page ${pager.pageIndex + 1}: go back to page 1 for new ${noun}`
-              : props.live
-                ? `Live: new ${noun} appear as they arrive`
-                : null}
-        </span>
+        <LiveStatus
+          noun={noun}
+          updating={props.updating}
+          pageIndex={pager.pageIndex}
+          live={props.live}
+        />
       </div>
       {body}
     </>

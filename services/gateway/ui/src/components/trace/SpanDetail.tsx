@@ -124,7 +124,7 @@ export function SpanDetail({ target }: { target: SpanTarget }) {
         {tab === "Attributes" ? (
           <div className="attributes" data-testid="span-attributes">
             <JsonView
-              data={(span.attributes ?? {}) as object}
+              data={span.attributes ?? {}}
               shouldExpandNode={expandTopLevels}
               style={defaultStyles}
             />

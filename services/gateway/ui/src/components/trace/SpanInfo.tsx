@@ -1,6 +1,6 @@
 // What a span did, read the way its kind calls for: an LLM call as a chat, a retriever's
 // documents with their scores, a tool's name and parameters, and every span's input and output.
-import { attributeAt, llmMessages, prettyJson } from "./attributes";
+import { attributeAt, attributeText, llmMessages, prettyJson } from "./attributes";
 import { ChatView } from "./ChatView";
 import { ExceptionView, exceptionsOf } from "./SpanEvents";
 import type { SpanEventView } from "./SpanEvents";
@@ -79,8 +79,8 @@ function LlmCall({ attributes }: { attributes: unknown }) {
     <section className="detail-section" aria-label="Model">
       <h3>Model</h3>
       <div>
-        <strong>{model == null ? "unknown model" : String(model)}</strong>
-        {provider != null ? <span className="muted"> · {String(provider)}</span> : null}
+        <strong>{attributeText(model) ?? "unknown model"}</strong>
+        {provider != null ? <span className="muted"> · {attributeText(provider)}</span> : null}
       </div>
       {parameters != null ? <pre className="io-value">{prettyJson(parameters)}</pre> : null}
     </section>
@@ -96,8 +96,8 @@ function ToolCall({ attributes }: { attributes: unknown }) {
     <section className="detail-section" aria-label="Tool">
       <h3>Tool</h3>
       <div data-testid="tool-name">
-        <strong>{name == null ? "unnamed tool" : String(name)}</strong>
-        {description != null ? <span className="muted"> · {String(description)}</span> : null}
+        <strong>{attributeText(name) ?? "unnamed tool"}</strong>
+        {description != null ? <span className="muted"> · {attributeText(description)}</span> : null}
       </div>
       {parameters != null ? (
         <pre className="io-value" data-testid="tool-parameters">

@@ -48,7 +48,8 @@ function listOf(value: unknown): unknown[] {
     .map((key) => value[key]);
 }
 
-function text(value: unknown): string | null {
+/** An attribute's value as text: a string as it is, any other value as JSON, null for none. */
+export function attributeText(value: unknown): string | null {
   if (value == null) return null;
   return typeof value === "string" ? value : JSON.stringify(value);
 }
@@ -65,13 +66,13 @@ export function prettyJson(value: unknown): string {
 }
 
 function messageContent(message: JsonObject): string {
-  const content = text(message.content);
+  const content = attributeText(message.content);
   if (content != null) return content;
   // Multi-part messages: `message.contents.N.message_content.{type, text}`.
   return listOf(message.contents)
     .map((part) => (isObject(part) ? (part.message_content ?? part) : part))
     .filter(isObject)
-    .map((part) => text(part.text) ?? (part.type === "image" ? "[image]" : ""))
+    .map((part) => attributeText(part.text) ?? (part.type === "image" ? "[image]" : ""))
     .filter((part) => part !== "")
     .join("\n");
 }
@@ -83,8 +84,8 @@ function toolCallsOf(message: JsonObject): ChatToolCall[] {
     .map((call) => {
       const fn = isObject(call.function) ? call.function : {};
       return {
-        id: text(call.id),
-        name: text(fn.name) ?? "",
+        id: attributeText(call.id),
+        name: attributeText(fn.name) ?? "",
         arguments: fn.arguments == null ? "" : prettyJson(fn.arguments),
       };
     });
@@ -100,10 +101,10 @@ export function llmMessages(
     .map((entry) => (isObject(entry) && isObject(entry.message) ? entry.message : entry))
     .filter(isObject)
     .map((message) => ({
-      role: (text(message.role) ?? "unknown").toLowerCase(),
+      role: (attributeText(message.role) ?? "unknown").toLowerCase(),
       content: messageContent(message),
-      name: text(message.name),
-      toolCallId: text(message.tool_call_id),
+      name: attributeText(message.name),
+      toolCallId: attributeText(message.tool_call_id),
       toolCalls: toolCallsOf(message),
     }));
 }
@@ -122,9 +123,9 @@ export function exceptionOf(event: { name: string; attributes: unknown }): SpanE
   const attributes = isObject(event.attributes) ? event.attributes : {};
   const read = (field: string): unknown =>
     attributeAt(attributes, `exception.${field}`) ?? attributes[`exception.${field}`];
-  const type = text(read("type"));
-  const message = text(read("message"));
-  const stacktrace = text(read("stacktrace"));
+  const type = attributeText(read("type"));
+  const message = attributeText(read("message"));
+  const stacktrace = attributeText(read("stacktrace"));
   if (event.name !== "exception" && type == null && stacktrace == null) return null;
   const escaped = read("escaped");
   return { type, message, stacktrace, escaped: escaped === true || escaped === "true" };

@@ -33,6 +33,13 @@ interface OutlineValue {
   rows?: unknown;
 }
 
+/** A cell read as text: a string as it is, a number as its digits, anything else `fallback`. */
+function textCell(value: unknown, fallback: string): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number") return String(value);
+  return fallback;
+}
+
 /** Reads the `Trace.outline` JSON value, finding each field by its name in `columns` (so the
  * server may add or reorder columns). Throws when a column the UI needs is missing. */
 export function parseOutline(value: unknown): TraceOutline {
@@ -60,9 +67,9 @@ export function parseOutline(value: unknown): TraceOutline {
     (row): OutlineSpan => ({
       spanId: String(row[at.spanId]),
       parentId: row[at.parentId] == null ? null : String(row[at.parentId]),
-      name: String(row[at.name] ?? ""),
-      spanKind: String(row[at.spanKind] ?? "UNKNOWN"),
-      statusCode: String(row[at.statusCode] ?? "UNSET"),
+      name: textCell(row[at.name], ""),
+      spanKind: textCell(row[at.spanKind], "UNKNOWN"),
+      statusCode: textCell(row[at.statusCode], "UNSET"),
       startOffsetMs: Number(row[at.startOffsetMs] ?? 0),
       latencyMs: Number(row[at.latencyMs] ?? 0),
       cumulativeTokenCountTotal: at.tokens < 0 ? 0 : Number(row[at.tokens] ?? 0),
@@ -71,7 +78,7 @@ export function parseOutline(value: unknown): TraceOutline {
     }),
   );
   return {
-    startTime: String(outline.startTime ?? ""),
+    startTime: textCell(outline.startTime, ""),
     truncated: outline.truncated === true,
     spans,
   };
