@@ -70,10 +70,15 @@ def _batches(count: int, spans_each: int, tag: str) -> list[DecodedSpanBatch]:
     return batches
 
 
-def _publish(nats_url: str, namespace: str, batches: list[DecodedSpanBatch]) -> None:
+def _publish(
+    nats_url: str, namespace: str, batches: list[DecodedSpanBatch], declare: bool = True
+) -> None:
+    """Publish ``batches`` to the SPANS stream, declaring the streams first unless told not to."""
+
     async def work(client: Any) -> None:
         names = BusNames(namespace)
-        await ensure_streams(client.jetstream(), names, NatsSettings().spans_max_bytes)
+        if declare:
+            await ensure_streams(client.jetstream(), names, NatsSettings().spans_max_bytes)
         publisher = SpanBatchPublisher(client, names)
         for batch in batches:
             await publisher.publish(batch)
@@ -198,11 +203,64 @@ def test_commits_are_announced_on_spans_stored(
         for message in await subscription.fetch(50, timeout=5):
             stored = SpansStored.FromString(message.data)
             assert stored.project_name == "load"
+            assert not stored.may_repeat  # each message delivered once: first announcements
             span_ids.update(span.span_id for span in stored.spans)
         return span_ids
 
     expected = {span.span_id for batch in batches for span in batch.spans}
     assert with_nats(stack.nats_url, announced) == expected
+
+
+def _announcements(nats_url: str, names: BusNames) -> list[SpansStored]:
+    """Every announcement the ``spans.stored`` stream holds, oldest first."""
+
+    async def read(client: Any) -> list[SpansStored]:
+        subscription = await client.jetstream().subscribe(
+            names.spans_stored_subject, stream=names.spans_stored_stream, ordered_consumer=True
+        )
+        announcements: list[SpansStored] = []
+        while True:
+            try:
+                message = await subscription.next_msg(timeout=2)
+            except TimeoutError:
+                return announcements
+            announcements.append(SpansStored.FromString(message.data))
+
+    return with_nats(nats_url, read)
+
+
+def test_a_writer_killed_between_commit_and_announcement_announces_on_redelivery(
+    spawn_service: SpawnService, stack: Stack, database_url: str, nats_namespace: str
+) -> None:
+    names = BusNames(nats_namespace)
+    first = _start_writer(spawn_service, "writer-1", database_url, stack.nats_url, nats_namespace)
+
+    async def delete_stored_stream(client: Any) -> None:
+        await client.jetstream().delete_stream(names.spans_stored_stream)
+
+    with_nats(stack.nats_url, delete_stored_stream)  # announcements now fail
+    batches = _batches(6, 5, "unheard")
+    _publish(stack.nats_url, nats_namespace, batches, declare=False)
+    assert_eventually(_all_written(database_url, 30), timeout=60, interval=0.5)
+    assert_eventually(
+        lambda: "spans_stored_announcement_retrying" in first.output(), timeout=30, interval=0.5
+    )
+    first.stop(signal.SIGKILL)  # committed, never announced, never acked
+
+    _publish(stack.nats_url, nats_namespace, [])  # restores the stream (ensure_streams)
+    assert _announcements(stack.nats_url, names) == []
+    _start_writer(spawn_service, "writer-2", database_url, stack.nats_url, nats_namespace)
+
+    expected = {span.span_id for batch in batches for span in batch.spans}
+
+    def all_announced_as_repeats() -> None:
+        announcements = _announcements(stack.nats_url, names)
+        announced = {span.span_id for message in announcements for span in message.spans}
+        assert announced == expected
+        assert all(message.may_repeat for message in announcements)
+
+    assert_eventually(all_announced_as_repeats, timeout=60, interval=1)
+    assert _all_written(database_url, 30)() is None  # written again, stored once
 
 
 # --- the database goes away for a while ---------------------------------------------------------

@@ -5,7 +5,16 @@ scales by running more of them. For each fetch:
 
 1. messages that can't be decoded go to the dead-letter stream (with the reason) and are acked;
 2. the rest are written in one transaction (``spyglass_span_store.write_batches``);
-3. only after the commit are they acked, and ``spans.stored`` is announced.
+3. after the commit, their spans are announced on ``spans.stored``;
+4. only once JetStream confirmed the announcement are the messages acked.
+
+So every stored span is announced at least once: a writer that dies between its commit and its
+acks leaves the messages unacked, JetStream redelivers them, the next write of them changes
+nothing (writes are idempotent) and their spans are announced again, flagged ``may_repeat``
+(the message was delivered more than once). An announcement JetStream does not confirm (the
+stream gone, NATS unreachable) is retried with back-off, the messages' ack deadline extended
+meanwhile, under one ``Nats-Msg-Id``, so a publish that was stored but whose confirmation was
+lost is de-duplicated by the stream. libs/bus/README.md states the contract for consumers.
 
 When PostgreSQL is unreachable the same messages are retried with back-off, their ack deadline
 extended meanwhile, until the database is back or the writer is stopped (then JetStream hands
@@ -25,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from dataclasses import dataclass
 
 import asyncpg
@@ -40,7 +50,7 @@ from spyglass_core.lifecycle import BackgroundService
 from spyglass_core.logging import get_logger
 from spyglass_ingest.settings import WriterTuningSettings
 from spyglass_ingest.writer import metrics
-from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, DecodedSpanBatch, SpansStored, StoredSpan
+from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, DecodedSpanBatch, SpansStored
 from spyglass_span_store import (
     ConcurrentDeleteError,
     ProjectRefusedError,
@@ -80,6 +90,9 @@ _PART_ERRORS: tuple[type[BaseException], ...] = (ProjectRefusedError, *_DATA_ERR
 """Errors that say the data is at fault: isolate the message, then the spans, at fault."""
 
 DEAD_LETTER_REASON_HEADER = "Spyglass-Dead-Letter-Reason"
+
+_STORED_SPAN_BYTES = 128
+"""An upper bound of one ``StoredSpan`` in a ``SpansStored`` (two hex ids, a kind, framing)."""
 
 
 @dataclass
@@ -188,9 +201,10 @@ class SpanWriterService(BackgroundService):
                 return
             stored = False
         if stored:
-            for item in fetched:
-                await item.message.ack()
-            await self._announce([item.batch for item in fetched])
+            messages = [item.message for item in fetched]
+            if await self._announce([item.batch for item in fetched], messages):
+                for message in messages:
+                    await message.ack()
         elif not self._stopping.is_set():
             log.warning("span_write_isolating_bad_message", messages=len(fetched))
             for item in fetched:
@@ -259,8 +273,9 @@ class SpanWriterService(BackgroundService):
                     middle = len(spans) // 2
                     parts += [spans[middle:], spans[:middle]]
                 continue
+            if not await self._announce([part], [item.message]):
+                return  # stopping: unacked, redelivered, written and announced again
             await item.message.in_progress()
-            await self._announce([part])
         if refused:
             reasons = dict.fromkeys(f"span {span.span_id}: {reason}" for span, reason in refused)
             dead = _part_of(batch, [span for span, _ in refused], f"{batch.batch_id}.refused")
@@ -286,34 +301,52 @@ class SpanWriterService(BackgroundService):
             ms=round(elapsed * 1000, 1),
         )
 
-    async def _announce(self, batches: list[DecodedSpanBatch]) -> None:
-        """Publish ``spans.stored`` for every span of the written batches (at least once)."""
-        by_project: dict[str, SpansStored] = {}
-        stored_at = time.time_ns()
-        for batch in batches:
-            announcement = by_project.setdefault(
-                batch.project_name,
-                SpansStored(project_name=batch.project_name, stored_at_unix_nano=stored_at),
-            )
-            announcement.spans.extend(
-                StoredSpan(trace_id=span.trace_id, span_id=span.span_id, span_kind=span.span_kind)
-                for span in batch.spans
-            )
-        for announcement in by_project.values():
+    async def _announce(self, batches: list[DecodedSpanBatch], messages: list[Msg]) -> bool:
+        """Announce every span of the written ``batches`` on ``spans.stored``; False if stopped.
+
+        Returns once JetStream confirmed each announcement, retrying with back-off (and
+        extending the ack deadline of ``messages``, those the batches came in) while it does
+        not; the caller acks ``messages`` only after that. Announcements are flagged
+        ``may_repeat`` when a message was delivered before.
+        """
+        may_repeat = any(message.metadata.num_delivered > 1 for message in messages)
+        pending = [
+            (uuid.uuid4().hex, announcement.SerializeToString())
+            for announcement in _announcements(batches, may_repeat, self._max_announced_spans)
+        ]
+        delay = self._tuning.retry_initial_seconds
+        while pending:
+            message_id, data = pending[-1]
             try:
                 await self._jetstream.publish(
                     self._names.spans_stored_subject,
-                    announcement.SerializeToString(),
+                    data,
                     stream=self._names.spans_stored_stream,
+                    headers={"Nats-Msg-Id": message_id},
                 )
             except (TimeoutError, nats.errors.Error) as error:
                 metrics.ANNOUNCEMENTS_FAILED.inc()
+                if self._stopping.is_set():
+                    log.warning("spans_stored_announcement_abandoned_on_stop", batches=len(batches))
+                    return False
                 log.warning(
-                    "spans_stored_announcement_failed",
-                    project=announcement.project_name,
-                    spans=len(announcement.spans),
+                    "spans_stored_announcement_retrying",
+                    batches=len(batches),
                     error=repr(error),
+                    retry_in_seconds=delay,
                 )
+                for message in messages:
+                    await message.in_progress()
+                await self._pause(delay)
+                delay = min(delay * 2, self._tuning.retry_max_seconds)
+                continue
+            pending.pop()
+        return True
+
+    @property
+    def _max_announced_spans(self) -> int:
+        """Spans one announcement holds at most, so it fits in a NATS message."""
+        return max(1, (self._nats.max_payload - 1024) // _STORED_SPAN_BYTES)
 
     async def _dead_letter_message(self, item: _Fetched, reason: str) -> None:
         """Park the whole message of ``item`` on the dead-letter stream, then ack it."""
@@ -348,6 +381,29 @@ async def create_pool(url: str, size: int) -> asyncpg.Pool:
         url, min_size=1, max_size=size, init=prepare_connection, command_timeout=120
     )
     return pool
+
+
+def _announcements(
+    batches: list[DecodedSpanBatch], may_repeat: bool, max_spans: int
+) -> list[SpansStored]:
+    """The ``spans.stored`` messages for ``batches``: per project, at most ``max_spans`` each."""
+    stored_at = time.time_ns()
+    by_project: dict[str, list[SpansStored]] = {}
+    for batch in batches:
+        announcements = by_project.setdefault(batch.project_name, [])
+        for span in batch.spans:
+            if not announcements or len(announcements[-1].spans) >= max_spans:
+                announcements.append(
+                    SpansStored(
+                        project_name=batch.project_name,
+                        stored_at_unix_nano=stored_at,
+                        may_repeat=may_repeat,
+                    )
+                )
+            announcements[-1].spans.add(
+                trace_id=span.trace_id, span_id=span.span_id, span_kind=span.span_kind
+            )
+    return [announcement for group in by_project.values() for announcement in group]
 
 
 def _part_of(

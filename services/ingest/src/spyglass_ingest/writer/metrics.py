@@ -22,7 +22,7 @@ WRITE_RETRIES = Counter(
 )
 ANNOUNCEMENTS_FAILED = Counter(
     "spyglass_ingest_spans_stored_announcements_failed_total",
-    "spans.stored announcements that could not be published after a commit.",
+    "spans.stored announcements JetStream did not confirm (each is retried before the ack).",
 )
 WRITE_SECONDS = Histogram(
     "spyglass_ingest_write_seconds",

@@ -85,11 +85,13 @@ class StoredSpan(_message.Message):
     def __init__(self, trace_id: _Optional[str] = ..., span_id: _Optional[str] = ..., span_kind: _Optional[str] = ...) -> None: ...
 
 class SpansStored(_message.Message):
-    __slots__ = ("project_name", "stored_at_unix_nano", "spans")
+    __slots__ = ("project_name", "stored_at_unix_nano", "spans", "may_repeat")
     PROJECT_NAME_FIELD_NUMBER: _ClassVar[int]
     STORED_AT_UNIX_NANO_FIELD_NUMBER: _ClassVar[int]
     SPANS_FIELD_NUMBER: _ClassVar[int]
+    MAY_REPEAT_FIELD_NUMBER: _ClassVar[int]
     project_name: str
     stored_at_unix_nano: int
     spans: _containers.RepeatedCompositeFieldContainer[StoredSpan]
-    def __init__(self, project_name: _Optional[str] = ..., stored_at_unix_nano: _Optional[int] = ..., spans: _Optional[_Iterable[_Union[StoredSpan, _Mapping]]] = ...) -> None: ...
+    may_repeat: bool
+    def __init__(self, project_name: _Optional[str] = ..., stored_at_unix_nano: _Optional[int] = ..., spans: _Optional[_Iterable[_Union[StoredSpan, _Mapping]]] = ..., may_repeat: _Optional[bool] = ...) -> None: ...
