@@ -2,13 +2,16 @@
 
 One conversation of two turns (two agent traces sharing a ``session.id``) is sent into a project
 of its own; each test then reads it back the way a user would: as a project card, a row of the
-sessions table, a conversation of chat bubbles, and charts over time.
+sessions table, a conversation of chat bubbles, and charts over time. The sessions pages are live
+lists like the traces table: tests that send while a page is open, or page through more sessions
+than a page holds, use projects of their own.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +24,12 @@ from tests.support.platform import RunningPlatform
 from tests.support.waiting import assert_eventually
 
 CHART_TITLES = ("Traces", "Latency", "Errors", "Tokens", "Cost")
+
+LIVE_TIMEOUT_MS = 30_000
+"""How long a new session or turn may take to show up: the writer's flush, then the next poll."""
+
+ROWS_PER_PAGE = 50
+"""Rows per page of the UI's lists (``ROWS_PER_PAGE`` in ``ui/.../tables/liveList.ts``)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,30 @@ def graphql(base_url: str, query: str, variables: dict[str, Any]) -> dict[str, A
     assert not body.get("errors"), body
     data: dict[str, Any] = body["data"]
     return data
+
+
+def session_ids_served(base_url: str, project: str) -> list[str]:
+    """The ids of the project's sessions, as the query API lists them (newest first)."""
+    data = graphql(
+        base_url,
+        "query($name: String!) { project(name: $name) {"
+        " sessions(first: 100) { edges { node { sessionId } } } } }",
+        {"name": project},
+    )
+    assert data["project"] is not None, data
+    return [edge["node"]["sessionId"] for edge in data["project"]["sessions"]["edges"]]
+
+
+def store_sessions(
+    base_url: str, project: str, turns: list[SentTrace], session_ids: set[str]
+) -> None:
+    """Sends ``turns`` in one request and waits until each of ``session_ids`` is listed."""
+    send_spans(base_url, project, [span for turn in turns for span in turn.spans])
+
+    def listed() -> None:
+        assert session_ids <= set(session_ids_served(base_url, project))
+
+    assert_eventually(listed, timeout=30.0, interval=0.25)
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +175,86 @@ def test_the_sessions_page_lists_the_session_and_opens_its_conversation(
 
     turns.first.get_by_test_id("turn-trace-link").click()
     expect(browser_page).to_have_url(re.compile(rf"/traces/{conversation.turns[0].trace_id}$"))
+
+
+def test_a_new_session_appears_while_the_sessions_page_is_open(
+    platform: RunningPlatform, browser_page: Page
+) -> None:
+    project = unique("ua-live")
+    first_id, second_id = unique("first"), unique("second")
+    first = agent_trace(question="Is the blue kettle in stock?", session_id=first_id)
+    store_sessions(platform.base_url, project, [first], {first_id})
+    browser_page.goto(f"{platform.base_url}/projects/{project}/sessions")
+    rows = browser_page.get_by_test_id("session-row")
+    expect(rows).to_have_count(1)
+    expect(browser_page.get_by_test_id("live-status")).to_have_text(
+        "Live: new sessions appear as they arrive"
+    )
+
+    second = agent_trace(question="Can I pay with a gift card?", session_id=second_id)
+    send_spans(platform.base_url, project, second.spans)
+
+    expect(rows).to_have_count(2, timeout=LIVE_TIMEOUT_MS)
+    # Newest first: the session that just arrived heads the list.
+    expect(rows.first).to_contain_text(second_id)
+
+
+def test_the_sessions_list_pages_and_only_its_first_page_is_live(
+    platform: RunningPlatform, browser_page: Page
+) -> None:
+    project = unique("ua-pages")
+    start = time.time_ns() - 60 * 1_000_000_000
+    # One session more than a page holds, a second apart, so their order is certain.
+    session_ids = [f"s-{index:03d}" for index in range(ROWS_PER_PAGE + 1)]
+    turns = [
+        agent_trace(session_id=session_id, start_ns=start + index * 1_000_000_000)
+        for index, session_id in enumerate(session_ids)
+    ]
+    store_sessions(platform.base_url, project, turns, set(session_ids))
+    browser_page.goto(f"{platform.base_url}/projects/{project}/sessions")
+    rows = browser_page.get_by_test_id("session-row")
+    status = browser_page.get_by_test_id("live-status")
+    expect(rows).to_have_count(ROWS_PER_PAGE)
+    expect(rows.first).to_contain_text(f"s-{ROWS_PER_PAGE:03d}")
+    expect(status).to_have_text("Live: new sessions appear as they arrive")
+
+    browser_page.get_by_role("button", name="Next").click()
+
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("s-000")
+    expect(browser_page.get_by_test_id("page-number")).to_have_text("Page 2")
+    expect(status).to_have_text("Not updating on page 2: go back to page 1 for new sessions")
+    expect(browser_page.get_by_role("button", name="Next")).to_be_disabled()
+
+    browser_page.get_by_role("button", name="Previous").click()
+
+    expect(rows).to_have_count(ROWS_PER_PAGE)
+    expect(status).to_have_text("Live: new sessions appear as they arrive")
+
+
+def test_a_new_turn_appears_while_its_session_is_open(
+    platform: RunningPlatform, browser_page: Page
+) -> None:
+    project = unique("ua-turns")
+    session_id = unique("session")
+    first = agent_trace(question="Where is my order 1234?", session_id=session_id)
+    store_sessions(platform.base_url, project, [first], {session_id})
+    browser_page.goto(f"{platform.base_url}/projects/{project}/sessions/{session_id}")
+    turns = browser_page.get_by_test_id("session-turn")
+    expect(turns).to_have_count(1)
+    expect(browser_page.get_by_test_id("live-status")).to_have_text(
+        "Live: new turns appear as they arrive"
+    )
+
+    second = agent_trace(
+        question="Can I still change the address?",
+        answer="Yes, until it ships.",
+        session_id=session_id,
+    )
+    send_spans(platform.base_url, project, second.spans)
+
+    expect(turns).to_have_count(2, timeout=LIVE_TIMEOUT_MS)
+    expect(turns.nth(1).get_by_test_id("turn-input")).to_contain_text(second.question)
 
 
 def test_a_missing_session_says_so(
