@@ -49,6 +49,10 @@ format: install ## Format the code and fix what ruff can
 typecheck: install ## Type-check with mypy (strict on libs/)
 	@$(RUN) mypy
 
+.PHONY: imports
+imports: install ## Check the layering: libraries never import services, services never each other
+	@$(RUN) lint-imports --no-cache
+
 .PHONY: proto
 proto: install ## Regenerate the Python for proto/ into libs/proto
 	@PATH="$(CURDIR)/.venv/bin:$$PATH" scripts/gen-proto.sh
@@ -70,7 +74,7 @@ docs: install ## Rewrite the README's configuration table from the settings clas
 	@$(RUN) python -m spyglass_launcher.reference README.md
 
 .PHONY: check
-check: lint typecheck proto-check contracts-check ## Every static check CI runs
+check: lint typecheck imports proto-check contracts-check ## Every static check CI runs
 
 .PHONY: ci
 ci: check test ## What CI runs: static checks, then the whole test suite

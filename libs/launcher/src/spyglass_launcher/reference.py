@@ -1,6 +1,9 @@
 """The configuration reference: every ``SPYGLASS_*`` variable, generated from the settings classes.
 
-The README's configuration table is this output; a test fails when the two drift apart.
+The README's configuration table is this output; a test fails when the two drift apart. The
+services' settings classes come from the specs they declare as ``spyglass.services`` entry points
+(``spyglass_core.services``), so this library names no service; a service that is not installed
+is missing from the table.
 """
 
 from __future__ import annotations
@@ -12,23 +15,21 @@ from pathlib import Path
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
 
+from spyglass_core.services import discover_services
 from spyglass_core.settings import env_name
-from spyglass_eval_worker.settings import EvalWorkerSettings
-from spyglass_experiment_runner.settings import ExperimentRunnerSettings
-from spyglass_gateway.settings import GatewaySettings
-from spyglass_ingest.settings import ReceiverSettings, WriterSettings
 from spyglass_launcher.settings import LauncherSettings
-from spyglass_query_api.settings import QueryApiSettings
 
-SETTINGS_BY_PROCESS: dict[str, type[BaseSettings]] = {
-    "launcher (`make run`)": LauncherSettings,
-    "query-api": QueryApiSettings,
-    "ingest receiver": ReceiverSettings,
-    "ingest writer": WriterSettings,
-    "eval-worker": EvalWorkerSettings,
-    "experiment-runner": ExperimentRunnerSettings,
-    "gateway": GatewaySettings,
-}
+
+def settings_by_process() -> dict[str, type[BaseSettings]]:
+    """The settings class of the launcher and of every installed process, by its title."""
+    return {
+        "launcher (`make run`)": LauncherSettings,
+        **{spec.title: spec.settings for spec in discover_services()},
+    }
+
+
+SETTINGS_BY_PROCESS = settings_by_process()
+"""The launcher's and every installed process's settings class, in the platform's order."""
 
 
 def _aliases(settings_cls: type[BaseSettings], field: str, info: FieldInfo) -> list[str]:
