@@ -10,8 +10,9 @@ Contracts:
 
 * **Nothing is refused for its time.** ``spans_default`` catches every span whose week has no
   partition: a very old one, a far-future one, anything written before the partitions were
-  created. Partitions are created for the weeks *after* the current one, so the writer never
-  needs one that isn't there yet.
+  created. Partitions are created ahead for the coming weeks, so the writer never needs one
+  that isn't there yet; the current week gets one only while the default holds none of its rows
+  (a fresh database), so an upgraded database never moves a week of ingest under lock.
 * **A partition can be created over rows the default already holds** (spans from a clock
   running ahead): the rows are moved into the new table before it is attached, and the
   annotations that reference them are set aside and put back, in one transaction, since their
@@ -110,15 +111,8 @@ async def create_partition(connection: AsyncConnection, partition: Partition) ->
     await connection.execute(
         text(f"CREATE TABLE {partition.name} (LIKE spans INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
     )
-    occupied = await connection.execute(
-        text(
-            "SELECT EXISTS (SELECT 1 FROM spans_default "
-            "WHERE start_time >= :start AND start_time < :end)"
-        ),
-        bounds,
-    )
     moved = 0
-    if occupied.scalar():
+    if await _holds_rows(connection, partition):
         # The foreign keys of annotations would delete them with the rows moved: keep a copy.
         for table in ("span_annotations", "document_annotations"):
             await connection.execute(
@@ -149,14 +143,28 @@ async def create_partition(connection: AsyncConnection, partition: Partition) ->
     return moved
 
 
-async def ensure_partitions(engine: AsyncEngine, now: datetime, weeks_ahead: int) -> list[str]:
-    """Create the partitions of the ``weeks_ahead`` weeks after the one of ``now`` that are
-    missing, each in its own transaction; return their names.
+async def _holds_rows(connection: AsyncConnection, partition: Partition) -> bool:
+    """Whether the default partition holds spans of ``partition``'s week."""
+    occupied = await connection.execute(
+        text(
+            "SELECT EXISTS (SELECT 1 FROM spans_default "
+            "WHERE start_time >= :start AND start_time < :end)"
+        ),
+        {"start": partition.start, "end": partition.end},
+    )
+    return bool(occupied.scalar())
 
-    Returns nothing (and creates nothing) while another replica maintains the partitions.
+
+async def ensure_partitions(engine: AsyncEngine, now: datetime, weeks_ahead: int) -> list[str]:
+    """Create the missing partitions of the week of ``now`` and the ``weeks_ahead`` weeks after
+    it, each in its own transaction; return their names.
+
+    The current week is created only while the default partition holds none of its rows (a
+    fresh database): moving a week of ingest under lock is what this module never does; such a
+    week stays in the default partition. Creates nothing while another replica maintains them.
     """
-    first = week_start(now) + PARTITION_WIDTH
-    wanted = [partition_for(first + PARTITION_WIDTH * week) for week in range(weeks_ahead)]
+    current = week_start(now)
+    wanted = [partition_for(current + PARTITION_WIDTH * week) for week in range(weeks_ahead + 1)]
     created: list[str] = []
     for partition in wanted:
         async with engine.begin() as connection:
@@ -164,6 +172,8 @@ async def ensure_partitions(engine: AsyncEngine, now: datetime, weeks_ahead: int
                 return created
             existing = {known.name for known in await list_partitions(connection)}
             if partition.name in existing:
+                continue
+            if partition.start == current and await _holds_rows(connection, partition):
                 continue
             moved = await create_partition(connection, partition)
         created.append(partition.name)

@@ -48,14 +48,32 @@ async def _where(connection: asyncpg.Connection, trace_rowid: int) -> set[str]:
     return {row[0] for row in rows}
 
 
-async def test_the_weeks_after_this_one_have_partitions_from_the_migration_on(
+async def test_this_week_and_the_next_have_partitions_from_the_migration_on(
     database_url: str,
 ) -> None:
     async with engine_for(database_url) as engine, engine.connect() as sql:
         partitions = await list_partitions(sql)
-    next_week = week_start(NOW) + timedelta(weeks=1)
-    assert [p.start for p in partitions[:2]] == [next_week, next_week + timedelta(weeks=1)]
+    this_week = week_start(NOW)
+    assert [p.start for p in partitions[:2]] == [this_week, this_week + timedelta(weeks=1)]
     assert all(p.end - p.start == timedelta(weeks=1) for p in partitions)
+
+
+async def test_a_week_already_written_into_the_default_stays_there(
+    database_url: str, connection: asyncpg.Connection
+) -> None:
+    """An upgraded database: this week's spans are in the default; they are not moved."""
+    this_week = partition_for(week_start(NOW))
+    await connection.execute(f"ALTER TABLE spans DETACH PARTITION {this_week.name}")
+    await connection.execute(f"DROP TABLE {this_week.name}")
+    project = await create_project(connection, "upgraded")
+    trace = await create_trace(connection, project, [NOW])
+
+    async with engine_for(database_url) as engine:
+        created = await ensure_partitions(engine, NOW, weeks_ahead=8)
+
+    assert this_week.name not in created
+    assert len(created) == 4  # the migration made the next four weeks
+    assert await _where(connection, trace) == {"spans_default"}
 
 
 async def test_spans_of_any_time_are_stored_and_land_in_their_week(

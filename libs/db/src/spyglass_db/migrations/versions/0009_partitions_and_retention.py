@@ -1,8 +1,8 @@
 """Weekly span partitions created ahead, and trace retention policies.
 
 * ``spans`` gets one partition per ISO week (``spans_pYYYYMMDD``, named by the Monday it
-  starts), created ahead by ``spyglass_db.partitions``; this migration creates the first few
-  weeks so that the partitions exist as soon as the schema does. The rows already in
+  starts), created ahead by ``spyglass_db.partitions``; this migration creates the current
+  week's (on a fresh database) and the next few so that they exist as soon as the schema does. The rows already in
   ``spans_default`` stay there (moving them would lock it for as long as the copy takes); the
   global maximum age deletes them in batches once they are old enough. An index on
   ``spans_default (start_time)`` keeps that delete, and the rare move of early-arrived future
@@ -34,14 +34,16 @@ WEEKS_AHEAD = 4
 
 
 def _create_weekly_partitions(today: date) -> None:
-    """Partitions for the weeks that start after ``today`` (the current one stays in default).
+    """Partitions for the current week and the next ``WEEKS_AHEAD``.
 
-    A week that already has rows in the default partition (spans from a clock running ahead)
-    is left to the partition manager, which moves them; here it would fail the migration.
+    A week that already has rows in the default partition (all of the current week on an
+    upgraded database; spans from a clock running ahead) is skipped: creating it here would
+    fail the migration. The partition manager moves the future ones' rows; the current week
+    stays in the default partition.
     """
     connection = op.get_bind()
     monday = today - timedelta(days=today.weekday())
-    for week in range(1, WEEKS_AHEAD + 1):
+    for week in range(WEEKS_AHEAD + 1):
         start = datetime.combine(monday + timedelta(weeks=week), time(), UTC)
         end = start + timedelta(weeks=1)
         occupied = connection.execute(
