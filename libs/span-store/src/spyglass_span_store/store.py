@@ -427,9 +427,9 @@ async def _cumulative_counts(
     trace_rowids = sorted({traces[span.trace_id][0] for span, _ in spans_by_id.values()})
     for row in await connection.fetch(_STORED_CHILDREN_TOTALS, trace_rowids, list(spans_by_id)):
         counts[row["parent_id"]].add(_Counts(row["errors"], row["prompt"], row["completion"]))
-    for span_id in _children_first(set(spans_by_id), children):
-        for child in children.get(span_id, ()):
-            counts[span_id].add(counts[child])
+    for parent_id in _children_first(children):
+        for child in children[parent_id]:
+            counts[parent_id].add(counts[child])
     return counts
 
 
@@ -459,11 +459,15 @@ async def _add_to_stored_ancestors(
         )
 
 
-def _children_first(span_ids: set[str], children: dict[str, list[str]]) -> list[str]:
-    """``span_ids`` ordered so that every span comes after all of its descendants."""
+def _children_first(children: dict[str, list[str]]) -> list[str]:
+    """The spans that have children in the batch, each after every such span below it.
+
+    Leaves are left out: their counts are final before the bottom-up pass, and most spans of
+    a batch are leaves.
+    """
     order: list[str] = []
     seen: set[str] = set()
-    for root in span_ids:
+    for root in children:
         if root in seen:
             continue
         stack: list[tuple[str, bool]] = [(root, False)]
@@ -476,5 +480,5 @@ def _children_first(span_ids: set[str], children: dict[str, list[str]]) -> list[
                 continue
             seen.add(span_id)
             stack.append((span_id, True))
-            stack.extend((child, False) for child in children.get(span_id, ()))
+            stack.extend((child, False) for child in children[span_id] if child in children)
     return order
