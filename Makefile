@@ -21,6 +21,10 @@ run: install ## Run the whole platform: embedded PostgreSQL, NATS, Redis and eve
 ui: install ## Build the web UI into services/gateway/ui/dist (npm ci and vite, only when stale)
 	@$(RUN) spyglass ui build
 
+.PHONY: ui-check
+ui-check: install ## Type-check (tsc --noEmit) and lint (ESLint) the web UI (npm ci first when needed)
+	@$(RUN) spyglass ui check
+
 .PHONY: test
 test: install ## Run the UI's Vitest tests, then the whole suite against real servers (PYTEST_ARGS=...)
 	@$(RUN) spyglass ui test
@@ -74,7 +78,7 @@ docs: install ## Rewrite the README's configuration table from the settings clas
 	@$(RUN) python -m spyglass_launcher.reference README.md
 
 .PHONY: check
-check: lint typecheck imports proto-check contracts-check ## Every static check CI runs
+check: lint typecheck imports ui-check proto-check contracts-check ## Every static check CI runs
 
 .PHONY: ci
 ci: check test ## What CI runs: static checks, then the whole test suite
