@@ -3,13 +3,16 @@
 The launcher starts embedded PostgreSQL, NATS and Redis (or uses the servers it is given),
 migrates, starts every service, prints where everything is, and on SIGINT stops all it started;
 the next run finds the data still there. Bad settings stop it within seconds, naming the variable,
-with nothing left running.
+with nothing left running. The services are whatever installed packages declare under the
+`spyglass.services` entry points: one installed beside the workspace (a scratch distribution on
+PYTHONPATH) is checked and documented like the rest, and a broken declaration is named.
 """
 
 from __future__ import annotations
 
 import re
 import signal
+import textwrap
 import time
 from pathlib import Path
 
@@ -203,3 +206,65 @@ def test_second_launcher_on_the_same_data_is_refused(
     assert "already running" in second.output()
     assert "SPYGLASS_HOME" in second.output()
     _stop_and_check_nothing_left(first, _descendants(first))
+
+
+# --- the services are found through their entry points -----------------------------------------
+
+_EXTRA_SERVICE = """
+    from pydantic import Field
+    from spyglass_core.services import ServiceSpec
+    from spyglass_core.settings import ProcessSettings, ServerSettings, group_config
+
+    class ExtraServerSettings(ServerSettings):
+        model_config = group_config("SPYGLASS_EXTRA_")
+
+    class ExtraSettings(ProcessSettings):
+        server: ExtraServerSettings = Field(default_factory=ExtraServerSettings)
+
+    SERVICE = ServiceSpec(
+        name="extra", title="extra", order=70, module="spyglass_extra",
+        settings=ExtraSettings, listeners=("server",), health="server",
+    )
+"""
+
+
+def _install_extra_service(folder: Path, entry: str) -> dict[str, str]:
+    """A distribution declaring ``entry`` in ``folder``; the environment that installs it."""
+    dist_info = folder / "spyglass_extra-0.1.dist-info"
+    dist_info.mkdir(parents=True)
+    (dist_info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: spyglass-extra\nVersion: 0.1\n"
+    )
+    (dist_info / "entry_points.txt").write_text(f"[spyglass.services]\n{entry}\n")
+    (folder / "spyglass_extra.py").write_text(textwrap.dedent(_EXTRA_SERVICE))
+    return {"PYTHONPATH": str(folder)}
+
+
+def test_a_service_installed_beside_the_launcher_is_checked_and_documented(
+    spawn_service: SpawnService, server_home: Path, tmp_path: Path, busy_port: int
+) -> None:
+    installed = _install_extra_service(tmp_path / "site", "extra = spyglass_extra:SERVICE")
+    env = _launcher_environment(server_home, **installed, SPYGLASS_EXTRA_PORT=str(busy_port))
+
+    reference = spawn_service("reference", ("spyglass_launcher", "config-reference"), env)
+    check = spawn_service("check", ("spyglass_launcher", "check-config"), env)
+
+    assert wait_for_exit(reference, timeout=120) == 0, reference.output()
+    assert re.search(r"^\| `SPYGLASS_EXTRA_PORT` \|.*\| extra \|$", reference.output(), re.M)
+    assert wait_for_exit(check, timeout=120) == 2, check.output()
+    assert "SPYGLASS_EXTRA_PORT to another port" in check.output()
+    assert f"port {busy_port}" in check.output()
+
+
+def test_a_broken_service_declaration_is_named(
+    spawn_service: SpawnService, server_home: Path, tmp_path: Path
+) -> None:
+    installed = _install_extra_service(tmp_path / "site", "extra = spyglass_extra:MISSING")
+    env = _launcher_environment(server_home, **installed)
+
+    launcher = spawn_service("launcher", ("spyglass_launcher", "run"), env)
+
+    assert wait_for_exit(launcher, timeout=120) == 2, launcher.output()
+    assert "extra = spyglass_extra:MISSING cannot be loaded" in launcher.output()
+    assert "make install" in launcher.output()
+    assert not _processes_using(server_home)

@@ -24,6 +24,7 @@ from importlib.metadata import entry_points
 
 from pydantic_settings import BaseSettings
 
+from spyglass_core.errors import ConfigurationError
 from spyglass_core.settings import ProcessSettings, ServerSettings
 
 ENTRY_POINT_GROUP = "spyglass.services"
@@ -137,8 +138,9 @@ class ServiceSpec:
         return owner, field
 
 
-class ServiceDiscoveryError(RuntimeError):
-    """An entry of the ``spyglass.services`` group is not a usable :class:`ServiceSpec`."""
+class ServiceDiscoveryError(ConfigurationError):
+    """An entry of the ``spyglass.services`` group is not a usable :class:`ServiceSpec`: the
+    installation is at fault (``make install`` rebuilds it), not a setting."""
 
 
 def discover_services() -> list[ServiceSpec]:
@@ -147,12 +149,19 @@ def discover_services() -> list[ServiceSpec]:
     Loading an entry imports the service's ``service.py`` and its settings module only.
 
     Raises:
-        ServiceDiscoveryError: an entry does not load a spec, its name differs from the spec's,
-            or two entries declare the same name.
+        ServiceDiscoveryError: an entry cannot be loaded or is not a spec, its name differs
+            from the spec's, or two entries declare the same name.
     """
     specs: dict[str, ServiceSpec] = {}
     for entry in entry_points(group=ENTRY_POINT_GROUP):
-        spec = entry.load()
+        try:
+            spec = entry.load()
+        except (ImportError, AttributeError, ValueError) as error:
+            # ValueError: a spec that names a field its settings class lacks.
+            raise ServiceDiscoveryError(
+                f"entry point {entry.name} = {entry.value} cannot be loaded ({error}); "
+                "reinstall the workspace with `make install`"
+            ) from error
         if not isinstance(spec, ServiceSpec):
             raise ServiceDiscoveryError(
                 f"entry point {entry.name} = {entry.value} is not a ServiceSpec"

@@ -143,6 +143,7 @@ def test_an_installed_package_adds_its_processes_in_their_order(
         ("oops = broken_service:NOT_A_SPEC\n", "oops = broken_service:NOT_A_SPEC is not a Service"),
         ("other = broken_service:EARLY\n", "declares a spec named 'early'"),
         ("gateway = broken_service:GATEWAY\n", "two installed packages declare 'gateway'"),
+        ("gone = broken_service:GONE\n", "gone = broken_service:GONE cannot be loaded"),
     ],
 )
 def test_a_bad_entry_point_is_refused_with_its_name(

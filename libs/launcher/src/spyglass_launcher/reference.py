@@ -28,8 +28,12 @@ def settings_by_process() -> dict[str, type[BaseSettings]]:
     }
 
 
-SETTINGS_BY_PROCESS = settings_by_process()
-"""The launcher's and every installed process's settings class, in the platform's order."""
+def __getattr__(name: str) -> object:
+    # ``SETTINGS_BY_PROCESS``, computed when asked for: discovery imports every service's
+    # settings, and an installation fault must surface as a message, not at import time.
+    if name == "SETTINGS_BY_PROCESS":
+        return settings_by_process()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _aliases(settings_cls: type[BaseSettings], field: str, info: FieldInfo) -> list[str]:
@@ -62,10 +66,11 @@ def configuration_table() -> str:
     A server URL that the launcher leaves unset (to run that server embedded) shows the services'
     own default beside it.
     """
-    launcher = next(iter(SETTINGS_BY_PROCESS))
+    settings = settings_by_process()
+    launcher = next(iter(settings))
     defaults: dict[str, dict[str, str]] = {}
     variables: dict[str, tuple[str, str, list[str]]] = {}
-    for process, settings_cls in SETTINGS_BY_PROCESS.items():
+    for process, settings_cls in settings.items():
         for name, default, description, aliases in _rows(settings_cls):
             defaults.setdefault(name, {})[process] = default
             entry = variables.setdefault(name, (description, aliases, []))
@@ -83,7 +88,7 @@ def configuration_table() -> str:
         if by_process.get(launcher) == "(unset)" and len(by_process) > 1:
             service_default = next(value for key, value in by_process.items() if key != launcher)
             default = f"{service_default}; `make run`: embedded"
-        users = "all" if len(processes) == len(SETTINGS_BY_PROCESS) - 1 else ", ".join(processes)
+        users = "all" if len(processes) == len(settings) - 1 else ", ".join(processes)
         lines.append(f"| `{name}` | {default} | {description} | {aliases} | {users} |")
     return "\n".join(lines)
 
