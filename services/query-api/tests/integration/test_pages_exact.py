@@ -246,10 +246,11 @@ async def span_rows(example: Example, options: dict[str, Any]) -> set[Key]:
 
 async def trace_rows(example: Example, options: dict[str, Any]) -> set[Key]:
     sql = "SELECT id FROM traces t WHERE project_rowid = $1"
-    if options.get("filter"):  # on the trace's root span: of two, the first to start
+    # On the trace's root span: of two, the first to start, ties to the smaller span id.
+    if options.get("filter"):
         sql += (
             " AND (SELECT s.span_kind FROM spans s WHERE s.trace_rowid = t.id "
-            "AND s.parent_id IS NULL ORDER BY s.start_time, s.id LIMIT 1) = 'CHAIN'"
+            "AND s.parent_id IS NULL ORDER BY s.start_time, s.span_id LIMIT 1) = 'CHAIN'"
         )
     return await example.keys(sql, example.project_rowid)
 

@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from spyglass_launcher.servers import EmbeddedNats
-from spyglass_query_api.rest.ids import global_id
+from spyglass_query_api.queries.ids import global_id
 from tests.support.ingest import StartIngest
 from tests.support.loop import LoopThread
 from tests.support.stack import Stack

@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, StatusCode
-from spyglass_query_api.rest.ids import global_id
+from spyglass_query_api.queries.ids import global_id
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,7 @@ from spyglass_query_api.graphql.arguments import (
     window,
 )
 from spyglass_query_api.graphql.errors import ArgumentError
-from spyglass_query_api.rest.ids import decode_global_id
+from spyglass_query_api.queries.ids import decode_global_id
 
 BY_START = Sort("startTime", descending=True)
 BY_COST = Sort("cost", descending=False)

@@ -21,6 +21,7 @@ import orjson
 from spyglass_core.storable import MAX_BIGINT
 from spyglass_query_api.filters import FilterExpressionError, SqlCondition, compile_span_filter
 from spyglass_query_api.graphql.errors import ArgumentError, FilterArgumentError
+from spyglass_query_api.queries.pages import Keyset
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
@@ -88,6 +89,13 @@ class Window:
     def fetch(self) -> int:
         """Rows to read: one more than the page, to learn whether another page follows."""
         return self.first + 1
+
+    @property
+    def keyset(self) -> Keyset:
+        """The page as the query layer reads it."""
+        if self.after is None:
+            return Keyset(self.sort.descending, self.fetch)
+        return Keyset(self.sort.descending, self.fetch, self.after.value, self.after.rowid)
 
 
 def encode_cursor(sort: Sort, value: SortValue, rowid: int) -> str:

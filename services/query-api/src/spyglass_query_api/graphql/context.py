@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, Concatenate, ParamSpec, TypeAlias, TypeVar
 
 from graphql import GraphQLResolveInfo
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+Arguments = ParamSpec("Arguments")
+Read = TypeVar("Read")
 
 Info: TypeAlias = GraphQLResolveInfo[Any]
 """What resolvers receive as ``info``; its ``context`` is a ``RequestContext``."""
@@ -35,6 +38,16 @@ class RequestContext:
         async with self.lock:
             result = await self.connection.execute(text(sql), dict(parameters or {}))
             return result.all()
+
+    async def read(
+        self,
+        query: Callable[Concatenate[AsyncConnection, Arguments], Awaitable[Read]],
+        *arguments: Arguments.args,
+        **keywords: Arguments.kwargs,
+    ) -> Read:
+        """``query(connection, ...)`` of the query layer (``queries/``), under the lock."""
+        async with self.lock:
+            return await query(self.connection, *arguments, **keywords)
 
 
 def request_context(info: Info) -> RequestContext:

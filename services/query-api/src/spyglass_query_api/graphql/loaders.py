@@ -14,27 +14,19 @@ from spyglass_query_api.graphql.context import RequestContext
 from spyglass_query_api.graphql.dataloader import DataLoader
 from spyglass_query_api.graphql.rows import (
     ANNOTATION_COLUMNS,
-    PROJECT_COLUMNS,
-    SESSION_COLUMNS,
-    SPAN_LIST_COLUMNS,
     SPAN_TREE_COLUMNS,
-    TRACE_COLUMNS,
     AnnotationNode,
-    ProjectNode,
-    SessionFigures,
-    SessionNode,
-    SessionTurn,
     SpanBody,
-    SpanNode,
-    TraceFigures,
-    TraceNode,
-    io_value,
-    span_node,
-    trace_node,
 )
+from spyglass_query_api.queries import projects as projects_query
+from spyglass_query_api.queries import sessions as sessions_query
+from spyglass_query_api.queries import traces as traces_query
+from spyglass_query_api.queries.projects import ProjectNode
+from spyglass_query_api.queries.sessions import SessionFigures, SessionNode, SessionTurn
+from spyglass_query_api.queries.spans import SpanNode, span_node
+from spyglass_query_api.queries.traces import TraceFigures, TraceNode
 
 MAX_TRACE_SPANS = 10_000
-MAX_SESSION_TURNS = 1_000
 
 Value = TypeVar("Value")
 Fetch = Callable[[RequestContext, Sequence[int]], Awaitable[Mapping[int, Value]]]
@@ -55,10 +47,7 @@ def _none() -> None:
 
 
 async def _projects(context: RequestContext, keys: Sequence[int]) -> dict[int, ProjectNode]:
-    rows = await context.fetch(
-        f"SELECT {PROJECT_COLUMNS} FROM projects p WHERE p.id = ANY(:keys)", {"keys": list(keys)}
-    )
-    return {row[0]: ProjectNode(*row) for row in rows}
+    return await context.read(projects_query.get_project_nodes, keys)
 
 
 def projects(context: RequestContext) -> DataLoader[int, ProjectNode | None]:
@@ -67,10 +56,7 @@ def projects(context: RequestContext) -> DataLoader[int, ProjectNode | None]:
 
 
 async def _traces(context: RequestContext, keys: Sequence[int]) -> dict[int, TraceNode]:
-    rows = await context.fetch(
-        f"SELECT {TRACE_COLUMNS} FROM traces t WHERE t.id = ANY(:keys)", {"keys": list(keys)}
-    )
-    return {row[0]: trace_node(row) for row in rows}
+    return await context.read(traces_query.get_trace_nodes, keys)
 
 
 def traces(context: RequestContext) -> DataLoader[int, TraceNode | None]:
@@ -79,11 +65,7 @@ def traces(context: RequestContext) -> DataLoader[int, TraceNode | None]:
 
 
 async def _sessions(context: RequestContext, keys: Sequence[int]) -> dict[int, SessionNode]:
-    rows = await context.fetch(
-        f"SELECT {SESSION_COLUMNS} FROM project_sessions ps WHERE ps.id = ANY(:keys)",
-        {"keys": list(keys)},
-    )
-    return {row[0]: SessionNode(*row) for row in rows}
+    return await context.read(sessions_query.get_sessions, keys)
 
 
 def sessions(context: RequestContext) -> DataLoader[int, SessionNode | None]:
@@ -93,19 +75,11 @@ def sessions(context: RequestContext) -> DataLoader[int, SessionNode | None]:
 
 async def fetch_root_spans(context: RequestContext, keys: Sequence[int]) -> dict[int, SpanNode]:
     """The root span of each trace in ``keys`` (one statement; what ``root_spans`` batches)."""
-    rows = await context.fetch(
-        f"SELECT DISTINCT ON (s.trace_rowid) {SPAN_LIST_COLUMNS} FROM spans s "
-        "JOIN traces t ON t.id = s.trace_rowid "
-        "WHERE s.trace_rowid = ANY(:keys) AND s.parent_id IS NULL "
-        "ORDER BY s.trace_rowid, s.start_time, s.id",
-        {"keys": list(keys)},
-    )
-    nodes = [span_node(row) for row in rows]
-    return {node.trace_rowid: node for node in nodes}
+    return await context.read(traces_query.get_root_spans, keys)
 
 
 def root_spans(context: RequestContext) -> DataLoader[int, SpanNode | None]:
-    """The root span of each trace, by trace rowid (the earliest, should there be several)."""
+    """The root span of each trace, by trace rowid (as ``queries/traces.py`` defines it)."""
     return _loader(context, fetch_root_spans, _none)
 
 
@@ -125,12 +99,7 @@ async def fetch_trace_figures(
     context: RequestContext, keys: Sequence[int]
 ) -> dict[int, TraceFigures]:
     """Span count and cost of each trace in ``keys`` (what ``trace_figures`` batches)."""
-    rows = await context.fetch(
-        "SELECT trace_rowid, count(*), COALESCE(sum(llm_cost_total), 0) FROM spans "
-        "WHERE trace_rowid = ANY(:keys) GROUP BY trace_rowid",
-        {"keys": list(keys)},
-    )
-    return {row[0]: TraceFigures(row[1], row[2]) for row in rows}
+    return await context.read(traces_query.get_trace_figures, keys)
 
 
 def trace_figures(context: RequestContext) -> DataLoader[int, TraceFigures]:
@@ -161,19 +130,7 @@ def trace_spans(context: RequestContext) -> DataLoader[int, list[SpanNode]]:
 async def _session_figures(
     context: RequestContext, keys: Sequence[int]
 ) -> dict[int, SessionFigures]:
-    rows = await context.fetch(
-        "SELECT t.project_session_rowid, count(*), COALESCE(sum(r.tokens), 0),"
-        "  COALESCE(sum(c.cost), 0) FROM traces t"
-        " LEFT JOIN LATERAL (SELECT root.cumulative_llm_token_count_prompt"
-        "  + root.cumulative_llm_token_count_completion AS tokens FROM spans root"
-        "  WHERE root.trace_rowid = t.id AND root.parent_id IS NULL"
-        "  ORDER BY root.start_time LIMIT 1) r ON TRUE"
-        " LEFT JOIN LATERAL (SELECT sum(span.llm_cost_total) AS cost FROM spans span"
-        "  WHERE span.trace_rowid = t.id) c ON TRUE"
-        " WHERE t.project_session_rowid = ANY(:keys) GROUP BY 1",
-        {"keys": list(keys)},
-    )
-    return {row[0]: SessionFigures(row[1], row[2], row[3]) for row in rows}
+    return await context.read(sessions_query.get_session_figures, keys)
 
 
 def session_figures(context: RequestContext) -> DataLoader[int, SessionFigures]:
@@ -184,26 +141,7 @@ def session_figures(context: RequestContext) -> DataLoader[int, SessionFigures]:
 async def _session_turns(
     context: RequestContext, keys: Sequence[int]
 ) -> dict[int, list[SessionTurn]]:
-    rows = await context.fetch(
-        f"SELECT {TRACE_COLUMNS}, r.attributes #>> '{{input,value}}', "
-        "  r.attributes #>> '{input,mime_type}', r.attributes #>> '{output,value}', "
-        "  r.attributes #>> '{output,mime_type}' FROM ("
-        "  SELECT *, row_number() OVER (PARTITION BY project_session_rowid"
-        "    ORDER BY start_time, id) AS n FROM traces WHERE project_session_rowid = ANY(:keys)"
-        ") t LEFT JOIN LATERAL (SELECT attributes FROM spans root"
-        "  WHERE root.trace_rowid = t.id AND root.parent_id IS NULL"
-        "  ORDER BY root.start_time LIMIT 1) r ON TRUE"
-        " WHERE t.n <= :most ORDER BY t.n",
-        {"keys": list(keys), "most": MAX_SESSION_TURNS},
-    )
-    turns: dict[int, list[SessionTurn]] = defaultdict(list)
-    for row in rows:
-        trace = trace_node(row)
-        assert trace.project_session_rowid is not None
-        turns[trace.project_session_rowid].append(
-            SessionTurn(trace, io_value(row[6], row[7]), io_value(row[8], row[9]))
-        )
-    return turns
+    return await context.read(sessions_query.list_session_turns, keys)
 
 
 def session_turns(context: RequestContext) -> DataLoader[int, list[SessionTurn]]:

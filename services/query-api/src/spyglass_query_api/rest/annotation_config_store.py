@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import BigInteger
 
 from spyglass_core.errors import ConflictError, InvalidArgumentError, NotFoundError
+from spyglass_query_api.queries.ids import decode_global_id
 from spyglass_query_api.rest.errors import UnprocessableParameterError
-from spyglass_query_api.rest.ids import decode_global_id
 from spyglass_query_api.rest.pagination import PageRequest
 
 CONFIG_TYPE_NAMES = frozenset(

@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from spyglass_core.errors import NotFoundError
 from spyglass_db.models import ANNOTATOR_KINDS
+from spyglass_query_api.queries.ids import global_id
+from spyglass_query_api.queries.lookup import get_project
 from spyglass_query_api.rest.annotations import AnnotationResult
 from spyglass_query_api.rest.errors import UnprocessableParameterError
-from spyglass_query_api.rest.ids import global_id
-from spyglass_query_api.rest.lookup import get_project
 from spyglass_query_api.rest.pagination import page_of, page_request
 
 MAX_ANNOTATIONS_PER_PAGE = 10_000

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
+from spyglass_query_api.queries.ids import global_id, rowid_of
 from spyglass_query_api.rest.errors import UnprocessableParameterError
-from spyglass_query_api.rest.ids import global_id, rowid_of
 
 Row = TypeVar("Row")
 

@@ -12,16 +12,22 @@ from litestar import Controller, delete, get, post, put
 from litestar.params import FromQuery, JSONBody, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from pydantic import BaseModel, Field
-from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from spyglass_core.errors import ConflictError, ForbiddenError
 from spyglass_db.deletion import delete_projects
 from spyglass_db.models import DEFAULT_PROJECT_NAME
+from spyglass_query_api.queries.ids import global_id
+from spyglass_query_api.queries.lookup import ProjectRow, get_project
+from spyglass_query_api.queries.pages import Keyset
+from spyglass_query_api.queries.projects import (
+    ProjectNode,
+    create_project,
+    list_projects,
+    update_project_description,
+)
 from spyglass_query_api.rest.dependencies import Db
 from spyglass_query_api.rest.fields import Name
-from spyglass_query_api.rest.ids import global_id
-from spyglass_query_api.rest.lookup import ProjectRow, get_project
 from spyglass_query_api.rest.pagination import page_of, page_request
 
 ProjectIdentifier: TypeAlias = Annotated[
@@ -53,7 +59,7 @@ class UpdateProjectRequest(BaseModel):
     description: str | None = None
 
 
-def _project(row: ProjectRow) -> Project:
+def _project(row: ProjectRow | ProjectNode) -> Project:
     return Project(name=row.name, description=row.description, id=global_id("Project", row.id))
 
 
@@ -73,22 +79,14 @@ class ProjectController(Controller):
     ) -> ProjectsPage:
         """Projects by id, newest first, ``limit`` at a time."""
         page = page_request(cursor, limit, "Project", default=100, maximum=1000)
-        conditions = ["TRUE"]
-        values: dict[str, object] = {"fetch": page.fetch}
-        if page.start is not None:
-            conditions.append("id <= :start")
-            values["start"] = page.start
-        if name_contains:
-            conditions.append("strpos(lower(name), lower(:contains)) > 0")
-            values["contains"] = name_contains
-        result = await connection.execute(
-            text(
-                "SELECT id, name, description FROM projects "
-                f"WHERE {' AND '.join(conditions)} ORDER BY id DESC LIMIT :fetch"
-            ),
-            values,
+        keyset = Keyset(
+            descending=True,
+            fetch=page.fetch,
+            after_value=page.start,
+            after_rowid=page.start,
+            inclusive=True,
         )
-        rows = [ProjectRow(*row) for row in result]
+        rows = await list_projects(connection, keyset, name_contains)
         cut = page_of(rows, page, "Project")
         return ProjectsPage(data=[_project(row) for row in cut.rows], next_cursor=cut.next_cursor)
 
@@ -98,16 +96,10 @@ class ProjectController(Controller):
     ) -> ProjectBody:
         """A new project; 409 if the name is taken."""
         try:
-            result = await connection.execute(
-                text(
-                    "INSERT INTO projects (name, description) VALUES (:name, :description) "
-                    "RETURNING id, name, description"
-                ),
-                {"name": data.name, "description": data.description},
-            )
+            created = await create_project(connection, data.name, data.description)
         except IntegrityError:
             raise ConflictError(f"Project with name {data.name} already exists") from None
-        return ProjectBody(data=_project(ProjectRow(*result.one())))
+        return ProjectBody(data=_project(created))
 
     @get("/{project_identifier:str}", summary="Get a project")
     async def get_project(
@@ -125,14 +117,8 @@ class ProjectController(Controller):
         data: JSONBody[UpdateProjectRequest],
     ) -> ProjectBody:
         project = await get_project(connection, project_identifier)
-        result = await connection.execute(
-            text(
-                "UPDATE projects SET description = :description, updated_at = now() "
-                "WHERE id = :id RETURNING id, name, description"
-            ),
-            {"id": project.id, "description": data.description},
-        )
-        return ProjectBody(data=_project(ProjectRow(*result.one())))
+        updated = await update_project_description(connection, project.id, data.description)
+        return ProjectBody(data=_project(updated))
 
     @delete(
         "/{project_identifier:str}", summary="Delete a project", status_code=HTTP_204_NO_CONTENT

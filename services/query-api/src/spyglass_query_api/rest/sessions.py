@@ -2,7 +2,8 @@
 
 A session is named by its GlobalID or by its ``session.id`` (unique across projects). Sessions
 are listed by id, ``asc`` by default as in Phoenix, with cursor pages. Each comes with its traces
-(oldest first) and token counts: the sums of its traces' root spans' cumulative counts.
+(oldest first) and token counts: the sums of its traces' token counts, each trace's as
+``queries/traces.py`` defines it (its root span's), so they add up to what the traces show.
 
 Deleting a session deletes its traces and their spans and annotations: traces only lose the
 link when a session row goes (``ON DELETE SET NULL``), so they are deleted first, explicitly.
@@ -18,21 +19,27 @@ from litestar import Controller, delete, get, post
 from litestar.params import FromQuery, JSONBody, PathParameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 from pydantic import BaseModel
-from sqlalchemy import bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.types import BigInteger
 
 from spyglass_db.deletion import delete_traces
+from spyglass_query_api.queries.ids import global_id, rowid_of
+from spyglass_query_api.queries.lookup import SessionRow, get_project, get_session
+from spyglass_query_api.queries.pages import Keyset
+from spyglass_query_api.queries.sessions import (
+    SessionNode,
+    delete_project_sessions,
+    find_session_rowids,
+    get_session_tokens,
+    list_project_sessions,
+    list_session_trace_rowids,
+    list_session_traces,
+)
+from spyglass_query_api.queries.traces import TraceTokens
 from spyglass_query_api.rest.dependencies import Db
 from spyglass_query_api.rest.errors import UnprocessableEntityError
-from spyglass_query_api.rest.ids import global_id, rowid_of
-from spyglass_query_api.rest.lookup import SessionRow, get_project, get_session
 from spyglass_query_api.rest.pagination import page_of, page_request
 
 MAX_SESSIONS_PER_PAGE = 1000
-
-_IDS = ARRAY(BigInteger)
 
 SessionIdentifier: TypeAlias = Annotated[
     str,
@@ -75,42 +82,17 @@ class DeleteSessionsRequest(BaseModel):
 
 
 async def session_data(
-    connection: AsyncConnection, sessions: Sequence[SessionRow]
+    connection: AsyncConnection, sessions: Sequence[SessionRow | SessionNode]
 ) -> list[SessionData]:
     """``sessions`` in the REST shape, with their traces and token counts (two queries)."""
     if not sessions:
         return []
-    ids = {"ids": [session.id for session in sessions]}
-    traces = await connection.execute(
-        text(
-            "SELECT id, trace_id, start_time, end_time, project_session_rowid FROM traces "
-            "WHERE project_session_rowid = ANY(:ids) ORDER BY start_time, id"
-        ).bindparams(bindparam("ids", type_=_IDS)),
-        ids,
-    )
-    traces_by_session: dict[int, list[SessionTraceData]] = {session.id: [] for session in sessions}
-    for row in traces:
-        traces_by_session[row.project_session_rowid].append(
-            SessionTraceData(
-                id=global_id("Trace", row.id),
-                trace_id=row.trace_id,
-                start_time=row.start_time,
-                end_time=row.end_time,
-            )
-        )
-    counts = await connection.execute(
-        text(
-            "SELECT t.project_session_rowid, sum(s.cumulative_llm_token_count_prompt)::bigint, "
-            "sum(s.cumulative_llm_token_count_completion)::bigint "
-            "FROM traces t JOIN spans s ON s.trace_rowid = t.id AND s.parent_id IS NULL "
-            "WHERE t.project_session_rowid = ANY(:ids) GROUP BY t.project_session_rowid"
-        ).bindparams(bindparam("ids", type_=_IDS)),
-        ids,
-    )
-    tokens = {row[0]: (row[1], row[2]) for row in counts}
+    rowids = [session.id for session in sessions]
+    traces = await list_session_traces(connection, rowids)
+    tokens = await get_session_tokens(connection, rowids)
     data = []
     for session in sessions:
-        prompt, completion = tokens.get(session.id, (0, 0))
+        counts = tokens.get(session.id, TraceTokens())
         data.append(
             SessionData(
                 id=global_id("ProjectSession", session.id),
@@ -118,10 +100,18 @@ async def session_data(
                 project_id=global_id("Project", session.project_id),
                 start_time=session.start_time,
                 end_time=session.end_time,
-                traces=traces_by_session[session.id],
-                token_count_prompt=prompt,
-                token_count_completion=completion,
-                token_count_total=prompt + completion,
+                traces=[
+                    SessionTraceData(
+                        id=global_id("Trace", trace.id),
+                        trace_id=trace.trace_id,
+                        start_time=trace.start_time,
+                        end_time=trace.end_time,
+                    )
+                    for trace in traces[session.id]
+                ],
+                token_count_prompt=counts.prompt,
+                token_count_completion=counts.completion,
+                token_count_total=counts.total,
             )
         )
     return data
@@ -129,20 +119,8 @@ async def session_data(
 
 async def delete_sessions(connection: AsyncConnection, session_rowids: Sequence[int]) -> None:
     """Delete sessions with their traces, spans and annotations."""
-    ids = {"ids": list(session_rowids)}
-    traces = await connection.execute(
-        text("SELECT id FROM traces WHERE project_session_rowid = ANY(:ids)").bindparams(
-            bindparam("ids", type_=_IDS)
-        ),
-        ids,
-    )
-    await delete_traces(connection, [row.id for row in traces])
-    await connection.execute(
-        text("DELETE FROM project_sessions WHERE id = ANY(:ids)").bindparams(
-            bindparam("ids", type_=_IDS)
-        ),
-        ids,
-    )
+    await delete_traces(connection, await list_session_trace_rowids(connection, session_rowids))
+    await delete_project_sessions(connection, session_rowids)
 
 
 class SessionController(Controller):
@@ -174,19 +152,15 @@ class SessionController(Controller):
         page = page_request(
             cursor, limit, "ProjectSession", default=100, maximum=MAX_SESSIONS_PER_PAGE
         )
-        conditions = ["project_id = :project"]
-        values: dict[str, object] = {"project": project.id, "fetch": page.fetch}
-        if page.start is not None:
-            conditions.append(f"id {'<=' if order == 'desc' else '>='} :start")
-            values["start"] = page.start
-        result = await connection.execute(
-            text(
-                "SELECT id, session_id, project_id, start_time, end_time FROM project_sessions "
-                f"WHERE {' AND '.join(conditions)} ORDER BY id {order.upper()} LIMIT :fetch"
-            ),
-            values,
+        keyset = Keyset(
+            descending=order == "desc",
+            fetch=page.fetch,
+            after_value=page.start,
+            after_rowid=page.start,
+            inclusive=True,
         )
-        cut = page_of([SessionRow(*row) for row in result], page, "ProjectSession")
+        rows = await list_project_sessions(connection, project.id, keyset, by_start_time=False)
+        cut = page_of(rows, page, "ProjectSession")
         return SessionsPage(
             data=await session_data(connection, cut.rows), next_cursor=cut.next_cursor
         )
@@ -217,12 +191,7 @@ class SessionController(Controller):
                 "All identifiers must be the same type: "
                 "either all GlobalIDs or all session_id strings."
             )
-        if known_rowids:
-            query = text("SELECT id FROM project_sessions WHERE id = ANY(:ids)").bindparams(
-                bindparam("ids", type_=_IDS)
-            )
-            result = await connection.execute(query, {"ids": known_rowids})
-        else:
-            query = text("SELECT id FROM project_sessions WHERE session_id = ANY(:ids)")
-            result = await connection.execute(query, {"ids": identifiers})
-        await delete_sessions(connection, [row.id for row in result])
+        found = await find_session_rowids(
+            connection, known_rowids, [] if known_rowids else identifiers
+        )
+        await delete_sessions(connection, found)

@@ -34,9 +34,9 @@ from spyglass_query_api.filters.span_query import (
     span_frame,
 )
 from spyglass_query_api.filters.table import table_json
+from spyglass_query_api.queries.lookup import find_project
 from spyglass_query_api.rest.dependencies import Db
 from spyglass_query_api.rest.errors import UnprocessableEntityError
-from spyglass_query_api.rest.lookup import find_project
 from spyglass_query_api.rest.pagination import utc
 from spyglass_query_api.span_pages import SpanPageQuery, read_span_page
 

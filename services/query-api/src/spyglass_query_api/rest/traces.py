@@ -11,36 +11,40 @@ latency, no index holds ``end_time - start_time``, so PostgreSQL reads the proje
 the time range and keeps the top ``limit + 1`` (a bounded heap, no full sort); traces are one
 row per trace (about a twentieth of the spans), and a time range narrows it through the index.
 
-Token counts are the sums of the root spans' cumulative counts, which the writer maintains
-(each span's own plus its descendants'), so a page reads one root span per trace rather than
-every span.
+What a trace's root span, latency and tokens are is defined once, in ``queries/traces.py``,
+which also reads the pages; this module parses the request and shapes Phoenix's answer.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from litestar import Controller, delete, get, post
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from pydantic import BaseModel, Field
-from sqlalchemy import bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.types import BigInteger
 
 from spyglass_core.errors import NotFoundError
 from spyglass_db.deletion import delete_traces
+from spyglass_query_api.queries.ids import global_id, rowid_of
+from spyglass_query_api.queries.lookup import get_project, get_trace
+from spyglass_query_api.queries.traces import (
+    TraceFilters,
+    TraceSpanRow,
+    TraceTokens,
+    get_keyset,
+    get_trace_tokens,
+    list_trace_spans,
+    list_traces,
+    lock_traces,
+    move_traces,
+)
 from spyglass_query_api.rest.dependencies import Db
 from spyglass_query_api.rest.errors import UnprocessableEntityError, UnprocessableParameterError
-from spyglass_query_api.rest.ids import global_id, rowid_of
-from spyglass_query_api.rest.lookup import get_project, get_trace
 from spyglass_query_api.rest.pagination import page_of, page_request, time_range
 
 MAX_TRACES_PER_PAGE = 1000
-
-_IDS = ARRAY(BigInteger)
 
 
 class TraceSpanData(BaseModel):
@@ -85,69 +89,11 @@ class TransferTracesBody(BaseModel):
     data: TransferTracesData
 
 
-async def root_token_counts(
-    connection: AsyncConnection, trace_rowids: list[int]
-) -> dict[int, tuple[int, int]]:
-    """``{trace rowid: (prompt, completion)}``: the root spans' cumulative token counts."""
-    if not trace_rowids:
-        return {}
-    result = await connection.execute(
-        text(
-            "SELECT trace_rowid, sum(cumulative_llm_token_count_prompt)::bigint, "
-            "sum(cumulative_llm_token_count_completion)::bigint FROM spans "
-            "WHERE trace_rowid = ANY(:ids) AND parent_id IS NULL GROUP BY trace_rowid"
-        ).bindparams(bindparam("ids", type_=_IDS)),
-        {"ids": trace_rowids},
-    )
-    return {row[0]: (row[1], row[2]) for row in result}
-
-
-async def _spans_by_trace(
-    connection: AsyncConnection, trace_rowids: list[int]
-) -> dict[int, list[TraceSpanData]]:
-    spans: dict[int, list[TraceSpanData]] = {rowid: [] for rowid in trace_rowids}
-    result = await connection.execute(
-        text(
-            "SELECT id, trace_rowid, span_id, parent_id, name, span_kind, status_code, "
-            "start_time, end_time FROM spans WHERE trace_rowid = ANY(:ids) "
-            "ORDER BY start_time, id"
-        ).bindparams(bindparam("ids", type_=_IDS)),
-        {"ids": trace_rowids},
-    )
-    for row in result:
-        spans[row.trace_rowid].append(
-            TraceSpanData(
-                id=global_id("Span", row.id),
-                span_id=row.span_id,
-                parent_id=row.parent_id,
-                name=row.name,
-                span_kind=row.span_kind,
-                status_code=row.status_code,
-                start_time=row.start_time,
-                end_time=row.end_time,
-            )
-        )
-    return spans
-
-
-def _session_condition(identifiers: list[str], values: dict[str, object]) -> str:
-    """Traces of any of the sessions named (GlobalIDs, or ``session.id`` values of the project)."""
+def _session_filters(identifiers: list[str]) -> tuple[list[int], list[str]]:
+    """The sessions named (GlobalIDs' rowids, and ``session.id`` values of the project)."""
     rowids = [rowid for rowid in (rowid_of(i, "ProjectSession") for i in identifiers) if rowid]
     names = [i for i in identifiers if rowid_of(i, "ProjectSession") is None]
-    alternatives = []
-    if rowids:
-        alternatives.append("t.project_session_rowid = ANY(:session_rowids)")
-        values["session_rowids"] = rowids
-    if names:
-        alternatives.append(
-            "t.project_session_rowid IN (SELECT id FROM project_sessions "
-            "WHERE session_id = ANY(:session_names) AND project_id = :project)"
-        )
-        values["session_names"] = names
-    return f"({' OR '.join(alternatives)})"
-
-
-_SORT_EXPRESSIONS = {"start_time": "t.start_time", "latency_ms": "(t.end_time - t.start_time)"}
+    return rowids, names
 
 
 class TraceController(Controller):
@@ -178,44 +124,37 @@ class TraceController(Controller):
         project = await get_project(connection, project_identifier)
         page = page_request(cursor, limit, "Trace", default=100, maximum=MAX_TRACES_PER_PAGE)
         start, end = time_range(start_time, end_time)
-        sort_value = _SORT_EXPRESSIONS[sort]
-        conditions = ["t.project_rowid = :project"]
-        values: dict[str, object] = {"project": project.id, "fetch": page.fetch}
-        if start is not None:
-            conditions.append("t.start_time >= :start_time")
-            values["start_time"] = start
-        if end is not None:
-            conditions.append("t.start_time < :end_time")
-            values["end_time"] = end
-        if session_identifier:
-            conditions.append(_session_condition(session_identifier, values))
-        conditions.extend(_latency_conditions(min_latency_ms, max_latency_ms, values))
-        if error is not None:
-            conditions.append(
-                f"{'' if error else 'NOT '}EXISTS (SELECT 1 FROM spans s WHERE "
-                "s.trace_rowid = t.id AND s.parent_id IS NULL AND s.cumulative_error_count > 0)"
-            )
-        if page.start is not None:
-            conditions.append(
-                await _keyset_condition(connection, page.start, project.id, sort, order, values)
-            )
-        direction = "DESC" if order == "desc" else "ASC"
-        result = await connection.execute(
-            text(
-                "SELECT t.id, t.trace_id, t.start_time, t.end_time FROM traces t "
-                f"WHERE {' AND '.join(conditions)} "
-                f"ORDER BY {sort_value} {direction}, t.id {direction} LIMIT :fetch"
-            ),
-            values,
+        session_rowids, session_ids = _session_filters(session_identifier or [])
+        min_latency, max_latency = _latency_bounds(min_latency_ms, max_latency_ms)
+        filters = TraceFilters(
+            start=start,
+            end=end,
+            session_rowids=session_rowids,
+            session_ids=session_ids,
+            min_latency=min_latency,
+            max_latency=max_latency,
+            error=error,
         )
-        cut = page_of(result.all(), page, "Trace")
+        after = None
+        if page.start is not None:
+            after = await get_keyset(connection, project.id, page.start, sort)
+            if after is None:
+                raise UnprocessableParameterError(
+                    "cursor",
+                    "Invalid cursor: its trace is not in this project (deleted or moved); "
+                    "start again without a cursor",
+                )
+        rows = await list_traces(
+            connection, project.id, filters, sort=sort, order=order, after=after, fetch=page.fetch
+        )
+        cut = page_of(rows, page, "Trace")
         rowids = [row.id for row in cut.rows]
-        tokens = await root_token_counts(connection, rowids)
-        spans = await _spans_by_trace(connection, rowids) if include_spans else None
+        tokens = await get_trace_tokens(connection, rowids)
+        spans = await list_trace_spans(connection, rowids) if include_spans else None
         project_id = global_id("Project", project.id)
         data = []
         for row in cut.rows:
-            prompt, completion = tokens.get(row.id, (0, 0))
+            counts = tokens.get(row.id, TraceTokens())
             data.append(
                 TraceData(
                     id=global_id("Trace", row.id),
@@ -223,10 +162,12 @@ class TraceController(Controller):
                     project_id=project_id,
                     start_time=row.start_time,
                     end_time=row.end_time,
-                    token_count_prompt=prompt,
-                    token_count_completion=completion,
-                    token_count_total=prompt + completion,
-                    spans=spans[row.id] if spans is not None else None,
+                    token_count_prompt=counts.prompt,
+                    token_count_completion=counts.completion,
+                    token_count_total=counts.total,
+                    spans=[_span_data(span) for span in spans[row.id]]
+                    if spans is not None
+                    else None,
                 )
             )
         return TracesPage(data=data, next_cursor=cut.next_cursor)
@@ -263,14 +204,9 @@ class TraceController(Controller):
         destination = await get_project(connection, data.destination_project_identifier)
         rowids = {rowid_of(identifier, "Trace") for identifier in data.trace_identifiers}
         otel_ids = [i for i in data.trace_identifiers if rowid_of(i, "Trace") is None]
-        result = await connection.execute(
-            text(
-                "SELECT id, trace_id, project_rowid, project_session_rowid FROM traces "
-                "WHERE id = ANY(:rowids) OR trace_id = ANY(:otel_ids) FOR UPDATE"
-            ).bindparams(bindparam("rowids", type_=_IDS)),
-            {"rowids": [rowid for rowid in rowids if rowid is not None], "otel_ids": otel_ids},
+        traces = await lock_traces(
+            connection, [rowid for rowid in rowids if rowid is not None], otel_ids
         )
-        traces = result.all()
         found = {row.id for row in traces} | {row.trace_id for row in traces}
         missing = [
             identifier
@@ -282,8 +218,10 @@ class TraceController(Controller):
         if len({row.project_rowid for row in traces}) > 1:
             raise UnprocessableEntityError("Cannot transfer traces from multiple projects")
         trace_rowids = [row.id for row in traces]
-        sessions = sorted({row.project_session_rowid for row in traces} - {None})
-        await _move(connection, trace_rowids, sessions, destination.id)
+        sessions = sorted(
+            {row.project_session_rowid for row in traces if row.project_session_rowid is not None}
+        )
+        await move_traces(connection, trace_rowids, sessions, destination.id)
         return TransferTracesBody(
             data=TransferTracesData(
                 transferred_trace_count=len(trace_rowids),
@@ -292,100 +230,43 @@ class TraceController(Controller):
         )
 
 
-async def _move(
-    connection: AsyncConnection, trace_rowids: list[int], sessions: list[Any], project: int
-) -> None:
-    """Re-parent traces, their spans and the sessions wholly among them to ``project``."""
-    ids = bindparam("ids", type_=_IDS)
-    values = {"ids": trace_rowids, "project": project}
-    await connection.execute(
-        text("UPDATE traces SET project_rowid = :project WHERE id = ANY(:ids)").bindparams(ids),
-        values,
+def _span_data(span: TraceSpanRow) -> TraceSpanData:
+    return TraceSpanData(
+        id=global_id("Span", span.id),
+        span_id=span.span_id,
+        parent_id=span.parent_id,
+        name=span.name,
+        span_kind=span.span_kind,
+        status_code=span.status_code,
+        start_time=span.start_time,
+        end_time=span.end_time,
     )
-    # A new statement: it also sees spans that writers holding these traces committed meanwhile.
-    await connection.execute(
-        text(
-            "UPDATE spans SET project_rowid = :project "
-            "WHERE trace_rowid = ANY(:ids) AND project_rowid <> :project"
-        ).bindparams(ids),
-        values,
-    )
-    if sessions:
-        await connection.execute(
-            text(
-                "UPDATE project_sessions s SET project_id = :project WHERE s.id = ANY(:ids) "
-                "AND NOT EXISTS (SELECT 1 FROM traces t WHERE t.project_session_rowid = s.id "
-                "AND t.project_rowid <> :project)"
-            ).bindparams(ids),
-            {"ids": sessions, "project": project},
-        )
 
 
 _MAX_LATENCY_MS = timedelta.max / timedelta(milliseconds=1)
 """The longest latency a bound may name (Python's ``timedelta``: 999,999,999 days)."""
 
 
-def _latency_conditions(
-    minimum: float | None, maximum: float | None, values: dict[str, object]
-) -> list[str]:
-    """Bounds on a trace's latency, both inclusive.
+def _latency_bounds(
+    minimum: float | None, maximum: float | None
+) -> tuple[timedelta | None, timedelta | None]:
+    """Bounds on a trace's latency, both inclusive, as ``TraceFilters`` takes them.
 
     Raises:
         UnprocessableParameterError: a negative bound, or the minimum over the maximum.
     """
-    conditions = []
-    for name, bound, operator in (
-        ("min_latency_ms", minimum, ">="),
-        ("max_latency_ms", maximum, "<="),
-    ):
-        if bound is None:
-            continue
-        if bound < 0:
-            raise UnprocessableParameterError(name, f"{name} must not be negative, got {bound}")
-        if bound > _MAX_LATENCY_MS:
-            raise UnprocessableParameterError(
-                name, f"`{name}` must be at most {_MAX_LATENCY_MS:.0f}, got {bound}"
-            )
-        conditions.append(f"(t.end_time - t.start_time) {operator} :{name}")
-        values[name] = timedelta(milliseconds=bound)
+    bounds: list[timedelta | None] = []
+    for name, bound in (("min_latency_ms", minimum), ("max_latency_ms", maximum)):
+        if bound is not None:
+            if bound < 0:
+                raise UnprocessableParameterError(name, f"{name} must not be negative, got {bound}")
+            if bound > _MAX_LATENCY_MS:
+                raise UnprocessableParameterError(
+                    name, f"`{name}` must be at most {_MAX_LATENCY_MS:.0f}, got {bound}"
+                )
+        bounds.append(None if bound is None else timedelta(milliseconds=bound))
     if minimum is not None and maximum is not None and minimum > maximum:
         raise UnprocessableParameterError(
             "min_latency_ms", f"min_latency_ms ({minimum}) is over max_latency_ms ({maximum})"
         )
-    return conditions
-
-
-async def _keyset_condition(
-    connection: AsyncConnection,
-    cursor_rowid: int,
-    project: int,
-    sort: str,
-    order: str,
-    values: dict[str, object],
-) -> str:
-    """Where the page that starts at the cursor's trace begins, in the order of ``sort``.
-
-    Raises:
-        UnprocessableParameterError: the cursor's trace is not (or no longer) in the project.
-    """
-    result = await connection.execute(
-        text("SELECT start_time, end_time FROM traces WHERE id = :id AND project_rowid = :project"),
-        {"id": cursor_rowid, "project": project},
-    )
-    row = result.one_or_none()
-    if row is None:
-        raise UnprocessableParameterError(
-            "cursor",
-            "Invalid cursor: its trace is not in this project (deleted or moved); "
-            "start again without a cursor",
-        )
-    values["cursor_id"] = cursor_rowid
-    latency = row.end_time - row.start_time
-    values["cursor_value"] = row.start_time if sort == "start_time" else latency
-    expression = _SORT_EXPRESSIONS[sort]
-    before, at_or_before = ("<", "<=") if order == "desc" else (">", ">=")
-    # The first comparison alone can use the index; the second breaks ties by id.
-    return (
-        f"{expression} {at_or_before} :cursor_value AND "
-        f"({expression} {before} :cursor_value OR t.id {at_or_before} :cursor_id)"
-    )
+    return bounds[0], bounds[1]

@@ -13,8 +13,8 @@ from spyglass_query_api.graphql.resolvers.metrics import project_stats, time_ser
 from spyglass_query_api.graphql.resolvers.sessions import list_sessions
 from spyglass_query_api.graphql.resolvers.spans import list_spans
 from spyglass_query_api.graphql.resolvers.traces import list_traces
-from spyglass_query_api.graphql.rows import ProjectNode
-from spyglass_query_api.rest.ids import global_id
+from spyglass_query_api.queries.ids import global_id
+from spyglass_query_api.queries.projects import ProjectNode
 
 project = ObjectType("Project")
 

@@ -15,24 +15,17 @@ from spyglass_query_api.graphql.arguments import (
     Sort,
     connection,
     exactly_one,
-    keyset_condition,
-    order_by,
     window,
 )
 from spyglass_query_api.graphql.context import Info, request_context
 from spyglass_query_api.graphql.rows import (
-    PROJECT_COLUMNS,
-    SESSION_COLUMNS,
     SPAN_LIST_COLUMNS,
-    TRACE_COLUMNS,
-    ProjectNode,
-    SessionNode,
-    SpanNode,
-    TraceNode,
-    span_node,
-    trace_node,
 )
-from spyglass_query_api.rest.ids import rowid_of
+from spyglass_query_api.queries.ids import rowid_of
+from spyglass_query_api.queries.projects import ProjectNode, find_project_node, list_projects
+from spyglass_query_api.queries.sessions import SessionNode, find_session_node
+from spyglass_query_api.queries.spans import SpanNode, span_node
+from spyglass_query_api.queries.traces import TraceNode, find_trace_node
 
 query = QueryType()
 
@@ -48,17 +41,7 @@ async def resolve_projects(
     """Projects, newest first."""
     context = request_context(info)
     page = window(first, after, Sort("id", descending=True))
-    keyset, values = keyset_condition(page, "p.id", "p.id")
-    conditions = [keyset]
-    if name_contains:
-        conditions.append("strpos(lower(p.name), lower(:contains)) > 0")
-        values["contains"] = name_contains
-    rows = await context.fetch(
-        f"SELECT {PROJECT_COLUMNS} FROM projects p WHERE {' AND '.join(conditions)} "
-        f"{order_by(page, 'p.id', 'p.id')} LIMIT :fetch",
-        {**values, "fetch": page.fetch},
-    )
-    nodes = [ProjectNode(*row) for row in rows]
+    nodes = await context.read(list_projects, page.keyset, name_contains)
     return connection(nodes, page, lambda node: node, lambda node: node.id)
 
 
@@ -72,10 +55,7 @@ async def resolve_project(
     if argument == "id":
         rowid = rowid_of(value, "Project")
         return None if rowid is None else await loaders.projects(context).load(rowid)
-    rows = await context.fetch(
-        f"SELECT {PROJECT_COLUMNS} FROM projects p WHERE p.name = :name", {"name": value}
-    )
-    return ProjectNode(*rows[0]) if rows else None
+    return await context.read(find_project_node, value)
 
 
 @query.field("trace")
@@ -88,10 +68,7 @@ async def resolve_trace(
     if argument == "id":
         rowid = rowid_of(value, "Trace")
         return None if rowid is None else await loaders.traces(context).load(rowid)
-    rows = await context.fetch(
-        f"SELECT {TRACE_COLUMNS} FROM traces t WHERE t.trace_id = :value", {"value": value}
-    )
-    return trace_node(rows[0]) if rows else None
+    return await context.read(find_trace_node, value)
 
 
 @query.field("span")
@@ -126,8 +103,4 @@ async def resolve_session(
     if argument == "id":
         rowid = rowid_of(value, "ProjectSession")
         return None if rowid is None else await loaders.sessions(context).load(rowid)
-    rows = await context.fetch(
-        f"SELECT {SESSION_COLUMNS} FROM project_sessions ps WHERE ps.session_id = :value",
-        {"value": value},
-    )
-    return SessionNode(*rows[0]) if rows else None
+    return await context.read(find_session_node, value)

@@ -11,19 +11,15 @@ from spyglass_query_api.graphql.arguments import (
     TimeRange,
     Window,
     connection,
-    keyset_condition,
-    order_by,
 )
 from spyglass_query_api.graphql.context import Info, RequestContext, request_context
 from spyglass_query_api.graphql.resolvers.annotations import summaries
 from spyglass_query_api.graphql.rows import (
-    SESSION_COLUMNS,
     AnnotationNode,
-    ProjectNode,
-    SessionNode,
-    SessionTurn,
 )
-from spyglass_query_api.rest.ids import global_id
+from spyglass_query_api.queries.ids import global_id
+from spyglass_query_api.queries.projects import ProjectNode
+from spyglass_query_api.queries.sessions import SessionNode, SessionTurn, list_project_sessions
 
 session = ObjectType("Session")
 
@@ -32,20 +28,14 @@ async def list_sessions(
     context: RequestContext, project_rowid: int, period: TimeRange, page: Window
 ) -> dict[str, Any]:
     """A page of a project's sessions that start in ``period``, newest first."""
-    keyset, values = keyset_condition(page, "ps.start_time", "ps.id")
-    conditions = ["ps.project_id = :project", keyset]
-    if period.start is not None:
-        conditions.append("ps.start_time >= :start")
-        values["start"] = period.start
-    if period.end is not None:
-        conditions.append("ps.start_time < :end")
-        values["end"] = period.end
-    rows = await context.fetch(
-        f"SELECT {SESSION_COLUMNS} FROM project_sessions ps WHERE {' AND '.join(conditions)} "
-        f"{order_by(page, 'ps.start_time', 'ps.id')} LIMIT :fetch",
-        {**values, "project": project_rowid, "fetch": page.fetch},
+    nodes = await context.read(
+        list_project_sessions,
+        project_rowid,
+        page.keyset,
+        by_start_time=True,
+        start=period.start,
+        end=period.end,
     )
-    nodes = [SessionNode(*row) for row in rows]
     return connection(nodes, page, lambda node: node, lambda node: node.start_time)
 
 

@@ -19,16 +19,14 @@ from spyglass_query_api.graphql.arguments import (
 from spyglass_query_api.graphql.context import Info, RequestContext, request_context
 from spyglass_query_api.graphql.resolvers.annotations import summaries
 from spyglass_query_api.graphql.rows import (
-    PREVIEW_LENGTH,
     SPAN_LIST_COLUMNS,
     AnnotationNode,
     SpanBody,
-    SpanNode,
-    TraceNode,
-    io_value,
-    span_node,
 )
-from spyglass_query_api.rest.ids import global_id
+from spyglass_query_api.queries.ids import global_id
+from spyglass_query_api.queries.sessions import io_value
+from spyglass_query_api.queries.spans import PREVIEW_LENGTH, SpanNode, span_node
+from spyglass_query_api.queries.traces import TraceNode
 from spyglass_query_api.span_pages import SpanPageQuery, read_span_page
 
 span = ObjectType("Span")

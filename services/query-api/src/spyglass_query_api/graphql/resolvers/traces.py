@@ -1,8 +1,9 @@
 """``Trace`` (figures from its root span and its spans) and a project's trace list.
 
-A trace's tokens and errors are its root span's cumulative counts; its cost is the sum over its
-spans. The trace list's ``filter`` is applied to each trace's root span, as the UI's traces
-table (a table of root spans) expects.
+A trace's root span, tokens, errors and cost are defined in ``queries/traces.py`` (the root is
+the earliest-starting span without a parent), so the UI shows what ``/v1`` answers. The trace
+list's ``filter`` is applied to each trace's root span, as the UI's traces table (a table of
+root spans) expects.
 """
 
 from __future__ import annotations
@@ -27,23 +28,19 @@ from spyglass_query_api.graphql.resolvers.annotations import summaries
 from spyglass_query_api.graphql.rows import (
     TRACE_COLUMNS,
     AnnotationNode,
-    ProjectNode,
-    SessionNode,
-    SpanNode,
+)
+from spyglass_query_api.queries.ids import global_id
+from spyglass_query_api.queries.projects import ProjectNode
+from spyglass_query_api.queries.sessions import SessionNode
+from spyglass_query_api.queries.spans import SpanNode
+from spyglass_query_api.queries.traces import (
+    ROOT_SPAN_JOIN_SQL,
     TraceFigures,
     TraceNode,
     trace_node,
 )
-from spyglass_query_api.rest.ids import global_id
 
 trace = ObjectType("Trace")
-
-ROOT_SPAN_JOIN = (
-    "LEFT JOIN LATERAL (SELECT * FROM spans root WHERE root.trace_rowid = t.id "
-    "AND root.parent_id IS NULL ORDER BY root.start_time, root.id LIMIT 1) s ON TRUE"
-)
-"""The root span of trace ``t`` as ``s`` (for filters and token sorts); of two roots, the first
-to start, the same one at every read (a cursor holds its sort value)."""
 
 TRACE_SORT_SQL = {
     "startTime": "t.start_time",
@@ -84,7 +81,7 @@ async def list_traces(
     needs_root = condition.sql != "TRUE" or page.sort.column == "tokens"
     rows = await context.fetch(
         f"SELECT {TRACE_COLUMNS}, {sort_sql} FROM traces t "
-        f"{ROOT_SPAN_JOIN if needs_root else ''} WHERE {' AND '.join(conditions)} "
+        f"{ROOT_SPAN_JOIN_SQL if needs_root else ''} WHERE {' AND '.join(conditions)} "
         f"{order_by(page, sort_sql, 't.id')} LIMIT :fetch",
         {**values, **condition.parameters, "project": project_rowid, "fetch": page.fetch},
     )
