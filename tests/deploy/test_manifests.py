@@ -6,7 +6,7 @@ isn't installed; a variable no setting reads, or one a process needs and isn't g
 pointing at nothing; a shutdown cut short by the grace period.
 
 No Docker engine or cluster is needed: these read deploy/Dockerfile, compose.yaml and the
-Kustomize tree, and start each command once with `check-config`. Where `kubectl` is installed,
+Kustomize tree, and start each command once with `settings`. Where `kubectl` is installed,
 the overlays are also rendered.
 """
 
@@ -401,7 +401,7 @@ def test_each_platform_gives_a_valid_configuration(
 
 
 def test_each_image_command_is_one_its_program_accepts() -> None:
-    """The image's command, with `check-config` in place of its default subcommand, exits 0."""
+    """The image's command, with `settings` in place of its default verb, exits 0."""
     runs: dict[str, subprocess.Popen[str]] = {}
     failures = {}
     try:
@@ -410,7 +410,7 @@ def test_each_image_command_is_one_its_program_accepts() -> None:
             program = shutil.which(entrypoint[0], path=str(Path(sys.executable).parent))
             assert program, f"{entrypoint[0]} is not installed beside {sys.executable}"
             runs[process] = subprocess.Popen(
-                [program, *entrypoint[1:], "check-config"],
+                [program, *entrypoint[1:], "settings"],
                 env={**os.environ, **_platform_env(process, "compose")},
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

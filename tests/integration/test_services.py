@@ -1,7 +1,9 @@
 """Every service as a real process: it starts, serves health, logs JSON and stops on SIGTERM.
 
 And when it is misconfigured (a malformed URL, a server that isn't there, a busy port) it fails
-within seconds with a message naming the variable to fix.
+within seconds with a message naming the variable to fix. Every process answers the same verbs
+(``serve``, ``check``, ``settings``; ``spyglass_core.cli``), and a start-up that fails half-way
+closes what it had opened.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from celery import Celery
 
 from spyglass_jobs import TaskName
 from spyglass_launcher.ports import free_port
+from tests.support.ingest import STARTUP_SECONDS
 from tests.support.processes import (
     ServiceProcess,
     SpawnService,
@@ -101,7 +104,7 @@ def test_service_serves_health_logs_json_and_stops_on_sigterm(
     service = spawn_service(case.name, case.argv, _environment(case, port, server_urls))
     base = f"http://127.0.0.1:{port}"
 
-    wait_healthy(service, f"{base}/healthz")
+    wait_healthy(service, f"{base}/healthz", timeout=STARTUP_SECONDS)
     if case.name != "gateway":  # the gateway's readiness depends on its upstreams; tested below
         ready = assert_eventually(lambda: _ready(base), timeout=15)
         assert set(ready["checks"]) == set(case.needs)
@@ -168,7 +171,7 @@ def test_worker_runs_a_job_from_its_queue(
     case = next(case for case in SERVICES if case.name == "eval-worker")
     port = free_port()
     worker = spawn_service(case.name, case.argv, _environment(case, port, server_urls))
-    wait_healthy(worker, f"http://127.0.0.1:{port}/healthz")
+    wait_healthy(worker, f"http://127.0.0.1:{port}/healthz", timeout=STARTUP_SECONDS)
     producer = Celery("test-producer", broker=server_urls["SPYGLASS_REDIS_URL"])
 
     producer.send_task(
@@ -189,7 +192,8 @@ def test_worker_runs_a_job_from_its_queue(
 
 
 def _fails(service: ServiceProcess, code: int, *fragments: str) -> None:
-    assert wait_for_exit(service, timeout=20) == code, service.output()
+    # A deadline, not a timing: a busy machine starts Python slowly.
+    assert wait_for_exit(service, timeout=STARTUP_SECONDS) == code, service.output()
     for fragment in fragments:
         assert fragment in service.output()
 
@@ -262,3 +266,144 @@ def test_busy_grpc_port_names_the_variable(
         ),
     )
     _fails(service, 2, "SPYGLASS_INGEST_GRPC_PORT")
+
+
+# --- the verbs every process answers -----------------------------------------------------------
+
+
+def _run(
+    spawn_service: SpawnService, case: ServiceCase, verb: str, env: dict[str, str]
+) -> ServiceProcess:
+    service = spawn_service(f"{case.name}-{verb}", (*case.argv, verb), env)
+    wait_for_exit(service, timeout=STARTUP_SECONDS)
+    return service
+
+
+@pytest.mark.parametrize("case", SERVICES, ids=[case.name for case in SERVICES])
+def test_settings_verb_prints_every_setting_with_secrets_masked(
+    case: ServiceCase, spawn_service: SpawnService
+) -> None:
+    env = service_environment(
+        **{case.port_variable: "7777"},
+        SPYGLASS_DB_URL="postgresql://spyglass:hunter2@db.internal:5432/spyglass",
+        SPYGLASS_REDIS_URL="redis://:hunter2@redis.internal:6379/0",
+    )
+
+    service = _run(spawn_service, case, "settings", env)
+
+    assert service.process.returncode == 0, service.output()
+    lines = service.output().splitlines()
+    assert f"{case.port_variable}=7777" in lines
+    assert "SPYGLASS_LOG_FORMAT=json" in lines
+    assert "hunter2" not in service.output()
+    if "database" in case.needs:
+        assert "SPYGLASS_DB_URL=postgresql://spyglass:***@db.internal:5432/spyglass" in lines
+
+
+@pytest.mark.parametrize("case", SERVICES, ids=[case.name for case in SERVICES])
+def test_check_verb_reaches_every_server_then_exits(
+    case: ServiceCase, spawn_service: SpawnService, server_urls: dict[str, str]
+) -> None:
+    port = free_port()
+
+    service = _run(spawn_service, case, "check", _environment(case, port, server_urls))
+
+    assert service.process.returncode == 0, service.output()
+    assert "configuration is valid and every server it needs answers" in service.output()
+    with pytest.raises(httpx.TransportError):  # it served nothing
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+
+
+def test_check_verb_exits_3_naming_the_server_it_cannot_reach(
+    spawn_service: SpawnService, server_urls: dict[str, str]
+) -> None:
+    case = next(case for case in SERVICES if case.name == "ingest-writer")
+    closed = free_port()
+    env = _environment(case, free_port(), server_urls)
+    env["SPYGLASS_DB_URL"] = f"postgresql://postgres@127.0.0.1:{closed}/spyglass"
+
+    service = _run(spawn_service, case, "check", env)
+
+    assert service.process.returncode == 3, service.output()
+    assert "SPYGLASS_DB_URL" in service.output()
+    assert f"127.0.0.1:{closed}" in service.output()
+
+
+def test_check_verb_exits_2_naming_an_invalid_setting(spawn_service: SpawnService) -> None:
+    case = next(case for case in SERVICES if case.name == "gateway")
+
+    service = _run(
+        spawn_service, case, "check", service_environment(SPYGLASS_GATEWAY_PORT="not-a-port")
+    )
+
+    assert service.process.returncode == 2, service.output()
+    assert "SPYGLASS_GATEWAY_PORT" in service.output()
+
+
+def test_unknown_verb_exits_2_listing_the_verbs(spawn_service: SpawnService) -> None:
+    case = next(case for case in SERVICES if case.name == "query-api")
+
+    service = _run(spawn_service, case, "start", service_environment())
+
+    assert service.process.returncode == 2, service.output()
+    assert "serve" in service.output() and "check" in service.output()
+
+
+def test_former_verb_check_config_still_checks(
+    spawn_service: SpawnService, server_urls: dict[str, str]
+) -> None:
+    case = next(case for case in SERVICES if case.name == "eval-worker")
+
+    service = _run(
+        spawn_service, case, "check-config", _environment(case, free_port(), server_urls)
+    )
+
+    assert service.process.returncode == 0, service.output()
+    assert "every server it needs answers" in service.output()
+
+
+def test_failed_start_closes_what_it_had_opened(
+    spawn_service: SpawnService, server_urls: dict[str, str]
+) -> None:
+    """NATS answers, PostgreSQL does not: the NATS connection opened first is closed before the
+    process exits 3, without ever serving."""
+    case = next(case for case in SERVICES if case.name == "query-api")
+    closed = free_port()
+    port = free_port()
+    env = _environment(case, port, server_urls)
+    env["SPYGLASS_DB_URL"] = f"postgresql://postgres@127.0.0.1:{closed}/spyglass"
+
+    service = spawn_service(case.name, case.argv, env)
+
+    _fails(service, 3, "cannot connect to PostgreSQL", "SPYGLASS_DB_URL")
+    events = [event.get("event") for event in _json_lines(service.output())]
+    closed_components = [
+        event.get("component")
+        for event in _json_lines(service.output())
+        if event.get("event") == "resource_closed"
+    ]
+    assert closed_components == ["database", "nats"], events  # reverse order of opening
+    assert "service_started" not in events
+
+
+def test_former_variable_names_work_with_a_warning_naming_the_new_one(
+    spawn_service: SpawnService,
+) -> None:
+    case = next(case for case in SERVICES if case.name == "ingest-writer")
+    env = service_environment(SPYGLASS_INGEST_WRITER_POOL_SIZE="3")
+
+    service = _run(spawn_service, case, "settings", env)
+
+    assert service.process.returncode == 0, service.output()
+    assert "SPYGLASS_DB_POOL_SIZE=3" in service.output().splitlines()
+    warnings = [
+        event for event in _json_lines(service.output()) if event.get("event") == "setting_renamed"
+    ]
+    assert warnings == [
+        {
+            **warnings[0],
+            "variable": "SPYGLASS_INGEST_WRITER_POOL_SIZE",
+            "use_instead": "SPYGLASS_DB_POOL_SIZE",
+            "level": "warning",
+        }
+    ]

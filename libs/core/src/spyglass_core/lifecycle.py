@@ -1,9 +1,18 @@
-"""One lifecycle for everything a Spyglass process runs in the background.
+"""One lifecycle for everything a Spyglass process opens and runs.
 
-A process is a list of :class:`BackgroundService` objects (an HTTP server, a gRPC server, a
-JetStream consumer, a periodic probe). :func:`run_services` starts them in order, waits until
-SIGTERM / SIGINT arrives or one of them stops by itself, then stops them in reverse order within
-a shutdown deadline. A service that fails makes the process exit non-zero, so a supervisor
+A process has two layers, both unwound in reverse order:
+
+* **resources**, the live clients (a database pool, a NATS connection, an HTTP client), opened
+  one after the other into a :class:`contextlib.AsyncExitStack` by the service's
+  ``open_resources``. Each is registered with :func:`close_on_exit` as soon as it is open, so a
+  start-up that fails half-way (NATS answered, PostgreSQL did not) closes what it had opened;
+* **services**, what runs on those resources (an HTTP server, a gRPC server, a JetStream
+  consumer, a periodic loop): :class:`BackgroundService` objects. :func:`run_services` starts
+  them in order, waits until SIGTERM / SIGINT arrives or one of them stops by itself, then stops
+  them in reverse order within a shutdown deadline.
+
+:func:`serve` ties the two: open the resources, build and run the services, stop them, close
+the resources. A service that fails makes the process exit non-zero, so a supervisor
 (Kubernetes, the launcher) sees it and restarts or reports it.
 """
 
@@ -15,11 +24,69 @@ import gc
 import signal
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from spyglass_core.errors import ConfigurationError, DependencyUnavailableError
 from spyglass_core.logging import get_logger
 
 log = get_logger(__name__)
+
+SettingsT = TypeVar("SettingsT")
+ResourcesT = TypeVar("ResourcesT")
+
+OpenResources = Callable[[SettingsT, contextlib.AsyncExitStack], Awaitable[ResourcesT]]
+"""Opens a process's live clients into the stack (each closed on exit) and returns them."""
+
+BuildServices = Callable[[SettingsT, ResourcesT], Sequence["BackgroundService"]]
+"""Builds what a process runs on its resources, in start order."""
+
+
+def close_on_exit(
+    stack: contextlib.AsyncExitStack, name: str, close: Callable[[], Awaitable[object]]
+) -> None:
+    """Have ``stack`` call ``close`` when it unwinds, and log ``resource_closed`` once it has.
+
+    Register a resource right after it is open: everything opened after it may fail.
+    A failing ``close`` is logged and does not keep the rest of the stack from closing.
+    """
+
+    async def closing() -> None:
+        try:
+            await close()
+        except Exception:
+            log.exception("resource_close_failed", component=name)
+            return
+        log.info("resource_closed", component=name)
+
+    stack.push_async_callback(closing)
+
+
+async def serve(
+    settings: SettingsT,
+    open_resources: OpenResources[SettingsT, ResourcesT],
+    build_services: BuildServices[SettingsT, ResourcesT],
+    shutdown_timeout: float,
+) -> int:
+    """Open the resources, run the services until a signal or a failure, close everything.
+
+    Returns the exit code of :func:`run_services`. Errors raised while opening resources
+    (:class:`DependencyUnavailableError`, :class:`ConfigurationError`) propagate after what was
+    already open has been closed.
+    """
+    async with contextlib.AsyncExitStack() as stack:
+        resources = await open_resources(settings, stack)
+        services = build_services(settings, resources)
+        return await run_services(services, shutdown_timeout)
+
+
+async def check(settings: SettingsT, open_resources: OpenResources[SettingsT, ResourcesT]) -> None:
+    """Open the resources (reaching every server the process needs), then close them.
+
+    Raises:
+        DependencyUnavailableError: a server can't be reached; the message names its setting.
+    """
+    async with contextlib.AsyncExitStack() as stack:
+        await open_resources(settings, stack)
 
 
 class BackgroundService(ABC):
@@ -171,21 +238,3 @@ async def _stop_all(services: Sequence[BackgroundService], timeout: float) -> bo
         log.error("shutdown_deadline_exceeded", timeout_seconds=timeout)
         return False
     return True
-
-
-class ResourceService(BackgroundService):
-    """Closes a live client (an engine, a NATS connection) when the process stops.
-
-    Listed first among a process's services, so it is stopped last, after everything that
-    uses the client.
-    """
-
-    def __init__(self, name: str, close: Callable[[], Awaitable[None]]) -> None:
-        self.name = name
-        self._close = close
-
-    async def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        await self._close()

@@ -6,18 +6,42 @@ service composes the groups it needs into its own settings class and builds it o
 ``main()``, with :func:`load_settings`. Nothing here reads the environment at import time, and
 tests construct settings directly with keyword arguments.
 
-Where Phoenix users already set a ``PHOENIX_*`` variable for the same thing, it is accepted as an
-alias (the ``SPYGLASS_*`` name wins when both are set).
+The naming rule: every variable is ``SPYGLASS_<PART>_<FIELD>``. PART is the process that reads
+it (``RECEIVER``, ``WRITER``, ``QUERY_API``, ``GATEWAY``, ``EVAL_WORKER``, ``EXPERIMENT_RUNNER``,
+``LAUNCHER``) or the shared part every process reads alike (``DB``, ``NATS``, ``REDIS``, ``LOG``);
+FIELD is the field's name, which may itself name a part of the process (``HTTP_PORT``,
+``UPLOAD_PUBLISH_TIMEOUT_SECONDS``). Two process-wide names stand outside parts:
+``SPYGLASS_SHUTDOWN_TIMEOUT_SECONDS`` and ``SPYGLASS_HOME``.
+
+Two kinds of second name are accepted:
+
+* compatibility names: where Phoenix users already set a ``PHOENIX_*`` variable for the same
+  thing, it is an alias, silently (the ``SPYGLASS_*`` name wins when both are set);
+* former names: a variable renamed to follow the rule keeps working for now, through
+  :class:`SettingsGroup`'s ``former_prefix`` / ``former_names``. Each one used is logged once per
+  :func:`load_settings` as ``setting_renamed`` naming the new variable; the new name wins when
+  both are set.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import structlog
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from spyglass_core.errors import ConfigurationError
 
@@ -35,6 +59,93 @@ def group_config(prefix: str) -> SettingsConfigDict:
         populate_by_name=True,
         validate_default=True,
     )
+
+
+@dataclass(frozen=True)
+class FormerName:
+    """A variable renamed to follow the naming rule, seen in the environment."""
+
+    former: str
+    current: str
+    ignored: bool
+    """The current name is set too, so the former one's value is not used."""
+
+
+_former_names_seen: ContextVar[list[FormerName] | None] = ContextVar(
+    "spyglass_former_names_seen", default=None
+)
+
+
+class _FormerNamesSource(PydanticBaseSettingsSource):
+    """Reads a group's former variable names, below its current ones in priority."""
+
+    def __init__(self, settings_cls: type[SettingsGroup]) -> None:
+        super().__init__(settings_cls)
+        self._group = settings_cls
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        former = self._group.former_variables().get(field_name)
+        return (os.environ.get(former) if former else None), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for field, former in self._group.former_variables().items():
+            value = os.environ.get(former)
+            if value is None:
+                continue
+            current = env_name(self._group, field)
+            ignored = _is_set(self._group, field)
+            seen = _former_names_seen.get()
+            if seen is not None:
+                seen.append(FormerName(former, current, ignored))
+            if not ignored:
+                values[field] = value
+        return values
+
+
+def _is_set(group: type[BaseSettings], field: str) -> bool:
+    """Whether the environment sets ``field`` of ``group`` by a current or compatibility name."""
+    info = group.model_fields[field]
+    if isinstance(info.validation_alias, AliasChoices):
+        names = [name for name in info.validation_alias.choices if isinstance(name, str)]
+    else:
+        names = [env_name(group, field)]
+    return any(name in os.environ for name in names)
+
+
+class SettingsGroup(BaseSettings):
+    """Base of every settings group: reads ``SPYGLASS_*`` variables, then former names.
+
+    A group renamed to follow the naming rule sets ``former_prefix`` (every field's former
+    variable is that prefix and the field's name) and/or ``former_names`` (field name to former
+    variable, for fields whose former name was irregular).
+    """
+
+    former_prefix: ClassVar[str | None] = None
+    former_names: ClassVar[Mapping[str, str]] = {}
+
+    @classmethod
+    def former_variables(cls) -> dict[str, str]:
+        """Field name to former variable name, for each field that had another name."""
+        names: dict[str, str] = {}
+        if cls.former_prefix is not None:
+            names = {field: f"{cls.former_prefix}{field}".upper() for field in cls.model_fields}
+        return names | dict(cls.former_names)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        if not cls.former_variables():
+            return init_settings, env_settings, dotenv_settings, file_secret_settings
+        assert issubclass(settings_cls, SettingsGroup)
+        former = _FormerNamesSource(settings_cls)
+        return init_settings, env_settings, former, dotenv_settings, file_secret_settings
 
 
 def redact_url(url: str) -> str:
@@ -61,7 +172,7 @@ def _check_url(value: str, schemes: tuple[str, ...], what: str) -> str:
     return value
 
 
-class LogSettings(BaseSettings):
+class LogSettings(SettingsGroup):
     """How a process logs: structlog, JSON unless told otherwise."""
 
     model_config = group_config("SPYGLASS_LOG_")
@@ -80,7 +191,7 @@ class LogSettings(BaseSettings):
         return value.upper() if isinstance(value, str) else value
 
 
-class DbSettings(BaseSettings):
+class DbSettings(SettingsGroup):
     """The one PostgreSQL database (`libs/db` owns its schema)."""
 
     model_config = group_config("SPYGLASS_DB_")
@@ -123,7 +234,7 @@ class DbSettings(BaseSettings):
         return urlunsplit(parts._replace(scheme="postgresql"))
 
 
-class NatsSettings(BaseSettings):
+class NatsSettings(SettingsGroup):
     """The NATS JetStream server that carries the span bus."""
 
     model_config = group_config("SPYGLASS_NATS_")
@@ -153,7 +264,7 @@ class NatsSettings(BaseSettings):
         return _check_url(value, ("nats", "tls"), "NATS")
 
 
-class RedisSettings(BaseSettings):
+class RedisSettings(SettingsGroup):
     """Redis: the Celery broker for evaluation and experiment jobs, and rate-limit counters."""
 
     model_config = group_config("SPYGLASS_REDIS_")
@@ -170,7 +281,7 @@ class RedisSettings(BaseSettings):
         return _check_url(value, ("redis", "rediss"), "Redis")
 
 
-class ServerSettings(BaseSettings):
+class ServerSettings(SettingsGroup):
     """Where an HTTP process listens. Each service gives it its own prefix and default port."""
 
     model_config = group_config("SPYGLASS_SERVER_")
@@ -179,7 +290,7 @@ class ServerSettings(BaseSettings):
     port: Port = Field(default=8080, description="TCP port.")
 
 
-class ProcessSettings(BaseSettings):
+class ProcessSettings(SettingsGroup):
     """What every Spyglass process reads; each service's settings class extends it."""
 
     model_config = group_config("SPYGLASS_")
@@ -209,13 +320,69 @@ def env_name(settings_cls: type[BaseSettings], field: str) -> str:
 def load_settings(settings_cls: type[SettingsT], **overrides: Any) -> SettingsT:
     """Build ``settings_cls`` from the environment, turning validation errors into one message.
 
+    Each former variable name used is logged once, as ``setting_renamed`` with the name to use
+    instead (so configure logging first).
+
     Raises:
         ConfigurationError: a value is invalid; the message names each environment variable to fix.
     """
+    with _recording_former_names() as seen:
+        try:
+            settings = settings_cls(**overrides)
+        except ValidationError as error:
+            raise ConfigurationError(describe_validation_error(settings_cls, error)) from None
+    log = structlog.get_logger(__name__)
+    reported: set[str] = set()
+    for name in seen:
+        if name.former in reported:
+            continue
+        reported.add(name.former)
+        log.warning(
+            "setting_renamed",
+            variable=name.former,
+            use_instead=name.current,
+            ignored=name.ignored,
+        )
+    return settings
+
+
+@contextmanager
+def _recording_former_names() -> Iterator[list[FormerName]]:
+    seen: list[FormerName] = []
+    token = _former_names_seen.set(seen)
     try:
-        return settings_cls(**overrides)
-    except ValidationError as error:
-        raise ConfigurationError(describe_validation_error(settings_cls, error)) from None
+        yield seen
+    finally:
+        _former_names_seen.reset(token)
+
+
+def effective_settings(settings: BaseSettings) -> list[tuple[str, str]]:
+    """Every setting of ``settings`` as (variable, value), secrets masked, in declaration order.
+
+    A password in a URL becomes ``***``, as does any ``SecretStr``; groups are walked into.
+    """
+    lines: list[tuple[str, str]] = []
+    for field in type(settings).model_fields:
+        value = getattr(settings, field)
+        if isinstance(value, BaseSettings):
+            lines.extend(effective_settings(value))
+            continue
+        lines.append((env_name(type(settings), field), _shown(value)))
+    return lines
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, SecretStr):
+        return "***" if value.get_secret_value() else ""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return redact_url(value) if "://" in value else value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple | list | frozenset | set):
+        return ",".join(_shown(item) for item in value)
+    return str(value)
 
 
 def describe_validation_error(settings_cls: type[BaseSettings], error: ValidationError) -> str:

@@ -1,15 +1,25 @@
-"""The process lifecycle: start in order, stop in reverse, within a deadline, on a signal."""
+"""The process lifecycle: start in order, stop in reverse, within a deadline, on a signal; the
+resources under the services are closed last, also when start-up fails half-way."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
+from collections.abc import Awaitable, Callable
 
 import pytest
 
-from spyglass_core.errors import ConfigurationError
-from spyglass_core.lifecycle import BackgroundService, LoopService, run_services
+from spyglass_core.errors import ConfigurationError, DependencyUnavailableError
+from spyglass_core.lifecycle import (
+    BackgroundService,
+    LoopService,
+    check,
+    close_on_exit,
+    run_services,
+    serve,
+)
 
 
 class Recorder(BackgroundService):
@@ -97,3 +107,78 @@ async def test_loop_service_survives_failing_iterations() -> None:
     await loop.stop()
 
     assert len(calls) >= 4
+
+
+# --- resources and services together: serve() ---------------------------------------------------
+
+
+async def test_a_failed_start_closes_the_resources_opened_so_far_in_reverse() -> None:
+    events: list[str] = []
+
+    async def open_resources(settings: None, stack: contextlib.AsyncExitStack) -> None:
+        for name in ("nats", "redis"):
+            events.append(f"open {name}")
+            close_on_exit(stack, name, _closer(events, name))
+        raise DependencyUnavailableError("cannot connect to PostgreSQL; check SPYGLASS_DB_URL")
+
+    def build_services(settings: None, resources: None) -> list[BackgroundService]:
+        raise AssertionError("no service is built on resources that failed to open")
+
+    with pytest.raises(DependencyUnavailableError, match="SPYGLASS_DB_URL"):
+        await serve(None, open_resources, build_services, shutdown_timeout=5)
+
+    assert events == ["open nats", "open redis", "close redis", "close nats"]
+
+
+async def test_services_stop_before_the_resources_they_use_are_closed() -> None:
+    events: list[str] = []
+
+    async def open_resources(settings: None, stack: contextlib.AsyncExitStack) -> str:
+        close_on_exit(stack, "database", _closer(events, "database"))
+        return "pool"
+
+    def build_services(settings: None, resources: str) -> list[BackgroundService]:
+        return [Recorder(f"loop on {resources}", events), Crashing("consumer", events)]
+
+    code = await serve(None, open_resources, build_services, shutdown_timeout=5)
+
+    assert code == 1
+    assert events == [
+        "start loop on pool",
+        "start consumer",
+        "stop consumer",
+        "stop loop on pool",
+        "close database",
+    ]
+
+
+async def test_a_failing_close_does_not_keep_the_others_open() -> None:
+    events: list[str] = []
+
+    async def broken() -> None:
+        raise RuntimeError("already gone")
+
+    async with contextlib.AsyncExitStack() as stack:
+        close_on_exit(stack, "nats", _closer(events, "nats"))
+        close_on_exit(stack, "database", broken)
+
+    assert events == ["close nats"]
+
+
+async def test_check_opens_and_closes_the_resources() -> None:
+    events: list[str] = []
+
+    async def open_resources(settings: None, stack: contextlib.AsyncExitStack) -> None:
+        events.append("open nats")
+        close_on_exit(stack, "nats", _closer(events, "nats"))
+
+    await check(None, open_resources)
+
+    assert events == ["open nats", "close nats"]
+
+
+def _closer(events: list[str], name: str) -> Callable[[], Awaitable[None]]:
+    async def close() -> None:
+        events.append(f"close {name}")
+
+    return close

@@ -1,22 +1,26 @@
-"""`spyglass-eval-worker`: the Celery worker that runs evaluators and writes their annotations."""
+"""`spyglass-eval-worker`: the Celery worker of the `evaluations` queue (evaluates nothing yet)."""
 
 from __future__ import annotations
 
 from typing import NoReturn
 
+from spyglass_core.cli import Program, run_program
+from spyglass_eval_worker.app import SERVICE, check, serve
 from spyglass_eval_worker.settings import EvalWorkerSettings
-from spyglass_jobs import Queue, worker_main
+
+PROGRAM = Program(
+    "spyglass-eval-worker",
+    SERVICE,
+    "Spyglass eval worker: consumes the evaluations queue.",
+    EvalWorkerSettings,
+    check,
+    serve,
+)
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
-    """Consume the `evaluations` queue until SIGTERM."""
-    worker_main(
-        "spyglass-eval-worker",
-        "eval-worker",
-        Queue.EVALUATIONS,
-        EvalWorkerSettings,
-        argv,
-    )
+    """Consume the `evaluations` queue until SIGTERM (or ``check`` / ``settings``)."""
+    run_program(PROGRAM, argv)
 
 
 if __name__ == "__main__":

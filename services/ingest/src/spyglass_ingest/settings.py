@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings
@@ -118,7 +119,19 @@ class WriterTuningSettings(BaseSettings):
         le=16,
         description="Batches one writer process writes at once (each on its own connection).",
     )
-    pool_size: int = Field(default=4, ge=1, description="PostgreSQL connections of one writer.")
+
+
+class WriterDbSettings(DbSettings):
+    """The writer's PostgreSQL connections: `SPYGLASS_DB_*` as every process reads them, with a
+    smaller pool by default (a writer needs one connection per concurrent batch, and a few for
+    health checks and retries)."""
+
+    former_names: ClassVar = {"pool_size": "SPYGLASS_INGEST_WRITER_POOL_SIZE"}
+
+    pool_size: int = Field(default=4, ge=1, description="Connections kept open per process.")
+    pool_max_overflow: int = Field(
+        default=0, ge=0, description="Extra connections allowed above the pool size under load."
+    )
 
 
 class ReceiverSettings(ProcessSettings):
@@ -136,4 +149,4 @@ class WriterSettings(ProcessSettings):
     health: WriterHealthSettings = Field(default_factory=WriterHealthSettings)
     tuning: WriterTuningSettings = Field(default_factory=WriterTuningSettings)
     nats: NatsSettings = Field(default_factory=NatsSettings)
-    db: DbSettings = Field(default_factory=DbSettings)
+    db: WriterDbSettings = Field(default_factory=WriterDbSettings)

@@ -1,7 +1,14 @@
-"""Composition root of the query API: ``create_app(settings, resources) -> Litestar``."""
+"""Composition root of the query API.
+
+``open_resources`` connects to NATS and PostgreSQL (each closed when the process stops, or
+when a later step of start-up fails), ``create_app`` builds the Litestar app on them, and
+``build_services`` lists what the process runs: its background loops and the HTTP server.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,10 +16,16 @@ from litestar import Litestar, Request, Response, get
 from litestar.openapi import OpenAPIConfig
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from spyglass_bus import BusNames, connect, ensure_streams
+from spyglass_bus import close as close_nats
+from spyglass_bus.publisher import SpanBatchPublisher
 from spyglass_core import __version__
 from spyglass_core.browser_guard import browser_guard
 from spyglass_core.health import Readiness, health_routes
-from spyglass_db import database_readiness
+from spyglass_core.http import HttpServerService
+from spyglass_core.lifecycle import BackgroundService, close_on_exit
+from spyglass_db import check_database, create_engine, create_session_maker, database_readiness
+from spyglass_query_api.annotations.pending import PendingAnnotationService
 from spyglass_query_api.compression import compression_config
 from spyglass_query_api.graphql import graphql_handlers
 from spyglass_query_api.rest import connection_provider, rest_handlers, version_header
@@ -21,6 +34,7 @@ from spyglass_query_api.rest.errors import EXCEPTION_HANDLERS
 from spyglass_query_api.rest.openapi_errors import served_openapi_document
 from spyglass_query_api.rest.span_upload import SpanUpload, span_upload_provider
 from spyglass_query_api.settings import QueryApiSettings
+from spyglass_spans import ModelPriceTable
 
 
 @dataclass(frozen=True)
@@ -31,6 +45,47 @@ class QueryApiResources:
     session_maker: async_sessionmaker[AsyncSession]
     span_upload: SpanUpload | None = None
     """The span bus for ``POST /v1/projects/{id}/spans``; without it, uploads answer 503."""
+
+
+async def open_resources(settings: QueryApiSettings, stack: AsyncExitStack) -> QueryApiResources:
+    """Connect to NATS and declare the span bus's streams (span uploads publish to them), then
+    connect to PostgreSQL; fail fast, naming the setting, if either is unreachable.
+
+    Raises:
+        DependencyUnavailableError: NATS or PostgreSQL can't be reached.
+    """
+    upload = settings.upload
+    prices = ModelPriceTable.load(upload.model_prices_file)
+    nats = await connect(settings.nats, "spyglass-query-api")
+    close_on_exit(stack, "nats", lambda: close_nats(nats))
+    names = BusNames(settings.nats.namespace)
+    await ensure_streams(nats.jetstream(), names, settings.nats.spans_max_bytes)
+    publisher = SpanBatchPublisher(
+        nats, names, upload.publish_timeout_seconds, upload.retry_after_seconds
+    )
+    engine = create_engine(settings.db)
+    close_on_exit(stack, "database", engine.dispose)
+    await check_database(engine, settings.db)
+    return QueryApiResources(
+        engine=engine,
+        session_maker=create_session_maker(engine),
+        span_upload=SpanUpload(publisher, prices),
+    )
+
+
+def build_services(
+    settings: QueryApiSettings, resources: QueryApiResources
+) -> Sequence[BackgroundService]:
+    """What the query API runs, in start order: background loops, then the HTTP server."""
+    return [
+        PendingAnnotationService(resources.engine),
+        HttpServerService(
+            "http",
+            create_app(settings, resources),
+            settings.server,
+            settings.shutdown_timeout_seconds / 2,
+        ),
+    ]
 
 
 def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Litestar:

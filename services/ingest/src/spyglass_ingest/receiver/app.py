@@ -1,18 +1,84 @@
-"""The receiver's HTTP application: OTLP/HTTP, health and metrics."""
+"""Composition root of the receiver.
+
+``open_resources`` connects to NATS and declares the span bus's streams (closed when the process
+stops, or when a later step of start-up fails); ``create_app`` builds the OTLP/HTTP app;
+``build_services`` lists what the process runs: the OTLP/HTTP and OTLP/gRPC servers, both on one
+:class:`ExportService`.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
 
 from litestar import Litestar
 from nats.aio.client import Client as NatsClient
 
-from spyglass_bus import nats_readiness
+from spyglass_bus import BusNames, connect, ensure_streams, nats_readiness
+from spyglass_bus import close as close_nats
+from spyglass_bus.publisher import SpanBatchPublisher
 from spyglass_core.health import Readiness, health_routes
+from spyglass_core.http import HttpServerService
+from spyglass_core.lifecycle import BackgroundService, close_on_exit
 from spyglass_ingest.receiver.export import ExportService
+from spyglass_ingest.receiver.grpc_server import GrpcServerService
 from spyglass_ingest.receiver.otlp_http import otlp_http_routes
+from spyglass_ingest.settings import ReceiverSettings
+from spyglass_spans import ModelPriceTable
+
+
+@dataclass(frozen=True)
+class ReceiverResources:
+    """The receiver's live clients: the NATS connection and the exporter publishing on it."""
+
+    nats: NatsClient
+    exporter: ExportService
+
+
+async def open_resources(settings: ReceiverSettings, stack: AsyncExitStack) -> ReceiverResources:
+    """Connect to NATS and declare the streams, failing fast if NATS is unreachable.
+
+    Raises:
+        DependencyUnavailableError: NATS can't be reached; the message names the setting.
+    """
+    limits = settings.limits
+    prices = ModelPriceTable.load(limits.model_prices_file)
+    nats = await connect(settings.nats, "spyglass-ingest-receiver")
+    close_on_exit(stack, "nats", lambda: close_nats(nats))
+    names = BusNames(settings.nats.namespace)
+    await ensure_streams(nats.jetstream(), names, settings.nats.spans_max_bytes)
+    publisher = SpanBatchPublisher(
+        nats, names, limits.publish_timeout_seconds, limits.retry_after_seconds
+    )
+    return ReceiverResources(nats=nats, exporter=ExportService(publisher, prices, limits))
+
+
+def build_services(
+    settings: ReceiverSettings, resources: ReceiverResources
+) -> Sequence[BackgroundService]:
+    """The two OTLP servers, HTTP first (it carries health and metrics)."""
+    limits = settings.limits
+    drain = settings.shutdown_timeout_seconds / 2
+    return [
+        HttpServerService(
+            "otlp-http",
+            create_app(resources.nats, resources.exporter, limits.max_request_bytes),
+            settings.http,
+            drain,
+        ),
+        GrpcServerService(
+            "otlp-grpc",
+            settings.grpc,
+            resources.exporter,
+            limits.max_request_bytes,
+            drain_seconds=drain,
+        ),
+    ]
 
 
 def create_app(nats: NatsClient, exporter: ExportService, max_request_bytes: int) -> Litestar:
-    """The receiver's HTTP app; it is ready while its NATS connection is up."""
+    """The receiver's HTTP app: OTLP/HTTP, health and metrics; ready while NATS is connected."""
     readiness = Readiness()
 
     readiness.add("nats", nats_readiness(nats))
