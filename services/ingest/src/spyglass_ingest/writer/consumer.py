@@ -54,7 +54,6 @@ from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, DecodedSpanBatch, Spans
 from spyglass_span_store import (
     ConcurrentDeleteError,
     ProjectRefusedError,
-    prepare_connection,
     write_batches,
 )
 
@@ -373,14 +372,6 @@ class SpanWriterService(BackgroundService):
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
-
-
-async def create_pool(url: str, size: int) -> asyncpg.Pool:
-    """The writer's connections, each with the staging table the spans are COPied into."""
-    pool: asyncpg.Pool = await asyncpg.create_pool(
-        url, min_size=1, max_size=size, init=prepare_connection, command_timeout=120
-    )
-    return pool
 
 
 def _announcements(
