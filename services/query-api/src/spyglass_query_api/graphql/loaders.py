@@ -14,19 +14,16 @@ from spyglass_query_api.graphql.context import RequestContext
 from spyglass_query_api.graphql.dataloader import DataLoader
 from spyglass_query_api.graphql.rows import (
     ANNOTATION_COLUMNS,
-    SPAN_TREE_COLUMNS,
     AnnotationNode,
-    SpanBody,
 )
 from spyglass_query_api.queries import projects as projects_query
 from spyglass_query_api.queries import sessions as sessions_query
+from spyglass_query_api.queries import spans as spans_query
 from spyglass_query_api.queries import traces as traces_query
 from spyglass_query_api.queries.projects import ProjectNode
 from spyglass_query_api.queries.sessions import SessionFigures, SessionNode, SessionTurn
-from spyglass_query_api.queries.spans import SpanNode, span_node
+from spyglass_query_api.queries.spans import SpanBody, SpanNode
 from spyglass_query_api.queries.traces import TraceFigures, TraceNode
-
-MAX_TRACE_SPANS = 10_000
 
 Value = TypeVar("Value")
 Fetch = Callable[[RequestContext, Sequence[int]], Awaitable[Mapping[int, Value]]]
@@ -84,10 +81,7 @@ def root_spans(context: RequestContext) -> DataLoader[int, SpanNode | None]:
 
 
 async def _span_bodies(context: RequestContext, keys: Sequence[int]) -> dict[int, SpanBody]:
-    rows = await context.fetch(
-        "SELECT id, attributes, events FROM spans WHERE id = ANY(:keys)", {"keys": list(keys)}
-    )
-    return {row[0]: SpanBody(row[1], row[2]) for row in rows}
+    return await context.read(spans_query.get_span_bodies, keys)
 
 
 def span_bodies(context: RequestContext) -> DataLoader[int, SpanBody | None]:
@@ -108,18 +102,7 @@ def trace_figures(context: RequestContext) -> DataLoader[int, TraceFigures]:
 
 
 async def _trace_spans(context: RequestContext, keys: Sequence[int]) -> dict[int, list[SpanNode]]:
-    rows = await context.fetch(
-        f"SELECT {SPAN_TREE_COLUMNS} FROM ("
-        "  SELECT *, row_number() OVER (PARTITION BY trace_rowid ORDER BY start_time, id) AS n"
-        "  FROM spans WHERE trace_rowid = ANY(:keys)"
-        ") s JOIN traces t ON t.id = s.trace_rowid WHERE s.n <= :most ORDER BY s.n",
-        {"keys": list(keys), "most": MAX_TRACE_SPANS},
-    )
-    spans: dict[int, list[SpanNode]] = defaultdict(list)
-    for row in rows:
-        node = span_node(row)
-        spans[node.trace_rowid].append(node)
-    return spans
+    return await context.read(spans_query.list_trace_span_nodes, keys)
 
 
 def trace_spans(context: RequestContext) -> DataLoader[int, list[SpanNode]]:

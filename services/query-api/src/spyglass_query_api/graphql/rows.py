@@ -36,12 +36,6 @@ SPAN_LIST_COLUMNS = (
 """What span tables need: the tree's columns and previews of input and output."""
 
 
-@dataclass(frozen=True)
-class SpanBody:
-    attributes: dict[str, Any]
-    events: list[dict[str, Any]]
-
-
 TRACE_COLUMNS = (
     "t.id, t.trace_id, t.project_rowid, t.project_session_rowid, t.start_time, t.end_time"
 )

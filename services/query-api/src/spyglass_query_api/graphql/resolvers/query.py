@@ -18,13 +18,10 @@ from spyglass_query_api.graphql.arguments import (
     window,
 )
 from spyglass_query_api.graphql.context import Info, request_context
-from spyglass_query_api.graphql.rows import (
-    SPAN_LIST_COLUMNS,
-)
 from spyglass_query_api.queries.ids import rowid_of
 from spyglass_query_api.queries.projects import ProjectNode, find_project_node, list_projects
 from spyglass_query_api.queries.sessions import SessionNode, find_session_node
-from spyglass_query_api.queries.spans import SpanNode, span_node
+from spyglass_query_api.queries.spans import SpanNode, find_span_node
 from spyglass_query_api.queries.traces import TraceNode, find_trace_node
 
 query = QueryType()
@@ -78,19 +75,10 @@ async def resolve_span(
     """A span by GlobalID or OpenTelemetry span id; null if there is none."""
     context = request_context(info)
     argument, value = exactly_one(id=id, spanId=span_id)
-    parameter: object = value
-    condition = "s.span_id = :value"
     if argument == "id":
-        parameter = rowid_of(value, "Span")
-        if parameter is None:
-            return None
-        condition = "s.id = :value"
-    rows = await context.fetch(
-        f"SELECT {SPAN_LIST_COLUMNS} FROM spans s JOIN traces t ON t.id = s.trace_rowid "
-        f"WHERE {condition} LIMIT 1",
-        {"value": parameter},
-    )
-    return span_node(rows[0]) if rows else None
+        rowid = rowid_of(value, "Span")
+        return None if rowid is None else await context.read(find_span_node, rowid=rowid)
+    return await context.read(find_span_node, span_id=value)
 
 
 @query.field("session")

@@ -21,11 +21,10 @@ from spyglass_query_api.graphql.resolvers.annotations import summaries
 from spyglass_query_api.graphql.rows import (
     SPAN_LIST_COLUMNS,
     AnnotationNode,
-    SpanBody,
 )
 from spyglass_query_api.queries.ids import global_id
 from spyglass_query_api.queries.sessions import io_value
-from spyglass_query_api.queries.spans import PREVIEW_LENGTH, SpanNode, span_node
+from spyglass_query_api.queries.spans import PREVIEW_LENGTH, SpanBody, SpanNode, span_node
 from spyglass_query_api.queries.traces import TraceNode
 from spyglass_query_api.span_pages import SpanPageQuery, read_span_page
 
