@@ -3,7 +3,8 @@
 Each request runs in the request's one transaction (the ``connection`` dependency), with its
 own DataLoaders. Queries nest at most ``MAX_QUERY_DEPTH`` fields, cost at most
 ``MAX_QUERY_COST`` (``cost.py``) and carry no argument PostgreSQL can't hold (``storable.py``);
-all three are checked before anything runs. Only queries run: the UI's writes go through REST.
+all three are checked before anything runs. Mutations run too (retention policies, as in
+Phoenix): their resolvers check every argument before writing, so a refused one changes nothing.
 """
 
 from __future__ import annotations
@@ -68,7 +69,6 @@ async def graphql_query(connection: Db, request: Request[Any, Any, Any]) -> Resp
         data,
         context_value=RequestContext(connection),
         validation_rules=_validation_rules,
-        require_query=True,
         error_formatter=format_error,
         logger=_UNLOGGED,
     )

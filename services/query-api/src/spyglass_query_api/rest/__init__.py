@@ -15,6 +15,7 @@ from spyglass_query_api.rest.notes import NoteController
 from spyglass_query_api.rest.otlp_spans import OtlpSpanController
 from spyglass_query_api.rest.project_annotations import ProjectAnnotationController
 from spyglass_query_api.rest.projects import ProjectController
+from spyglass_query_api.rest.retention import RetentionController
 from spyglass_query_api.rest.sessions import SessionController
 from spyglass_query_api.rest.span_query import SpanQueryController
 from spyglass_query_api.rest.span_upload import create_spans
@@ -63,6 +64,7 @@ def rest_handlers() -> list[ControllerRouterHandler]:
                 ProjectAnnotationController,
                 AnnotationConfigController,
                 SpanQueryController,
+                RetentionController,
             ],
             before_request=input_guard(bodies_made_safe=[create_spans]),
         )

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from ariadne import ObjectType, QueryType
+from ariadne import MutationType, ObjectType, QueryType
 
 from spyglass_query_api.graphql.resolvers.annotations import annotation
 from spyglass_query_api.graphql.resolvers.projects import project
 from spyglass_query_api.graphql.resolvers.query import query
+from spyglass_query_api.graphql.resolvers.retention import (
+    project_retention,
+    retention_mutation,
+    retention_policy,
+    retention_query,
+)
 from spyglass_query_api.graphql.resolvers.sessions import session
 from spyglass_query_api.graphql.resolvers.spans import document, span, span_event
 from spyglass_query_api.graphql.resolvers.traces import trace
 
 
-def object_types() -> list[ObjectType | QueryType]:
+def object_types() -> list[ObjectType | QueryType | MutationType]:
     """Every type with resolvers of its own."""
     return [
         query,
@@ -23,4 +29,8 @@ def object_types() -> list[ObjectType | QueryType]:
         document,
         session,
         annotation,
+        retention_policy,
+        project_retention,
+        retention_query,
+        retention_mutation,
     ]
