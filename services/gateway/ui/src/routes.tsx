@@ -45,6 +45,10 @@ export function createRoutes(queryClient: QueryClient): RouteObject[] {
           lazy: page(() => import("./pages/MetricsPage")),
         },
         {
+          path: "/projects/:projectName/config",
+          lazy: page(() => import("./pages/ProjectConfigPage")),
+        },
+        {
           path: "/traces/:traceId",
           loader: ({ params, request }) => {
             const spanId = new URL(request.url).searchParams.get("span");
