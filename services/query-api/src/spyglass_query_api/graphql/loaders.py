@@ -6,20 +6,17 @@ request's context, so a key read once is not read again during the request.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from spyglass_query_api.graphql.context import RequestContext
 from spyglass_query_api.graphql.dataloader import DataLoader
-from spyglass_query_api.graphql.rows import (
-    ANNOTATION_COLUMNS,
-    AnnotationNode,
-)
+from spyglass_query_api.queries import annotations as annotations_query
 from spyglass_query_api.queries import projects as projects_query
 from spyglass_query_api.queries import sessions as sessions_query
 from spyglass_query_api.queries import spans as spans_query
 from spyglass_query_api.queries import traces as traces_query
+from spyglass_query_api.queries.annotations import AnnotationNode
 from spyglass_query_api.queries.projects import ProjectNode
 from spyglass_query_api.queries.sessions import SessionFigures, SessionNode, SessionTurn
 from spyglass_query_api.queries.spans import SpanBody, SpanNode
@@ -132,30 +129,18 @@ def session_turns(context: RequestContext) -> DataLoader[int, list[SessionTurn]]
     return _loader(context, _session_turns, list)
 
 
-def _annotation_fetch(type_name: str, table: str, target: str, extra: str = "") -> Fetch[Any]:
+def _annotations(read: annotations_query.ReadAnnotations) -> Fetch[list[AnnotationNode]]:
     async def fetch(context: RequestContext, keys: Sequence[int]) -> dict[int, list[Any]]:
-        rows = await context.fetch(
-            f"SELECT id, {target}, {ANNOTATION_COLUMNS}{extra} FROM {table} "
-            f"WHERE {target} = ANY(:keys) ORDER BY created_at, id",
-            {"keys": list(keys)},
-        )
-        found: dict[int, list[Any]] = defaultdict(list)
-        for row in rows:
-            found[row[1]].append(AnnotationNode(row[0], type_name, *row[1:]))
-        return found
+        return await context.read(read, keys)
 
-    fetch.__name__ = f"_{table}"
+    fetch.__name__ = read.__name__
     return fetch
 
 
-_span_annotations = _annotation_fetch("SpanAnnotation", "span_annotations", "span_rowid")
-_trace_annotations = _annotation_fetch("TraceAnnotation", "trace_annotations", "trace_rowid")
-_session_annotations = _annotation_fetch(
-    "ProjectSessionAnnotation", "project_session_annotations", "project_session_id"
-)
-_document_annotations = _annotation_fetch(
-    "DocumentAnnotation", "document_annotations", "span_rowid", ", document_position"
-)
+_span_annotations = _annotations(annotations_query.list_span_annotations)
+_trace_annotations = _annotations(annotations_query.list_trace_annotations)
+_session_annotations = _annotations(annotations_query.list_session_annotations)
+_document_annotations = _annotations(annotations_query.list_document_annotations)
 
 
 def span_annotations(context: RequestContext) -> DataLoader[int, list[AnnotationNode]]:

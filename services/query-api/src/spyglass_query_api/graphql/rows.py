@@ -7,10 +7,6 @@ times, status, tokens, cost, and in lists a preview of input and output) and its
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
-
 from spyglass_query_api.queries.projects import ProjectNode as ProjectNode
 from spyglass_query_api.queries.spans import PREVIEW_LENGTH
 
@@ -38,28 +34,4 @@ SPAN_LIST_COLUMNS = (
 
 TRACE_COLUMNS = (
     "t.id, t.trace_id, t.project_rowid, t.project_session_rowid, t.start_time, t.end_time"
-)
-
-
-@dataclass(frozen=True)
-class AnnotationNode:
-    id: int
-    type_name: str
-    target: int
-    name: str
-    label: str | None
-    score: float | None
-    explanation: str | None
-    annotator_kind: str
-    source: str
-    identifier: str
-    metadata: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
-    document_position: int | None = None
-
-
-ANNOTATION_COLUMNS = (
-    "name, label, score, explanation, annotator_kind, source, identifier, metadata, "
-    "created_at, updated_at"
 )

@@ -8,7 +8,7 @@ from typing import Any
 
 from ariadne import ObjectType
 
-from spyglass_query_api.graphql.rows import AnnotationNode
+from spyglass_query_api.queries.annotations import AnnotationNode
 from spyglass_query_api.queries.ids import global_id
 
 annotation = ObjectType("Annotation")

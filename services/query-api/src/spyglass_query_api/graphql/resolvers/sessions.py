@@ -14,9 +14,7 @@ from spyglass_query_api.graphql.arguments import (
 )
 from spyglass_query_api.graphql.context import Info, RequestContext, request_context
 from spyglass_query_api.graphql.resolvers.annotations import summaries
-from spyglass_query_api.graphql.rows import (
-    AnnotationNode,
-)
+from spyglass_query_api.queries.annotations import AnnotationNode
 from spyglass_query_api.queries.ids import global_id
 from spyglass_query_api.queries.projects import ProjectNode
 from spyglass_query_api.queries.sessions import SessionNode, SessionTurn, list_project_sessions

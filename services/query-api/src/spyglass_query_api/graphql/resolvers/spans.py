@@ -20,8 +20,8 @@ from spyglass_query_api.graphql.context import Info, RequestContext, request_con
 from spyglass_query_api.graphql.resolvers.annotations import summaries
 from spyglass_query_api.graphql.rows import (
     SPAN_LIST_COLUMNS,
-    AnnotationNode,
 )
+from spyglass_query_api.queries.annotations import AnnotationNode
 from spyglass_query_api.queries.ids import global_id
 from spyglass_query_api.queries.sessions import io_value
 from spyglass_query_api.queries.spans import PREVIEW_LENGTH, SpanBody, SpanNode, span_node

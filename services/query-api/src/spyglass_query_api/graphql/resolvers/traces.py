@@ -27,8 +27,8 @@ from spyglass_query_api.graphql.context import Info, RequestContext, request_con
 from spyglass_query_api.graphql.resolvers.annotations import summaries
 from spyglass_query_api.graphql.rows import (
     TRACE_COLUMNS,
-    AnnotationNode,
 )
+from spyglass_query_api.queries.annotations import AnnotationNode
 from spyglass_query_api.queries.ids import global_id
 from spyglass_query_api.queries.projects import ProjectNode
 from spyglass_query_api.queries.sessions import SessionNode
