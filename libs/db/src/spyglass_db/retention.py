@@ -27,16 +27,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from croniter import CroniterBadCronError, CroniterBadDateError, CroniterNotAlphaError, croniter
+from croniter import croniter
 from prometheus_client import Counter, Gauge
 from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from spyglass_core.lifecycle import LoopService
 from spyglass_core.logging import get_logger
-from spyglass_core.settings import group_config
+from spyglass_core.settings import SettingsGroup, group_config
 from spyglass_db.models.retention import DEFAULT_RETENTION_POLICY_ID
 from spyglass_db.partitions import apply_max_age, delete_emptied_sessions, ensure_partitions
 
@@ -57,7 +56,7 @@ RETENTION_TRACES_DELETED = Counter(
 )
 
 
-class RetentionSettings(BaseSettings):
+class RetentionSettings(SettingsGroup):
     """Retention: the default policy, the global maximum age, and the sweeper's pace."""
 
     model_config = group_config("SPYGLASS_RETENTION_")
@@ -129,7 +128,7 @@ def cron_error(expression: str) -> str | None:
         return "a cron schedule has five fields: minute hour day-of-month month day-of-week"
     try:
         croniter(expression, datetime(2000, 1, 1, tzinfo=UTC)).get_next(datetime)
-    except (CroniterBadCronError, CroniterBadDateError, CroniterNotAlphaError, ValueError) as error:
+    except Exception as error:  # croniter raises several kinds for what it can't read
         return f"not a valid cron schedule ({error})"
     return None
 

@@ -11,8 +11,11 @@ import asyncpg
 import orjson
 import pytest
 
+from spyglass_db.partitions import list_partitions, week_start
 from spyglass_db.retention import (
     RetentionRule,
+    RetentionService,
+    RetentionSettings,
     claim_due_policies,
     cron_error,
     delete_trace_batch,
@@ -166,3 +169,37 @@ async def test_the_default_policy_keeps_everything_until_told_otherwise(
 )
 def test_cron_schedules_are_checked(expression: str, valid: bool) -> None:
     assert (cron_error(expression) is None) is valid
+
+
+async def test_the_service_applies_the_default_days_creates_partitions_and_sweeps(
+    database_url: str, connection: asyncpg.Connection
+) -> None:
+    project = await create_project(connection, "served")
+    old = NOW - timedelta(days=30)
+    await create_trace(connection, project, [old])
+    kept = await create_trace(connection, project, [NOW - timedelta(days=1)])
+    await connection.execute(
+        "UPDATE project_trace_retention_policies SET last_run_at = now() - interval '8 days' "
+        "WHERE id = 0"
+    )
+    settings = RetentionSettings(default_days=7, partition_weeks_ahead=6, interval_seconds=3600)
+
+    async with engine_for(database_url) as engine:
+        service = RetentionService(engine, settings)
+        await service.start()
+        try:
+            for _ in range(200):
+                if await _traces(connection, project) == [kept]:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            await service.stop()
+        async with engine.connect() as sql:
+            partitions = await list_partitions(sql)
+
+    assert await _traces(connection, project) == [kept]
+    rule = await connection.fetchval(
+        "SELECT rule FROM project_trace_retention_policies WHERE id = 0"
+    )
+    assert orjson.loads(rule) == {"type": "max_days", "max_days": 7}
+    assert partitions[-1].start == week_start(NOW) + timedelta(weeks=6)
