@@ -19,13 +19,13 @@ from litestar import MediaType, Request, Response, get, post
 from litestar.status_codes import HTTP_200_OK, HTTP_400_BAD_REQUEST
 from litestar.types import ControllerRouterHandler
 
+from spyglass_query_api.dependencies import Db
 from spyglass_query_api.graphql.context import RequestContext
 from spyglass_query_api.graphql.cost import cost_limit_rule
 from spyglass_query_api.graphql.depth import DepthLimitRule
 from spyglass_query_api.graphql.errors import format_error
 from spyglass_query_api.graphql.executable import executable_schema
 from spyglass_query_api.graphql.storable import storable_arguments_rule
-from spyglass_query_api.rest.dependencies import Db
 
 GRAPHQL_PATH = "/graphql"
 

@@ -7,9 +7,9 @@ from typing import Any
 from litestar import MediaType, Response, Router, get
 from litestar.types import ControllerRouterHandler
 
+from spyglass_query_api.dependencies import connection_provider
 from spyglass_query_api.rest.annotation_configs import AnnotationConfigController
 from spyglass_query_api.rest.annotations import AnnotationController
-from spyglass_query_api.rest.dependencies import connection_provider
 from spyglass_query_api.rest.guard import input_guard
 from spyglass_query_api.rest.notes import NoteController
 from spyglass_query_api.rest.otlp_spans import OtlpSpanController

@@ -17,11 +17,11 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from pydantic import BaseModel, Field, RootModel
 
 from spyglass_core.errors import ConflictError, InvalidArgumentError
+from spyglass_query_api.dependencies import Db
 from spyglass_query_api.queries.ids import global_id
 from spyglass_query_api.queries.lookup import get_project
 from spyglass_query_api.rest import annotation_config_store as config_store
 from spyglass_query_api.rest.annotation_config_store import ConfigRow
-from spyglass_query_api.rest.dependencies import Db
 from spyglass_query_api.rest.fields import Name
 from spyglass_query_api.rest.pagination import PageRequest
 

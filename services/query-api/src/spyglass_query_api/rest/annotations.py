@@ -31,8 +31,8 @@ from spyglass_query_api.annotations.store import (
     annotation_type_name,
     upsert_annotations,
 )
+from spyglass_query_api.dependencies import Db
 from spyglass_query_api.queries.ids import global_id
-from spyglass_query_api.rest.dependencies import Db
 from spyglass_query_api.rest.fields import Identifier, Name
 
 log = get_logger(__name__)

@@ -25,9 +25,9 @@ from spyglass_query_api.annotations.store import (
     annotation_type_name,
     upsert_annotations,
 )
+from spyglass_query_api.dependencies import Db
 from spyglass_query_api.queries.ids import global_id
 from spyglass_query_api.rest.annotations import NOTE_NAME, InsertedAnnotation
-from spyglass_query_api.rest.dependencies import Db
 from spyglass_query_api.rest.fields import Identifier
 
 

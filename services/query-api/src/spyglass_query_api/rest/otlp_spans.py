@@ -17,8 +17,8 @@ from litestar import Controller, get
 from litestar.params import FromQuery, PathParameter
 from pydantic import BaseModel
 
+from spyglass_query_api.dependencies import Db
 from spyglass_query_api.phoenix_attributes import dotted_attributes
-from spyglass_query_api.rest.dependencies import Db
 from spyglass_query_api.rest.spans import Repeated, SpanFilters, search_span_rows
 
 _STATUS_CODES = {"UNSET": 0, "OK": 1, "ERROR": 2}

@@ -9,6 +9,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromQuery
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
+from spyglass_query_api.dependencies import Db
 from spyglass_query_api.rest.annotation_lists import (
     SESSION_LISTING,
     SPAN_LISTING,
@@ -27,7 +28,6 @@ from spyglass_query_api.rest.annotation_lists import (
     delete_annotations,
     list_annotations,
 )
-from spyglass_query_api.rest.dependencies import Db
 
 _Limit = FromQuery[int]
 _Moment = FromQuery[datetime | None]

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from spyglass_core.errors import ConflictError, ForbiddenError
 from spyglass_db.deletion import delete_projects
 from spyglass_db.models import DEFAULT_PROJECT_NAME
+from spyglass_query_api.dependencies import Db
 from spyglass_query_api.queries.ids import global_id
 from spyglass_query_api.queries.lookup import ProjectRow, get_project
 from spyglass_query_api.queries.pages import Keyset
@@ -26,7 +27,6 @@ from spyglass_query_api.queries.projects import (
     list_projects,
     update_project_description,
 )
-from spyglass_query_api.rest.dependencies import Db
 from spyglass_query_api.rest.fields import Name
 from spyglass_query_api.rest.pagination import page_of, page_request
 

@@ -19,11 +19,11 @@ from pydantic import BaseModel, Field, field_validator
 
 from spyglass_core.errors import NotFoundError
 from spyglass_db.retention import RetentionRule, cron_error
+from spyglass_query_api.dependencies import Db
 from spyglass_query_api.queries import retention as store
 from spyglass_query_api.queries.ids import global_id, rowid_of
 from spyglass_query_api.queries.lookup import get_project
 from spyglass_query_api.queries.retention import POLICY_TYPE_NAME, DataVolume, PolicyRow
-from spyglass_query_api.rest.dependencies import Db
 from spyglass_query_api.rest.errors import UnprocessableParameterError
 from spyglass_query_api.rest.fields import Name
 

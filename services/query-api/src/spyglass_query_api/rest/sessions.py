@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from spyglass_db.deletion import delete_traces
+from spyglass_query_api.dependencies import Db
 from spyglass_query_api.queries.ids import global_id, rowid_of
 from spyglass_query_api.queries.lookup import SessionRow, get_project, get_session
 from spyglass_query_api.queries.pages import Keyset
@@ -35,7 +36,6 @@ from spyglass_query_api.queries.sessions import (
     list_session_traces,
 )
 from spyglass_query_api.queries.traces import TraceTokens
-from spyglass_query_api.rest.dependencies import Db
 from spyglass_query_api.rest.errors import UnprocessableEntityError
 from spyglass_query_api.rest.pagination import page_of, page_request
 

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from spyglass_core.errors import InvalidArgumentError
 from spyglass_db.models import DEFAULT_PROJECT_NAME
 from spyglass_query_api.compression import SKIP_COMPRESSION
+from spyglass_query_api.dependencies import Db
 from spyglass_query_api.filters import root_span_condition
 from spyglass_query_api.filters.span_query import (
     Record,
@@ -35,7 +36,6 @@ from spyglass_query_api.filters.span_query import (
 )
 from spyglass_query_api.filters.table import table_json
 from spyglass_query_api.queries.lookup import find_project
-from spyglass_query_api.rest.dependencies import Db
 from spyglass_query_api.rest.errors import UnprocessableEntityError
 from spyglass_query_api.rest.pagination import utc
 from spyglass_query_api.span_pages import SpanPageQuery, read_span_page

@@ -36,9 +36,9 @@ from spyglass_bus.publisher import SpanBatchPublisher
 from spyglass_core.errors import DependencyUnavailableError, InvalidArgumentError, NotFoundError
 from spyglass_core.storable import MAX_TIME, MIN_TIME
 from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, DecodedSpanBatch
+from spyglass_query_api.dependencies import Db
 from spyglass_query_api.queries.ids import rowid_of
 from spyglass_query_api.queries.lookup import find_project
-from spyglass_query_api.rest.dependencies import Db
 from spyglass_spans import STATUS_CODES, ModelPriceTable, new_batch_id, normalized_span
 
 _TRACE_ID = re.compile(r"^[0-9a-fA-F]{32}$")

@@ -23,11 +23,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from spyglass_db.deletion import delete_spans
+from spyglass_query_api.dependencies import Db
 from spyglass_query_api.filters.attributes import attribute_containment, attribute_document
 from spyglass_query_api.phoenix_attributes import dotted_attributes
 from spyglass_query_api.queries.ids import global_id
 from spyglass_query_api.queries.lookup import get_project, get_span
-from spyglass_query_api.rest.dependencies import Db
 from spyglass_query_api.rest.errors import UnprocessableParameterError
 from spyglass_query_api.rest.pagination import Page, page_of, page_request, time_range
 from spyglass_query_api.span_pages import SpanPageQuery, read_span_page

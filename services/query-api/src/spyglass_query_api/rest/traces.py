@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field
 
 from spyglass_core.errors import NotFoundError
 from spyglass_db.deletion import delete_traces
+from spyglass_query_api.dependencies import Db
 from spyglass_query_api.queries.ids import global_id, rowid_of
 from spyglass_query_api.queries.lookup import get_project, get_trace
 from spyglass_query_api.queries.traces import (
@@ -40,7 +41,6 @@ from spyglass_query_api.queries.traces import (
     lock_traces,
     move_traces,
 )
-from spyglass_query_api.rest.dependencies import Db
 from spyglass_query_api.rest.errors import UnprocessableEntityError, UnprocessableParameterError
 from spyglass_query_api.rest.pagination import page_of, page_request, time_range
 

@@ -1,4 +1,5 @@
-"""What handlers receive: ``connection: Db``, one transaction per request."""
+"""What REST handlers and the GraphQL endpoint receive: ``connection: Db``, one transaction
+per request."""
 
 from __future__ import annotations
 
