@@ -49,6 +49,9 @@ def _saturated_sql(expression: str) -> str:
     return f"GREATEST(LEAST({expression}, {MAX_INTEGER}), {_MIN_INTEGER})::int"
 
 
+_ERROR = StatusCode.STATUS_CODE_ERROR
+"""Read once: each access through the enum wrapper is a Python-level lookup, per span."""
+
 _STATUS = {
     StatusCode.STATUS_CODE_UNSET: "UNSET",
     StatusCode.STATUS_CODE_OK: "OK",
@@ -167,7 +170,7 @@ class WriteResult:
     inserted_span_ids: set[str] = field(default_factory=set)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Counts:
     errors: int
     prompt: int
@@ -188,7 +191,9 @@ def _timestamp(unix_nano: int) -> datetime:
 
 
 def _saturated(count: int) -> int:
-    return max(min(count, MAX_INTEGER), _MIN_INTEGER)
+    if _MIN_INTEGER <= count <= MAX_INTEGER:
+        return count
+    return MAX_INTEGER if count > 0 else _MIN_INTEGER
 
 
 def _own_count(span: DecodedSpan, field_name: str) -> int | None:
@@ -201,7 +206,7 @@ def _own_count(span: DecodedSpan, field_name: str) -> int | None:
 
 def _own_counts(span: DecodedSpan) -> _Counts:
     return _Counts(
-        1 if span.status_code == StatusCode.STATUS_CODE_ERROR else 0,
+        1 if span.status_code == _ERROR else 0,
         _own_count(span, "llm_token_count_prompt") or 0,
         _own_count(span, "llm_token_count_completion") or 0,
     )
@@ -359,6 +364,7 @@ def _span_records(
     counts: dict[str, _Counts],
 ) -> list[tuple[object, ...]]:
     records: list[tuple[object, ...]] = []
+    from_timestamp = datetime.fromtimestamp  # the hot loop of a write: one lookup, not 2 a span
     for span, _ in spans:
         trace_rowid, project_rowid = traces[span.trace_id]
         cumulative = counts[span.span_id]
@@ -370,8 +376,8 @@ def _span_records(
                 span.parent_span_id or None,
                 span.name,
                 span.span_kind,
-                _timestamp(span.start_time_unix_nano),
-                _timestamp(span.end_time_unix_nano),
+                from_timestamp(span.start_time_unix_nano / 1e9, UTC),
+                from_timestamp(span.end_time_unix_nano / 1e9, UTC),
                 span.attributes_json.decode(),
                 span.events_json.decode() if span.events_json else "[]",
                 _STATUS[span.status_code],
