@@ -25,6 +25,7 @@ from spyglass_core.health import Readiness, health_routes
 from spyglass_core.http import HttpServerService
 from spyglass_core.lifecycle import BackgroundService, close_on_exit
 from spyglass_db import check_database, create_engine, create_session_maker, database_readiness
+from spyglass_db.retention import RetentionService
 from spyglass_query_api.annotations.pending import PendingAnnotationService
 from spyglass_query_api.compression import compression_config
 from spyglass_query_api.graphql import graphql_handlers
@@ -77,8 +78,11 @@ def build_services(
     settings: QueryApiSettings, resources: QueryApiResources
 ) -> Sequence[BackgroundService]:
     """What the query API runs, in start order: background loops, then the HTTP server."""
+    loops: list[BackgroundService] = [PendingAnnotationService(resources.engine)]
+    if settings.retention.enabled:
+        loops.append(RetentionService(resources.engine, settings.retention))
     return [
-        PendingAnnotationService(resources.engine),
+        *loops,
         HttpServerService(
             "http",
             create_app(settings, resources),

@@ -16,6 +16,7 @@ from spyglass_core.settings import (
     ServerSettings,
     group_config,
 )
+from spyglass_db.retention import RetentionSettings
 
 
 class QueryApiServerSettings(ServerSettings):
@@ -75,3 +76,4 @@ class QueryApiSettings(ProcessSettings):
     db: DbSettings = Field(default_factory=DbSettings)
     nats: NatsSettings = Field(default_factory=NatsSettings)
     upload: SpanUploadSettings = Field(default_factory=SpanUploadSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
