@@ -198,7 +198,7 @@ class Platform:
             SPYGLASS_HOME=str(self.home),
             SPYGLASS_LOG_FORMAT="json",
             SPYGLASS_LOG_LEVEL="WARNING",
-            SPYGLASS_INGEST_WRITERS=str(writers),
+            SPYGLASS_LAUNCHER_WRITERS=str(writers),
         )
         env.update(settings)
         self.process = subprocess.Popen(
@@ -471,13 +471,13 @@ async def run(arguments: argparse.Namespace) -> dict[str, object]:
                 started = time.perf_counter()
                 await asyncio.gather(
                     send_grpc(
-                        f"127.0.0.1:{ports['SPYGLASS_INGEST_GRPC_PORT']}",
+                        f"127.0.0.1:{ports['SPYGLASS_RECEIVER_GRPC_PORT']}",
                         grpc_requests,
                         arguments.concurrency,
                         grpc_result,
                     ),
                     send_http(
-                        f"http://127.0.0.1:{ports['SPYGLASS_INGEST_HTTP_PORT']}/v1/traces",
+                        f"http://127.0.0.1:{ports['SPYGLASS_RECEIVER_HTTP_PORT']}/v1/traces",
                         http_requests,
                         arguments.concurrency,
                         http_result,
@@ -502,13 +502,13 @@ async def run(arguments: argparse.Namespace) -> dict[str, object]:
         with RssSampler({"receiver": pids["receiver"]}) as overload_sampler:
             await asyncio.gather(
                 send_grpc(
-                    f"127.0.0.1:{ports['SPYGLASS_INGEST_GRPC_PORT']}",
+                    f"127.0.0.1:{ports['SPYGLASS_RECEIVER_GRPC_PORT']}",
                     overload_requests[::2],
                     arguments.overload_concurrency,
                     overload,
                 ),
                 send_http(
-                    f"http://127.0.0.1:{ports['SPYGLASS_INGEST_HTTP_PORT']}/v1/traces",
+                    f"http://127.0.0.1:{ports['SPYGLASS_RECEIVER_HTTP_PORT']}/v1/traces",
                     overload_requests[1::2],
                     arguments.overload_concurrency,
                     overload,
@@ -556,7 +556,7 @@ def main() -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="a SPYGLASS_* setting for the platform, e.g. SPYGLASS_INGEST_WRITER_CONCURRENCY=4",
+        help="a SPYGLASS_* setting for the platform, e.g. SPYGLASS_WRITER_CONCURRENCY=4",
     )
     arguments = parser.parse_args()
     figures = asyncio.run(run(arguments))

@@ -100,13 +100,13 @@ async def ingest(platform: Platform, requests: list[bytes], total: int, concurre
         started = time.perf_counter()
         await asyncio.gather(
             send_grpc(
-                f"127.0.0.1:{ports['SPYGLASS_INGEST_GRPC_PORT']}",
+                f"127.0.0.1:{ports['SPYGLASS_RECEIVER_GRPC_PORT']}",
                 requests[::2],
                 concurrency,
                 SendResult(),
             ),
             send_http(
-                f"http://127.0.0.1:{ports['SPYGLASS_INGEST_HTTP_PORT']}/v1/traces",
+                f"http://127.0.0.1:{ports['SPYGLASS_RECEIVER_HTTP_PORT']}/v1/traces",
                 requests[1::2],
                 concurrency,
                 SendResult(),

@@ -654,8 +654,11 @@ LOCAL_ONLY_PACKAGES = {
 
 
 def _image_syncs() -> list[list[str]]:
-    """The options of every `uv sync` the Dockerfile runs, in order."""
-    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
+    """The options of every `uv sync` the Dockerfile runs, in order (comments name it too)."""
+    lines = [
+        line for line in DOCKERFILE.read_text().splitlines() if not line.lstrip().startswith("#")
+    ]
+    text = re.sub(r"\\\n", " ", "\n".join(lines))
     return [shlex.split(options) for options in re.findall(r"\buv sync\b([^\n&;|]*)", text)]
 
 

@@ -48,12 +48,12 @@ class ServiceCase:
 SERVICES = [
     ServiceCase("query-api", ("spyglass_query_api",), "SPYGLASS_QUERY_API_PORT", ("database",)),
     ServiceCase(
-        "ingest-receiver", ("spyglass_ingest", "receiver"), "SPYGLASS_INGEST_HTTP_PORT", ("nats",)
+        "ingest-receiver", ("spyglass_ingest", "receiver"), "SPYGLASS_RECEIVER_HTTP_PORT", ("nats",)
     ),
     ServiceCase(
         "ingest-writer",
         ("spyglass_ingest", "writer"),
-        "SPYGLASS_INGEST_WRITER_HEALTH_PORT",
+        "SPYGLASS_WRITER_HEALTH_PORT",
         ("database", "nats"),
     ),
     ServiceCase(
@@ -87,7 +87,7 @@ def _environment(case: ServiceCase, port: int, server_urls: dict[str, str]) -> d
         **server_urls,
         **{case.port_variable: str(port)},
         # The receiver has a second listener; keep it off the default port too.
-        SPYGLASS_INGEST_GRPC_PORT=str(free_port()),
+        SPYGLASS_RECEIVER_GRPC_PORT=str(free_port()),
         SPYGLASS_SHUTDOWN_TIMEOUT_SECONDS="10",
     )
 
@@ -261,11 +261,11 @@ def test_busy_grpc_port_names_the_variable(
         service_environment(
             SPYGLASS_NATS_URL=stack.nats_url,
             SPYGLASS_NATS_NAMESPACE=nats_namespace,
-            SPYGLASS_INGEST_HTTP_PORT=str(free_port()),
-            SPYGLASS_INGEST_GRPC_PORT=str(busy_port),
+            SPYGLASS_RECEIVER_HTTP_PORT=str(free_port()),
+            SPYGLASS_RECEIVER_GRPC_PORT=str(busy_port),
         ),
     )
-    _fails(service, 2, "SPYGLASS_INGEST_GRPC_PORT")
+    _fails(service, 2, "SPYGLASS_RECEIVER_GRPC_PORT")
 
 
 # --- the verbs every process answers -----------------------------------------------------------

@@ -63,8 +63,8 @@ PROCESSES: dict[str, Callable[[list[str]], bool]] = {
 READINESS_PORTS = (
     "SPYGLASS_GATEWAY_PORT",
     "SPYGLASS_QUERY_API_PORT",
-    "SPYGLASS_INGEST_HTTP_PORT",
-    "SPYGLASS_INGEST_WRITER_HEALTH_PORT",
+    "SPYGLASS_RECEIVER_HTTP_PORT",
+    "SPYGLASS_WRITER_HEALTH_PORT",
     "SPYGLASS_EVAL_WORKER_HEALTH_PORT",
     "SPYGLASS_EXPERIMENT_RUNNER_HEALTH_PORT",
 )
@@ -256,7 +256,8 @@ def test_every_process_killed_in_turn_comes_back_and_no_acknowledged_span_is_los
         service_environment(
             SPYGLASS_HOME=str(server_home / "home"),
             SPYGLASS_LAUNCHER_BUILD_UI="false",
-            SPYGLASS_STARTUP_TIMEOUT_SECONDS="120",  # a busy CI machine starts Python slowly
+            # A busy CI machine starts Python slowly.
+            SPYGLASS_LAUNCHER_STARTUP_TIMEOUT_SECONDS="120",
             **{variable: str(port) for variable, port in ports.items()},
         ),
     )
@@ -279,7 +280,7 @@ def test_every_process_killed_in_turn_comes_back_and_no_acknowledged_span_is_los
             Sender(
                 "grpc",
                 GrpcSpanExporter(
-                    endpoint=f"127.0.0.1:{ports['SPYGLASS_INGEST_GRPC_PORT']}",
+                    endpoint=f"127.0.0.1:{ports['SPYGLASS_RECEIVER_GRPC_PORT']}",
                     insecure=True,
                     timeout=10,
                 ),

@@ -52,7 +52,7 @@ class IngestPlane:
 
     def start_writer(self, name: str = "writer") -> ServiceProcess:
         port = free_port()
-        environment = {**self.environment, "SPYGLASS_INGEST_WRITER_HEALTH_PORT": str(port)}
+        environment = {**self.environment, "SPYGLASS_WRITER_HEALTH_PORT": str(port)}
         writer = self.spawn(name, ("spyglass_ingest", "writer"), environment)
         wait_healthy(writer, f"http://127.0.0.1:{port}/healthz", timeout=STARTUP_SECONDS)
         self.processes["writer"] = writer
@@ -85,9 +85,9 @@ def start_ingest(
             SPYGLASS_DB_URL=database_url,
             SPYGLASS_NATS_URL=nats_url or stack.nats_url,
             SPYGLASS_NATS_NAMESPACE=nats_namespace,
-            SPYGLASS_INGEST_HTTP_PORT=str(http_port),
-            SPYGLASS_INGEST_GRPC_PORT=str(grpc_port),
-            SPYGLASS_INGEST_WRITER_ACK_WAIT_SECONDS="5",
+            SPYGLASS_RECEIVER_HTTP_PORT=str(http_port),
+            SPYGLASS_RECEIVER_GRPC_PORT=str(grpc_port),
+            SPYGLASS_WRITER_ACK_WAIT_SECONDS="5",
             **settings,
         )
         plane = IngestPlane(spawn_service, database_url, environment, http_port, grpc_port)

@@ -35,7 +35,7 @@ class RunningPlatform:
     @property
     def grpc_port(self) -> int:
         """The receiver's OTLP/gRPC port."""
-        return self.ports["SPYGLASS_INGEST_GRPC_PORT"]
+        return self.ports["SPYGLASS_RECEIVER_GRPC_PORT"]
 
 
 @pytest.fixture(scope="module")

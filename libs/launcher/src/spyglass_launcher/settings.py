@@ -1,16 +1,22 @@
-"""Settings of the launcher that runs the whole platform on one machine (`make run`)."""
+"""Settings of the launcher that runs the whole platform on one machine (`make run`).
+
+Its own settings are `SPYGLASS_LAUNCHER_*`; it also reads the shared servers' URLs
+(`SPYGLASS_DB_URL`, `SPYGLASS_NATS_URL`, `SPYGLASS_REDIS_URL`) to decide which to embed, and
+`SPYGLASS_HOME`. `SPYGLASS_INGEST_WRITERS` and `SPYGLASS_STARTUP_TIMEOUT_SECONDS`, the former
+names, still work (logged once as `setting_renamed`).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings
 
-from spyglass_core.settings import default_home, group_config
+from spyglass_core.settings import SettingsGroup, default_home, group_config
 
 
-class LauncherSettings(BaseSettings):
+class LauncherSettings(SettingsGroup):
     """Where embedded servers keep their data, and which external servers replace them.
 
     Leave a URL unset to run that server embedded (from its PyPI wheel) on a free port, with its
@@ -18,9 +24,14 @@ class LauncherSettings(BaseSettings):
     """
 
     model_config = group_config("SPYGLASS_")
+    former_names: ClassVar = {
+        "ingest_writers": "SPYGLASS_INGEST_WRITERS",
+        "startup_timeout_seconds": "SPYGLASS_STARTUP_TIMEOUT_SECONDS",
+    }
 
     home: Path = Field(
         default_factory=default_home,
+        validation_alias=AliasChoices("SPYGLASS_HOME"),
         description="Data of the embedded PostgreSQL, NATS and Redis, kept between runs.",
     )
     db_url: str | None = Field(
@@ -29,16 +40,20 @@ class LauncherSettings(BaseSettings):
         description="PostgreSQL URL; unset, `make run` starts an embedded PostgreSQL.",
     )
     nats_url: str | None = Field(
-        default=None, description="NATS URL; unset, `make run` starts an embedded nats-server."
+        default=None,
+        validation_alias=AliasChoices("SPYGLASS_NATS_URL"),
+        description="NATS URL; unset, `make run` starts an embedded nats-server.",
     )
     redis_url: str | None = Field(
-        default=None, description="Redis URL; unset, `make run` starts an embedded Valkey."
+        default=None,
+        validation_alias=AliasChoices("SPYGLASS_REDIS_URL"),
+        description="Redis URL; unset, `make run` starts an embedded Valkey.",
     )
     ingest_writers: int = Field(
         default=1,
         ge=1,
         le=16,
-        validation_alias=AliasChoices("SPYGLASS_INGEST_WRITERS"),
+        validation_alias=AliasChoices("SPYGLASS_LAUNCHER_WRITERS"),
         description="Ingest writer processes `make run` starts (competing JetStream consumers).",
     )
     build_ui: bool = Field(
@@ -49,6 +64,7 @@ class LauncherSettings(BaseSettings):
     )
     startup_timeout_seconds: float = Field(
         default=45.0,
+        validation_alias=AliasChoices("SPYGLASS_LAUNCHER_STARTUP_TIMEOUT_SECONDS"),
         gt=0,
         description="How long every process together may take to become healthy.",
     )

@@ -116,7 +116,7 @@ class ModelPriceTable:
             except (OSError, orjson.JSONDecodeError) as error:
                 raise ConfigurationError(
                     f"cannot read model prices from {override_path} ({error}); fix or unset "
-                    "SPYGLASS_INGEST_MODEL_PRICES_FILE"
+                    "SPYGLASS_RECEIVER_MODEL_PRICES_FILE"
                 ) from None
             prices = _entries(document, True, str(override_path)) + prices
         return cls(prices)

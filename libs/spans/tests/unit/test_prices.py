@@ -118,7 +118,7 @@ def test_prices_may_be_given_per_token(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "complaint"),
     [
-        ("{not json", "SPYGLASS_INGEST_MODEL_PRICES_FILE"),
+        ("{not json", "SPYGLASS_RECEIVER_MODEL_PRICES_FILE"),
         ('{"models": {"name": "x"}}', "list of models"),
         ('[{"name": "x", "input": 1}]', "needs name, input and output"),
         ('[{"name": "x", "input": "cheap", "output": 1}]', "needs name, input and output"),
@@ -140,7 +140,7 @@ def test_a_broken_price_file_fails_with_a_message(
 
 
 def test_a_missing_price_file_names_the_setting(tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError, match="SPYGLASS_INGEST_MODEL_PRICES_FILE"):
+    with pytest.raises(ConfigurationError, match="SPYGLASS_RECEIVER_MODEL_PRICES_FILE"):
         ModelPriceTable.load(tmp_path / "absent.json")
 
 

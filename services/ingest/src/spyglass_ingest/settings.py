@@ -1,4 +1,9 @@
-"""Settings of the two ingest processes, the receiver and the writer (`SPYGLASS_INGEST_*`)."""
+"""Settings of the two ingest processes: the receiver (`SPYGLASS_RECEIVER_*`) and the writer
+(`SPYGLASS_WRITER_*`, and `SPYGLASS_DB_*` for its connections).
+
+Until issue 14 both parts were spelled `SPYGLASS_INGEST_*` / `SPYGLASS_INGEST_WRITER_*`; those
+names still work, each logged once as `setting_renamed` with its new name.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,6 @@ from pathlib import Path
 from typing import ClassVar
 
 from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings
 
 from spyglass_core.settings import (
     DbSettings,
@@ -14,6 +18,7 @@ from spyglass_core.settings import (
     Port,
     ProcessSettings,
     ServerSettings,
+    SettingsGroup,
     group_config,
 )
 
@@ -21,11 +26,16 @@ from spyglass_core.settings import (
 class ReceiverHttpSettings(ServerSettings):
     """OTLP/HTTP: ``POST /v1/traces``, plus health and metrics."""
 
-    model_config = group_config("SPYGLASS_INGEST_")
+    model_config = group_config("SPYGLASS_RECEIVER_")
+    former_names: ClassVar = {"host": "SPYGLASS_INGEST_HOST", "port": "SPYGLASS_INGEST_HTTP_PORT"}
 
+    host: str = Field(
+        default="127.0.0.1",
+        description="Interface both OTLP servers bind; 0.0.0.0 for all.",
+    )
     port: Port = Field(
         default=4318,
-        validation_alias=AliasChoices("SPYGLASS_INGEST_HTTP_PORT"),
+        validation_alias=AliasChoices("SPYGLASS_RECEIVER_HTTP_PORT"),
         description="OTLP/HTTP port.",
     )
 
@@ -33,19 +43,25 @@ class ReceiverHttpSettings(ServerSettings):
 class ReceiverGrpcSettings(ServerSettings):
     """OTLP/gRPC: ``TraceService/Export``."""
 
-    model_config = group_config("SPYGLASS_INGEST_")
+    model_config = group_config("SPYGLASS_RECEIVER_")
+    former_names: ClassVar = {"host": "SPYGLASS_INGEST_HOST", "port": "SPYGLASS_INGEST_GRPC_PORT"}
 
+    host: str = Field(
+        default="127.0.0.1",
+        description="Interface both OTLP servers bind; 0.0.0.0 for all.",
+    )
     port: Port = Field(
         default=4317,
-        validation_alias=AliasChoices("SPYGLASS_INGEST_GRPC_PORT", "PHOENIX_GRPC_PORT"),
+        validation_alias=AliasChoices("SPYGLASS_RECEIVER_GRPC_PORT", "PHOENIX_GRPC_PORT"),
         description="OTLP/gRPC port.",
     )
 
 
-class ReceiverLimitSettings(BaseSettings):
+class ReceiverLimitSettings(SettingsGroup):
     """What one receiver accepts, and how it pushes back when it can't take more."""
 
-    model_config = group_config("SPYGLASS_INGEST_")
+    model_config = group_config("SPYGLASS_RECEIVER_")
+    former_prefix: ClassVar = "SPYGLASS_INGEST_"
 
     max_request_bytes: int = Field(
         default=32 * 1024 * 1024,
@@ -57,7 +73,7 @@ class ReceiverLimitSettings(BaseSettings):
         ge=1024 * 1024,
         description="Memory for requests being decoded and published (each is charged four "
         "times its size); past it, requests are refused with 429 and Retry-After. A request "
-        "alone is always admitted, up to SPYGLASS_INGEST_MAX_REQUEST_BYTES.",
+        "alone is always admitted, up to SPYGLASS_RECEIVER_MAX_REQUEST_BYTES.",
     )
     max_attribute_value_bytes: int = Field(
         default=1024 * 1024,
@@ -82,19 +98,24 @@ class ReceiverLimitSettings(BaseSettings):
 class WriterHealthSettings(ServerSettings):
     """The writer's health and metrics server."""
 
-    model_config = group_config("SPYGLASS_INGEST_WRITER_")
+    model_config = group_config("SPYGLASS_WRITER_")
+    former_names: ClassVar = {
+        "host": "SPYGLASS_INGEST_WRITER_HOST",
+        "port": "SPYGLASS_INGEST_WRITER_HEALTH_PORT",
+    }
 
     port: Port = Field(
         default=9101,
-        validation_alias=AliasChoices("SPYGLASS_INGEST_WRITER_HEALTH_PORT"),
+        validation_alias=AliasChoices("SPYGLASS_WRITER_HEALTH_PORT"),
         description="Health and metrics port of the writer.",
     )
 
 
-class WriterTuningSettings(BaseSettings):
+class WriterTuningSettings(SettingsGroup):
     """How much one writer takes at a time, and how patiently it retries the database."""
 
-    model_config = group_config("SPYGLASS_INGEST_WRITER_")
+    model_config = group_config("SPYGLASS_WRITER_")
+    former_prefix: ClassVar = "SPYGLASS_INGEST_WRITER_"
 
     fetch_messages: int = Field(
         default=8, ge=1, le=1024, description="Span batch messages written per transaction."

@@ -244,7 +244,7 @@ def test_malformed_requests_get_a_clear_error(
 
 @pytest.fixture
 def grpc_channel(start_ingest: StartIngest) -> Iterator[tuple[IngestPlane, grpc.Channel]]:
-    plane = start_ingest(SPYGLASS_INGEST_MAX_REQUEST_BYTES="65536")
+    plane = start_ingest(SPYGLASS_RECEIVER_MAX_REQUEST_BYTES="65536")
     channel = grpc.insecure_channel(plane.grpc_target)
     yield plane, channel
     channel.close()
@@ -278,8 +278,8 @@ def test_grpc_malformed_and_oversized_requests(
 def test_oversized_http_request_and_attribute(start_ingest: StartIngest) -> None:
     plane = start_ingest(
         writer=False,
-        SPYGLASS_INGEST_MAX_REQUEST_BYTES="65536",
-        SPYGLASS_INGEST_MAX_ATTRIBUTE_VALUE_BYTES="2048",
+        SPYGLASS_RECEIVER_MAX_REQUEST_BYTES="65536",
+        SPYGLASS_RECEIVER_MAX_ATTRIBUTE_VALUE_BYTES="2048",
     )
     huge = _span(b"\x0a" * 8)
     huge.attributes.append(KeyValue(key="input.value", value=AnyValue(string_value="y" * 70_000)))

@@ -97,10 +97,10 @@ def _start_writer(
             SPYGLASS_DB_URL=database_url,
             SPYGLASS_NATS_URL=nats_url,
             SPYGLASS_NATS_NAMESPACE=namespace,
-            SPYGLASS_INGEST_WRITER_HEALTH_PORT=str(port),
-            SPYGLASS_INGEST_WRITER_FETCH_MESSAGES="8",
-            SPYGLASS_INGEST_WRITER_ACK_WAIT_SECONDS="5",
-            SPYGLASS_INGEST_WRITER_RETRY_MAX_SECONDS="1",
+            SPYGLASS_WRITER_HEALTH_PORT=str(port),
+            SPYGLASS_WRITER_FETCH_MESSAGES="8",
+            SPYGLASS_WRITER_ACK_WAIT_SECONDS="5",
+            SPYGLASS_WRITER_RETRY_MAX_SECONDS="1",
         ),
     )
     wait_healthy(writer, f"http://127.0.0.1:{port}/healthz", timeout=STARTUP_SECONDS)

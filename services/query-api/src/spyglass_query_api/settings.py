@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings
 
 from spyglass_core.browser_guard import LOOPBACK_HOSTS, HostPatterns, OriginList
 from spyglass_core.settings import (
@@ -14,6 +14,7 @@ from spyglass_core.settings import (
     Port,
     ProcessSettings,
     ServerSettings,
+    SettingsGroup,
     group_config,
 )
 from spyglass_db.retention import RetentionSettings
@@ -50,10 +51,11 @@ class QueryApiServerSettings(ServerSettings):
     )
 
 
-class SpanUploadSettings(BaseSettings):
+class SpanUploadSettings(SettingsGroup):
     """Span uploads (``POST /v1/projects/{id}/spans``), which go through the span bus."""
 
     model_config = group_config("SPYGLASS_QUERY_API_UPLOAD_")
+    former_names: ClassVar = {"model_prices_file": "SPYGLASS_INGEST_MODEL_PRICES_FILE"}
 
     publish_timeout_seconds: float = Field(
         default=10.0, gt=0, description="How long JetStream may take to store uploaded spans."
@@ -63,7 +65,7 @@ class SpanUploadSettings(BaseSettings):
     )
     model_prices_file: Path | None = Field(
         default=None,
-        validation_alias=AliasChoices("SPYGLASS_INGEST_MODEL_PRICES_FILE"),
+        validation_alias=AliasChoices("SPYGLASS_RECEIVER_MODEL_PRICES_FILE"),
         # The receiver's variable: uploaded spans are priced exactly as received ones.
         description="JSON file of model prices that extend or override the built-in table.",
     )
