@@ -63,11 +63,13 @@ LATENCY = TRACES.c.end_time - TRACES.c.start_time
 """A trace's latency (an interval)."""
 
 
-def _roots(*columns: ColumnElement[Any]) -> Any:
-    """``columns`` of the root span of each trace in ``:trace_rowids`` (one row a trace)."""
+def _roots(*columns: ColumnElement[Any], with_trace: bool = True) -> Any:
+    """``columns`` of the root span of each trace in ``:trace_rowids`` (one row a trace);
+    ``with_trace`` joins ``traces`` for columns of the trace (its OTel id)."""
+    source = SPANS.join(TRACES, TRACES.c.id == SPANS.c.trace_rowid) if with_trace else SPANS
     return (
         select(*columns)
-        .select_from(SPANS.join(TRACES, TRACES.c.id == SPANS.c.trace_rowid))
+        .select_from(source)
         .where(SPANS.c.trace_rowid == any_(rowids("trace_rowids")), IS_ROOT)
         .ext(distinct_on(SPANS.c.trace_rowid))
         .order_by(SPANS.c.trace_rowid, *ROOT_ORDER)
@@ -79,6 +81,7 @@ _ROOT_TOKENS = _roots(
     SPANS.c.trace_rowid,
     SPANS.c.cumulative_llm_token_count_prompt,
     SPANS.c.cumulative_llm_token_count_completion,
+    with_trace=False,
 )
 
 _ROOT_OF_TRACE_T = (
