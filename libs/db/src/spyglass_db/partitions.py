@@ -53,6 +53,14 @@ LOCK_TIMEOUT = "5s"
 
 _NAME = re.compile(r"^spans_p(\d{8})$")
 
+PARTITION_STORAGE = "toast_tuple_target = 8160"
+"""Storage parameters of every span partition (they belong to partitions, not to ``spans``).
+
+A span row of 2-4 KB stays inline and uncompressed instead of being pglz-compressed into TOAST
+(migration 0003): without it, a raw COPY into a weekly partition ran at 24,000 rows/s against
+41,000 into ``spans_default``, and PostgreSQL spent a third more CPU per span under ingest.
+"""
+
 
 @dataclass(frozen=True)
 class Partition:
@@ -110,7 +118,10 @@ async def create_partition(connection: AsyncConnection, partition: Partition) ->
     bounds = {"start": partition.start, "end": partition.end}
     in_range = "span_start_time >= :start AND span_start_time < :end"
     await connection.execute(
-        text(f"CREATE TABLE {partition.name} (LIKE spans INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+        text(
+            f"CREATE TABLE {partition.name} (LIKE spans INCLUDING DEFAULTS INCLUDING CONSTRAINTS) "
+            f"WITH ({PARTITION_STORAGE})"
+        )
     )
     moved = 0
     if await _holds_rows(connection, partition):

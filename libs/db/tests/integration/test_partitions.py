@@ -3,6 +3,7 @@ by the global maximum age with the rows that depended on them; and migrations th
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -118,6 +119,29 @@ async def test_creating_a_partition_over_rows_in_the_default_moves_them_with_ann
         )
         == 1
     )
+
+
+async def test_every_partition_keeps_span_rows_inline_and_uncompressed(
+    database_url: str, connection: asyncpg.Connection
+) -> None:
+    """Storage parameters belong to each partition: the migration's, the maintainer's, and one
+    created before migration 0010 set them (a row compressed into TOAST costs ingest a third)."""
+    oldest = await connection.fetch("SELECT relname FROM pg_class WHERE relname LIKE 'spans_p%'")
+    before_0010 = min(row[0] for row in oldest)
+    await connection.execute(f"ALTER TABLE {before_0010} RESET (toast_tuple_target)")
+    await asyncio.to_thread(migrate.downgrade, database_url, "0009")
+    await asyncio.to_thread(migrate.upgrade, database_url)
+    async with engine_for(database_url) as engine:
+        created = await ensure_partitions(engine, NOW, weeks_ahead=12)
+
+    rows = await connection.fetch(
+        "SELECT c.relname, c.reloptions FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+        "WHERE i.inhparent = 'spans'::regclass"
+    )
+    options = {row[0]: row[1] for row in rows}
+    assert set(created) <= set(options) and created
+    assert before_0010 in options and "spans_default" in options
+    assert all(value == ["toast_tuple_target=8160"] for value in options.values()), options
 
 
 async def test_max_age_drops_whole_old_weeks_and_what_lost_all_its_spans(

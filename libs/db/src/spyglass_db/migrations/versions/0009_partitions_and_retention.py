@@ -56,7 +56,8 @@ def _create_weekly_partitions(today: date) -> None:
         if not occupied:
             op.execute(
                 f"CREATE TABLE IF NOT EXISTS spans_p{start:%Y%m%d} PARTITION OF spans "
-                f"FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
+                f"FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}') "
+                "WITH (toast_tuple_target = 8160)"  # as spans_default has (0003)
             )
 
 
