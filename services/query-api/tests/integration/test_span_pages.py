@@ -7,15 +7,14 @@ older spans, and a probe that read every span there is.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import pytest
 from sqlalchemy import text
 
 from spyglass_core.settings import DbSettings
 from spyglass_db import create_engine
-from spyglass_query_api.span_pages import SpanPageQuery, read_span_page
+from spyglass_query_api.queries.span_pages import SpanPageQuery, read_span_page
 
 Store = Callable[..., Awaitable[None]]
 
@@ -31,11 +30,8 @@ async def _page(database_url: str, *, probe: int, fetch: int, descending: bool) 
                 await connection.execute(text("SELECT id FROM projects WHERE name = 'paged'"))
             ).scalar_one()
 
-            async def execute(sql: str, parameters: Mapping[str, object]) -> Sequence[Any]:
-                return (await connection.execute(text(sql), parameters)).all()
-
             rows = await read_span_page(
-                execute,
+                connection,
                 SpanPageQuery(
                     "s.name",
                     ["s.project_rowid = :project"],

@@ -175,23 +175,6 @@ def connection(
     }
 
 
-def keyset_condition(page: Window, sort_sql: str, rowid_sql: str) -> tuple[str, dict[str, object]]:
-    """SQL (and parameters) keeping the rows after ``page.after`` in the page's order."""
-    if page.after is None:
-        return "TRUE", {}
-    operator = "<" if page.sort.descending else ">"
-    return (
-        f"({sort_sql}, {rowid_sql}) {operator} (:after_value, :after_rowid)",
-        {"after_value": page.after.value, "after_rowid": page.after.rowid},
-    )
-
-
-def order_by(page: Window, sort_sql: str, rowid_sql: str) -> str:
-    """The ORDER BY clause of the page's order."""
-    direction = "DESC" if page.sort.descending else "ASC"
-    return f"ORDER BY {sort_sql} {direction}, {rowid_sql} {direction}"
-
-
 def exactly_one(**identifiers: str | None) -> tuple[str, str]:
     """The one identifier argument given, as (name, value).
 

@@ -8,9 +8,11 @@ so ties in the sort value are broken by the row id and no row is repeated or ski
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, bindparam, tuple_
+
+Node = TypeVar("Node")
 
 
 @dataclass(frozen=True)
@@ -47,3 +49,32 @@ def keyset_page(
     else:
         statement = statement.order_by(sort.asc(), rowid.asc())
     return statement.limit(bindparam("fetch")), values
+
+
+@dataclass(frozen=True)
+class Sorted(Generic[Node]):
+    """A row of a page, its rowid and its value in the page's order (what a cursor holds)."""
+
+    id: int
+    node: Node
+    value: Any
+
+
+def keyset_sql(page: Keyset, sort_sql: str, rowid_sql: str) -> tuple[str, dict[str, object]]:
+    """``keyset_page``'s position for statements written as SQL text: a condition keeping the
+    rows after ``page``'s position (``TRUE`` on a first page) and its parameters."""
+    if page.after_rowid is None:
+        return "TRUE", {}
+    operator = "<" if page.descending else ">"
+    if page.inclusive:
+        operator += "="
+    return (
+        f"({sort_sql}, {rowid_sql}) {operator} (:after_value, :after_rowid)",
+        {"after_value": page.after_value, "after_rowid": page.after_rowid},
+    )
+
+
+def order_sql(page: Keyset, sort_sql: str, rowid_sql: str) -> str:
+    """The ORDER BY clause of ``page``'s order, as SQL text."""
+    direction = "DESC" if page.descending else "ASC"
+    return f"ORDER BY {sort_sql} {direction}, {rowid_sql} {direction}"

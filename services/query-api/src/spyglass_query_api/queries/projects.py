@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import any_, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from spyglass_query_api.queries.lookup import ProjectRow
@@ -36,6 +37,11 @@ PROJECT_COLUMNS = (
     PROJECTS.c.gradient_end_color,
     PROJECTS.c.created_at,
 )
+PROJECT_COLUMNS_SQL = (
+    "p.id, p.name, p.description, p.gradient_start_color, p.gradient_end_color, p.created_at"
+)
+"""``PROJECT_COLUMNS`` as SQL text over ``p``, for statements written as text."""
+
 _ROW_COLUMNS = (PROJECTS.c.id, PROJECTS.c.name, PROJECTS.c.description)
 
 _BY_ROWID = select(*PROJECT_COLUMNS).where(PROJECTS.c.id == any_(rowids("project_rowids")))
@@ -46,6 +52,11 @@ _CREATE = (
     insert(PROJECTS)
     .values(name=bindparam("name"), description=bindparam("description"))
     .returning(*_ROW_COLUMNS)
+)
+_CREATE_IF_MISSING = (
+    postgresql.insert(PROJECTS)
+    .values(name=bindparam("name"))
+    .on_conflict_do_nothing(index_elements=[PROJECTS.c.name])
 )
 _DESCRIBE = (
     update(PROJECTS)
@@ -94,6 +105,11 @@ async def create_project(
     """
     result = await connection.execute(_CREATE, {"name": name, "description": description})
     return ProjectRow(*result.one())
+
+
+async def create_project_if_missing(connection: AsyncConnection, name: str) -> None:
+    """Create the project ``name`` unless one has the name (another writer may, meanwhile)."""
+    await connection.execute(_CREATE_IF_MISSING, {"name": name})
 
 
 async def update_project_description(

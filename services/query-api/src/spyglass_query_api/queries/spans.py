@@ -1,8 +1,11 @@
-"""Span rows as lists and trees show them: ``SpanNode``, and the Core columns it is read with.
+"""Spans: the rows lists, trees and searches show, and the statements that read them.
 
 A span is read in two parts: ``SpanNode`` (what lists and the trace tree show: ids, names,
 times, status, tokens, cost, and in lists a preview of input and output) and its body
 (attributes and events), read only when asked for, since attributes are most of a span's bytes.
+REST's searches (``/v1/projects/{id}/spans`` and the SpanQuery endpoint) read ``SpanRecord``,
+a span whole. Lists that apply the span filter language are SQL text around it (the filter
+compiles to text over ``s`` and ``t``) and read their page through ``span_pages``.
 """
 
 from __future__ import annotations
@@ -11,11 +14,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import ColumnElement, FromClause, any_, bindparam, func, select, true
+from sqlalchemy import ColumnElement, FromClause, Text, any_, bindparam, func, select, text, true
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from spyglass_query_api.filters import SqlCondition
+from spyglass_query_api.queries.pages import Keyset, Sorted, keyset_sql, order_sql
+from spyglass_query_api.queries.span_pages import SpanPageQuery, read_span_page
 from spyglass_query_api.queries.tables import SPANS, TRACES, rowids
 
 PREVIEW_LENGTH = 200
@@ -169,3 +176,206 @@ async def list_trace_span_nodes(
         node = span_node(row)
         spans[node.trace_rowid].append(node)
     return spans
+
+
+SPAN_TREE_COLUMNS_SQL = (
+    "s.id, s.span_id, t.trace_id, s.parent_id, s.name, s.span_kind, s.start_time, s.end_time, "
+    "s.status_code, s.status_message, s.cumulative_error_count, s.llm_token_count_prompt, "
+    "s.llm_token_count_completion, s.cumulative_llm_token_count_prompt, "
+    "s.cumulative_llm_token_count_completion, s.llm_cost_prompt, s.llm_cost_completion, "
+    "s.llm_cost_total, s.trace_rowid, s.project_rowid"
+)
+"""``SPAN_TREE_COLUMNS`` as SQL text over ``s`` and ``t``, for the statements written as text
+around the span filter language."""
+
+SPAN_LIST_COLUMNS_SQL = (
+    f"{SPAN_TREE_COLUMNS_SQL}, left(s.attributes #>> '{{input,value}}', {PREVIEW_LENGTH}), "
+    f"left(s.attributes #>> '{{output,value}}', {PREVIEW_LENGTH}), TRUE"
+)
+"""``SPAN_LIST_COLUMNS`` as SQL text: the tree's columns and previews of input and output."""
+
+SpanSortColumn = Literal["startTime", "latencyMs", "tokens", "cost"]
+"""What the UI sorts span tables by (GraphQL's ``SpanSortColumn``)."""
+
+SPAN_SORT_SQL: dict[SpanSortColumn, str] = {
+    "startTime": "s.start_time",
+    "latencyMs": "CAST(EXTRACT(EPOCH FROM s.end_time - s.start_time) * 1000 AS double precision)",
+    "tokens": "(s.cumulative_llm_token_count_prompt + s.cumulative_llm_token_count_completion)",
+    "cost": "COALESCE(s.llm_cost_total, 0)",
+}
+"""The SQL of each sort column over the spans row ``s``."""
+
+
+async def list_span_nodes(
+    connection: AsyncConnection,
+    project_rowid: int,
+    condition: SqlCondition,
+    page: Keyset,
+    *,
+    sort: SpanSortColumn,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    roots_only: bool = False,
+) -> list[Sorted[SpanNode]]:
+    """Up to ``page.fetch`` of a project's spans (with previews) that start in ``[start, end)``
+    and match ``condition`` (a compiled span filter over ``s``), in ``sort`` order.
+
+    Sorted by start time the page is read through ``span_pages`` (an index walk, a bounded
+    probe for filters); sorted by anything else every match is read, since no index orders them.
+    """
+    sort_sql = SPAN_SORT_SQL[sort]
+    keyset, values = keyset_sql(page, sort_sql, "s.id")
+    conditions = ["s.project_rowid = :project", keyset]
+    if roots_only:
+        conditions.append("s.parent_id IS NULL")
+    if start is not None:
+        conditions.append("s.start_time >= :start")
+        values["start"] = start
+    if end is not None:
+        conditions.append("s.start_time < :end")
+        values["end"] = end
+    values.update(condition.parameters, project=project_rowid)
+    filters = [condition.sql] if condition.sql != "TRUE" else []
+    columns = f"{SPAN_LIST_COLUMNS_SQL}, {sort_sql}"
+    rows: Sequence[Any]
+    if sort == "startTime":
+        query = SpanPageQuery(
+            columns, conditions, filters, values, page.fetch, descending=page.descending
+        )
+        rows = await read_span_page(connection, query)
+    else:
+        result = await connection.execute(
+            text(
+                f"SELECT {columns} FROM spans s JOIN traces t ON t.id = s.trace_rowid "
+                f"WHERE {' AND '.join([*conditions, *filters])} "
+                f"{order_sql(page, sort_sql, 's.id')} LIMIT :fetch"
+            ),
+            {**values, "fetch": page.fetch},
+        )
+        rows = result.all()
+    return [Sorted(row.id, span_node(row), row[-1]) for row in rows]
+
+
+class SpanRecord(NamedTuple):
+    """A span whole, as REST's searches show it (a tuple: a SpanQuery reads up to 100,000)."""
+
+    id: int
+    span_id: str
+    trace_id: str
+    parent_id: str | None
+    name: str
+    span_kind: str
+    start_time: datetime
+    end_time: datetime
+    status_code: str
+    status_message: str
+    attributes: dict[str, Any]
+    events: list[dict[str, Any]]
+    cumulative_llm_token_count_prompt: int
+    cumulative_llm_token_count_completion: int
+    llm_token_count_prompt: int | None
+    llm_token_count_completion: int | None
+
+
+_RECORD_COLUMNS = (
+    "s.id, s.span_id, t.trace_id, s.parent_id, s.name, s.span_kind, s.start_time, s.end_time, "
+    "s.status_code, s.status_message, s.attributes, s.events, "
+    "s.cumulative_llm_token_count_prompt, s.cumulative_llm_token_count_completion, "
+    "s.llm_token_count_prompt, s.llm_token_count_completion"
+)
+
+
+@dataclass(frozen=True)
+class SpanSearch:
+    """What a REST span search keeps; a list matches any of its values, empty keeps all.
+
+    ``at`` (start time, rowid) starts a newest-first page at that span (a REST cursor names the
+    next page's first row). ``filters`` are compiled conditions over ``s`` that may read
+    attributes or other rows (the span filter language, attribute filters).
+    """
+
+    start: datetime | None = None
+    end: datetime | None = None
+    at: tuple[datetime, int] | None = None
+    roots_only: bool = False
+    parent_id: str | None = None
+    trace_rowids: Sequence[int] | None = None
+    span_ids: Sequence[str] = ()
+    names: Sequence[str] = ()
+    span_kinds: Sequence[str] = ()
+    status_codes: Sequence[str] = ()
+    filters: Sequence[SqlCondition] = ()
+
+
+_LISTED_COLUMNS = (
+    ("s.span_id", "span_ids"),
+    ("s.name", "names"),
+    ("s.span_kind", "span_kinds"),
+    ("s.status_code", "status_codes"),
+)
+
+
+async def list_span_records(
+    connection: AsyncConnection, project_rowid: int, search: SpanSearch, fetch: int
+) -> list[SpanRecord]:
+    """Up to ``fetch`` of a project's spans that ``search`` keeps, newest first (start time,
+    then rowid), read through ``span_pages`` (so a rare attribute filter stays fast)."""
+    conditions = ["s.project_rowid = :project"]
+    values: dict[str, object] = {"project": project_rowid}
+    if search.at is not None:
+        # The first comparison alone bounds the index walk; the second breaks ties by row id.
+        conditions.append("s.start_time <= :at_start_time")
+        conditions.append("(s.start_time, s.id) <= (:at_start_time, :at_rowid)")
+        values.update(at_start_time=search.at[0], at_rowid=search.at[1])
+    if search.start is not None:
+        conditions.append("s.start_time >= :start_time")
+        values["start_time"] = search.start
+    if search.end is not None:
+        conditions.append("s.start_time < :end_time")
+        values["end_time"] = search.end
+    if search.roots_only:
+        conditions.append("s.parent_id IS NULL")
+    elif search.parent_id:
+        conditions.append("s.parent_id = :parent_id")
+        values["parent_id"] = search.parent_id
+    if search.trace_rowids is not None:
+        conditions.append("s.trace_rowid = ANY(:trace_rowids)")
+        values["trace_rowids"] = list(search.trace_rowids)
+    for column, field in _LISTED_COLUMNS:
+        wanted: Sequence[str] = getattr(search, field)
+        if wanted:
+            conditions.append(f"{column} = ANY(:{field})")
+            values[field] = list(wanted)
+    filters = []
+    for condition in search.filters:
+        filters.append(condition.sql)
+        values.update(condition.parameters)
+    query = SpanPageQuery(_RECORD_COLUMNS, conditions, filters, values, fetch)
+    return [SpanRecord._make(row) for row in await read_span_page(connection, query)]
+
+
+_START_TIME_IN_PROJECT = select(SPANS.c.start_time).where(
+    SPANS.c.id == bindparam("span_rowid"), SPANS.c.project_rowid == bindparam("project_rowid")
+)
+
+
+async def get_span_start_time(
+    connection: AsyncConnection, project_rowid: int, span_rowid: int
+) -> datetime | None:
+    """The start time of span ``span_rowid`` if it is in the project, else None."""
+    result = await connection.execute(
+        _START_TIME_IN_PROJECT, {"span_rowid": span_rowid, "project_rowid": project_rowid}
+    )
+    return result.scalar_one_or_none()
+
+
+_TEXTS = ARRAY(Text)
+_STORED_SPAN_IDS = select(SPANS.c.span_id).where(
+    SPANS.c.span_id == any_(bindparam("span_ids", type_=_TEXTS))
+)
+
+
+async def list_stored_span_ids(connection: AsyncConnection, span_ids: Sequence[str]) -> set[str]:
+    """Those of ``span_ids`` (OTel span ids) that a stored span has."""
+    result = await connection.execute(_STORED_SPAN_IDS, {"span_ids": list(span_ids)})
+    return set(result.scalars())

@@ -38,6 +38,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     true,
     update,
 )
@@ -46,7 +47,14 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import Text
 
-from spyglass_query_api.queries.spans import SPAN_LIST_COLUMNS, SpanNode, span_node
+from spyglass_query_api.filters import SqlCondition
+from spyglass_query_api.queries.pages import Keyset, Sorted, keyset_sql, order_sql
+from spyglass_query_api.queries.spans import (
+    SPAN_LIST_COLUMNS,
+    SpanNode,
+    SpanSortColumn,
+    span_node,
+)
 from spyglass_query_api.queries.tables import PROJECT_SESSIONS, ROWIDS, SPANS, TRACES, rowids
 
 TraceSort = Literal["start_time", "latency_ms"]
@@ -252,6 +260,10 @@ _ROOT_ERRORS = (
     .scalar_subquery()
 )
 
+_TRACE_ROWIDS_OF_IDS = select(TRACES.c.id).where(
+    TRACES.c.trace_id == any_(bindparam("trace_ids", type_=_TEXTS))
+)
+
 _CURSOR_TRACE = select(TRACES.c.start_time, TRACES.c.end_time).where(
     TRACES.c.id == bindparam("id"), TRACES.c.project_rowid == bindparam("project")
 )
@@ -287,6 +299,12 @@ def _conditions(filters: TraceFilters) -> list[ColumnElement[bool]]:
     elif filters.error is False:
         conditions.append(func.coalesce(_ROOT_ERRORS, 0) == 0)
     return conditions
+
+
+async def list_trace_rowids(connection: AsyncConnection, trace_ids: Sequence[str]) -> list[int]:
+    """The rowids of the traces whose OTel trace ids are among ``trace_ids``."""
+    result = await connection.execute(_TRACE_ROWIDS_OF_IDS, {"trace_ids": list(trace_ids)})
+    return list(result.scalars())
 
 
 async def get_keyset(
@@ -475,3 +493,62 @@ async def find_trace_node(connection: AsyncConnection, trace_id: str) -> TraceNo
     result = await connection.execute(_TRACE_BY_OTEL_ID, {"trace_id": trace_id})
     row = result.one_or_none()
     return None if row is None else trace_node(row)
+
+
+TRACE_COLUMNS_SQL = (
+    "t.id, t.trace_id, t.project_rowid, t.project_session_rowid, t.start_time, t.end_time"
+)
+"""``TRACE_COLUMNS`` as SQL text over ``t``."""
+
+TRACE_SORT_SQL: dict[SpanSortColumn, str] = {
+    "startTime": "t.start_time",
+    "latencyMs": "CAST(EXTRACT(EPOCH FROM t.end_time - t.start_time) * 1000 AS double precision)",
+    "tokens": (
+        "COALESCE(s.cumulative_llm_token_count_prompt + s.cumulative_llm_token_count_completion, 0)"
+    ),
+    "cost": (
+        "COALESCE(CAST((SELECT sum(CAST(c.llm_cost_total AS numeric)) FROM spans c "
+        "WHERE c.trace_rowid = t.id) AS double precision), 0)"
+    ),
+}
+"""The SQL of each sort column of the UI's trace list, over the trace ``t`` and its root span
+``s``. Each gives the same value at every read, to the last bit, so that a cursor's value finds
+its row again: a sum of floats depends on the order the rows come in, so costs are summed
+exactly."""
+
+
+async def list_trace_nodes(
+    connection: AsyncConnection,
+    project_rowid: int,
+    condition: SqlCondition,
+    page: Keyset,
+    *,
+    sort: SpanSortColumn,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[Sorted[TraceNode]]:
+    """Up to ``page.fetch`` of a project's traces that start in ``[start, end)`` and whose root
+    span matches ``condition`` (a compiled span filter over ``s``), in ``sort`` order.
+
+    SQL text, since the filter is: the root is joined (``ROOT_SPAN_JOIN_SQL``) only when the
+    filter or the sort reads it.
+    """
+    sort_sql = TRACE_SORT_SQL[sort]
+    keyset, values = keyset_sql(page, sort_sql, "t.id")
+    conditions = ["t.project_rowid = :project", keyset, f"({condition.sql})"]
+    if start is not None:
+        conditions.append("t.start_time >= :start")
+        values["start"] = start
+    if end is not None:
+        conditions.append("t.start_time < :end")
+        values["end"] = end
+    needs_root = condition.sql != "TRUE" or sort == "tokens"
+    result = await connection.execute(
+        text(
+            f"SELECT {TRACE_COLUMNS_SQL}, {sort_sql} FROM traces t "
+            f"{ROOT_SPAN_JOIN_SQL if needs_root else ''} WHERE {' AND '.join(conditions)} "
+            f"{order_sql(page, sort_sql, 't.id')} LIMIT :fetch"
+        ),
+        {**values, **condition.parameters, "project": project_rowid, "fetch": page.fetch},
+    )
+    return [Sorted(row[0], trace_node(row), row[-1]) for row in result]

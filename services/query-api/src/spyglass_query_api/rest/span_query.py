@@ -11,7 +11,6 @@ not in the language answers 400 with its position and reason.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -19,7 +18,6 @@ from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import ValidationException
 from litestar.params import FromQuery, JSONBody
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -27,7 +25,7 @@ from spyglass_core.errors import InvalidArgumentError
 from spyglass_db.models import DEFAULT_PROJECT_NAME
 from spyglass_query_api.compression import SKIP_COMPRESSION
 from spyglass_query_api.dependencies import Db
-from spyglass_query_api.filters import root_span_condition
+from spyglass_query_api.filters import SqlCondition, root_span_condition
 from spyglass_query_api.filters.span_query import (
     Record,
     SpanQueryPlan,
@@ -36,20 +34,13 @@ from spyglass_query_api.filters.span_query import (
 )
 from spyglass_query_api.filters.table import table_json
 from spyglass_query_api.queries.lookup import find_project
+from spyglass_query_api.queries.spans import SpanRecord, SpanSearch, list_span_records
 from spyglass_query_api.rest.errors import UnprocessableEntityError
 from spyglass_query_api.rest.pagination import utc
-from spyglass_query_api.span_pages import SpanPageQuery, read_span_page
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 100_000
 """Spans one query may return; the whole answer is built in memory."""
-
-_SPAN_COLUMNS = (
-    "s.id, s.span_id, t.trace_id, s.parent_id, s.name, s.span_kind, s.start_time, s.end_time, "
-    "s.status_code, s.status_message, s.events, s.attributes, "
-    "s.cumulative_llm_token_count_prompt, s.cumulative_llm_token_count_completion, "
-    "s.llm_token_count_prompt, s.llm_token_count_completion"
-)
 
 
 class SpanQueryRequest(BaseModel):
@@ -65,7 +56,7 @@ class SpanQueryRequest(BaseModel):
     """Deprecated by Phoenix in favour of the query parameter; still read."""
 
 
-def _record(row: Any) -> Record:
+def _record(row: SpanRecord) -> Record:
     prompt, completion = row.llm_token_count_prompt, row.llm_token_count_completion
     cumulative_prompt = row.cumulative_llm_token_count_prompt
     cumulative_completion = row.cumulative_llm_token_count_completion
@@ -96,32 +87,18 @@ def _record(row: Any) -> Record:
 async def _matching_spans(
     connection: AsyncConnection, project_id: int, plan: SpanQueryPlan, body: SpanQueryRequest
 ) -> list[Record]:
-    conditions = ["s.project_rowid = :project"]
-    values: dict[str, object] = {"project": project_id}
-    values.update(plan.condition.parameters)
     start_time, end_time = utc(body.start_time), utc(body.end_time)
     if start_time is not None and end_time is not None and start_time > end_time:
         raise UnprocessableEntityError(
             f"start_time ({start_time.isoformat()}) is after end_time ({end_time.isoformat()})"
         )
-    if start_time is not None:
-        conditions.append("s.start_time >= :start_time")
-        values["start_time"] = start_time
-    if end_time is not None:
-        conditions.append("s.start_time < :end_time")
-        values["end_time"] = end_time
-    filters = [plan.condition.sql] if plan.condition.sql != "TRUE" else []
+    filters = [plan.condition] if plan.condition.sql != "TRUE" else []
     if body.root_spans_only:
         orphans = body.orphan_span_as_root_span
-        filters.append(root_span_condition("s", orphans_are_roots=orphans))
-
-    async def execute(sql: str, parameters: Mapping[str, object]) -> Sequence[Any]:
-        return (await connection.execute(text(sql), parameters)).all()
-
+        filters.append(SqlCondition(root_span_condition("s", orphans_are_roots=orphans)))
+    search = SpanSearch(start=start_time, end=end_time, filters=filters)
     try:
-        result = await read_span_page(
-            execute, SpanPageQuery(_SPAN_COLUMNS, conditions, filters, values, body.limit)
-        )
+        result = await list_span_records(connection, project_id, search, body.limit)
     except DBAPIError as error:
         # a data exception (class 22: numeric overflow and the like) is the filter's doing
         if str(getattr(error.orig, "sqlstate", "")).startswith("22"):

@@ -29,7 +29,6 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, PathParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 from pydantic import BaseModel, Field
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from spyglass_bus.publisher import SpanBatchPublisher
@@ -39,6 +38,8 @@ from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, DecodedSpanBatch
 from spyglass_query_api.dependencies import Db
 from spyglass_query_api.queries.ids import rowid_of
 from spyglass_query_api.queries.lookup import find_project
+from spyglass_query_api.queries.projects import create_project_if_missing
+from spyglass_query_api.queries.spans import list_stored_span_ids
 from spyglass_spans import STATUS_CODES, ModelPriceTable, new_batch_id, normalized_span
 
 _TRACE_ID = re.compile(r"^[0-9a-fA-F]{32}$")
@@ -167,13 +168,6 @@ def decoded_span(
     return decoded
 
 
-async def _stored_span_ids(connection: AsyncConnection, span_ids: list[str]) -> set[str]:
-    result = await connection.execute(
-        text("SELECT span_id FROM spans WHERE span_id = ANY(:ids)"), {"ids": span_ids}
-    )
-    return {row.span_id for row in result}
-
-
 async def _project_name(connection: AsyncConnection, identifier: str) -> str:
     """The project's name; a name that is not a project yet becomes one, as in Phoenix.
 
@@ -185,10 +179,7 @@ async def _project_name(connection: AsyncConnection, identifier: str) -> str:
         return project.name
     if rowid_of(identifier, "Project") is not None:
         raise NotFoundError(f"Project with ID {identifier} not found")
-    await connection.execute(
-        text("INSERT INTO projects (name) VALUES (:name) ON CONFLICT (name) DO NOTHING"),
-        {"name": identifier},
-    )
+    await create_project_if_missing(connection, identifier)
     return identifier
 
 
@@ -213,7 +204,7 @@ async def create_spans(
     if span_upload is None:
         raise DependencyUnavailableError("span upload needs the span bus, which is not set up")
     project_name = await _project_name(connection, project_identifier)
-    stored = await _stored_span_ids(connection, [s.context.span_id.lower() for s in data.data])
+    stored = await list_stored_span_ids(connection, [s.context.span_id.lower() for s in data.data])
     seen: set[str] = set()
     duplicates: list[dict[str, str]] = []
     invalid: list[dict[str, str]] = []

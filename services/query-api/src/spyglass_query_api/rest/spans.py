@@ -9,7 +9,6 @@ asks for root spans. ``attribute=key:value`` matches a dotted attribute key agai
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, TypeAlias
@@ -19,18 +18,24 @@ from litestar import Controller, delete, get
 from litestar.params import FromQuery, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 from pydantic import BaseModel
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from spyglass_db.deletion import delete_spans
 from spyglass_query_api.dependencies import Db
+from spyglass_query_api.filters import SqlCondition
 from spyglass_query_api.filters.attributes import attribute_containment, attribute_document
 from spyglass_query_api.phoenix_attributes import dotted_attributes
 from spyglass_query_api.queries.ids import global_id
 from spyglass_query_api.queries.lookup import get_project, get_span
+from spyglass_query_api.queries.spans import (
+    SpanRecord,
+    SpanSearch,
+    get_span_start_time,
+    list_span_records,
+)
+from spyglass_query_api.queries.traces import list_trace_rowids
 from spyglass_query_api.rest.errors import UnprocessableParameterError
 from spyglass_query_api.rest.pagination import Page, page_of, page_request, time_range
-from spyglass_query_api.span_pages import SpanPageQuery, read_span_page
 
 MAX_SPANS_PER_PAGE = 1000
 
@@ -75,8 +80,8 @@ def flat_attributes(nested: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def attribute_condition(raw: str, number: int) -> tuple[str, dict[str, object]]:
-    """SQL and its parameters for one ``attribute=key:value`` filter.
+def attribute_condition(raw: str, number: int) -> SqlCondition:
+    """The condition of one ``attribute=key:value`` filter.
 
     Raises:
         UnprocessableParameterError: no ``:``, or an empty key.
@@ -92,7 +97,9 @@ def attribute_condition(raw: str, number: int) -> tuple[str, dict[str, object]]:
         value = value_text
     path = tuple(key.strip().split("."))
     name = f"attribute_{number}"
-    return attribute_containment("s", path, name), {name: attribute_document(path, value)}
+    return SqlCondition(
+        attribute_containment("s", path, name), {name: attribute_document(path, value)}
+    )
 
 
 @dataclass(frozen=True)
@@ -110,21 +117,15 @@ class SpanFilters:
     attribute: list[str] | None = None
 
 
-SPAN_ROW_COLUMNS = (
-    "s.id, s.name, t.trace_id, s.span_id, s.span_kind, s.parent_id, s.start_time, s.end_time, "
-    "s.status_code, s.status_message, s.attributes, s.events"
-)
-
-
 async def search_span_rows(
     connection: AsyncConnection,
     project_identifier: str,
     cursor: str | None,
     limit: int | None,
     filters: SpanFilters,
-) -> Page[Any]:
-    """One page of a project's spans matching ``filters``, newest first by start time (rows
-    with the span's columns and its ``trace_id``); shared by every endpoint that searches spans.
+) -> Page[SpanRecord]:
+    """One page of a project's spans matching ``filters``, newest first by start time; shared
+    by every endpoint that searches spans.
 
     Raises:
         NotFoundError: no such project.
@@ -133,64 +134,35 @@ async def search_span_rows(
     project = await get_project(connection, project_identifier)
     page = page_request(cursor, limit, "Span", default=100, maximum=MAX_SPANS_PER_PAGE)
     start_time, end_time = time_range(filters.start_time, filters.end_time)
-    conditions = ["s.project_rowid = :project"]
-    values: dict[str, object] = {"project": project.id}
+    at = None
     if page.start is not None:
-        position = await connection.execute(
-            text("SELECT start_time FROM spans WHERE id = :id AND project_rowid = :project"),
-            {"id": page.start, "project": project.id},
-        )
-        cursor_start_time = position.scalar_one_or_none()
+        cursor_start_time = await get_span_start_time(connection, project.id, page.start)
         if cursor_start_time is None:
             raise UnprocessableParameterError(
                 "cursor", f"Invalid cursor: {cursor!r} names no span of this project"
             )
-        # The first comparison alone bounds the index walk; the second breaks ties by row id.
-        conditions.append("s.start_time <= :cursor_start_time")
-        conditions.append("(s.start_time, s.id) <= (:cursor_start_time, :cursor_rowid)")
-        values.update(cursor_start_time=cursor_start_time, cursor_rowid=page.start)
-    if start_time is not None:
-        conditions.append("s.start_time >= :start_time")
-        values["start_time"] = start_time
-    if end_time is not None:
-        conditions.append("s.start_time < :end_time")
-        values["end_time"] = end_time
-    if filters.parent_id == "null":
-        conditions.append("s.parent_id IS NULL")
-    elif filters.parent_id:
-        conditions.append("s.parent_id = :parent_id")
-        values["parent_id"] = filters.parent_id
-    if filters.trace_id:
-        # resolved first, so that PostgreSQL reads the traces' spans by their index
-        found = await connection.execute(
-            text("SELECT id FROM traces WHERE trace_id = ANY(:trace_ids)"),
-            {"trace_ids": list(filters.trace_id)},
-        )
-        conditions.append("s.trace_rowid = ANY(:trace_rowids)")
-        values["trace_rowids"] = list(found.scalars())
-    for column, wanted in (
-        ("s.span_id", filters.span_id),
-        ("s.name", filters.name),
-        ("s.span_kind", filters.span_kind),
-        ("s.status_code", [code.upper() for code in filters.status_code or []] or None),
-    ):
-        if wanted:
-            key = column.replace(".", "_")
-            conditions.append(f"{column} = ANY(:{key})")
-            values[key] = list(wanted)
-    attribute_filters = []
-    for number, raw in enumerate(filters.attribute or []):
-        condition, parameters = attribute_condition(raw, number)
-        attribute_filters.append(condition)
-        values.update(parameters)
-
-    async def execute(sql: str, parameters: Mapping[str, object]) -> Sequence[Any]:
-        return (await connection.execute(text(sql), parameters)).all()
-
-    rows = await read_span_page(
-        execute,
-        SpanPageQuery(SPAN_ROW_COLUMNS, conditions, attribute_filters, values, page.fetch),
+        at = (cursor_start_time, page.start)
+    # resolved first, so that PostgreSQL reads the traces' spans by their index
+    trace_rowids = (
+        await list_trace_rowids(connection, filters.trace_id) if filters.trace_id else None
     )
+    attribute_filters = [
+        attribute_condition(raw, number) for number, raw in enumerate(filters.attribute or [])
+    ]
+    search = SpanSearch(
+        start=start_time,
+        end=end_time,
+        at=at,
+        roots_only=filters.parent_id == "null",
+        parent_id=filters.parent_id,
+        trace_rowids=trace_rowids,
+        span_ids=filters.span_id or (),
+        names=filters.name or (),
+        span_kinds=filters.span_kind or (),
+        status_codes=[code.upper() for code in filters.status_code or []],
+        filters=attribute_filters,
+    )
+    rows = await list_span_records(connection, project.id, search, page.fetch)
     return page_of(rows, page, "Span")
 
 
@@ -234,7 +206,7 @@ class SpanController(Controller):
         await delete_spans(connection, [(span.id, span.start_time)])
 
 
-def _span(row: Any) -> Span:
+def _span(row: SpanRecord) -> Span:
     return Span(
         id=global_id("Span", row.id),
         name=row.name,

@@ -2,43 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from ariadne import ObjectType
 
 from spyglass_query_api.graphql import loaders
-from spyglass_query_api.graphql.arguments import (
-    TimeRange,
-    Window,
-    connection,
-    keyset_condition,
-    order_by,
-    span_filter,
-)
+from spyglass_query_api.graphql.arguments import TimeRange, Window, connection, span_filter
 from spyglass_query_api.graphql.context import Info, RequestContext, request_context
 from spyglass_query_api.graphql.resolvers.annotations import summaries
-from spyglass_query_api.graphql.rows import (
-    SPAN_LIST_COLUMNS,
-)
 from spyglass_query_api.queries.annotations import AnnotationNode
 from spyglass_query_api.queries.ids import global_id
 from spyglass_query_api.queries.sessions import io_value
-from spyglass_query_api.queries.spans import PREVIEW_LENGTH, SpanBody, SpanNode, span_node
+from spyglass_query_api.queries.spans import (
+    PREVIEW_LENGTH,
+    SpanBody,
+    SpanNode,
+    SpanSortColumn,
+    list_span_nodes,
+)
 from spyglass_query_api.queries.traces import TraceNode
-from spyglass_query_api.span_pages import SpanPageQuery, read_span_page
 
 span = ObjectType("Span")
 span_event = ObjectType("SpanEvent")
 document = ObjectType("Document")
-
-SPAN_SORT_SQL = {
-    "startTime": "s.start_time",
-    "latencyMs": "CAST(EXTRACT(EPOCH FROM s.end_time - s.start_time) * 1000 AS double precision)",
-    "tokens": "(s.cumulative_llm_token_count_prompt + s.cumulative_llm_token_count_completion)",
-    "cost": "COALESCE(s.llm_cost_total, 0)",
-}
-"""The SQL of each ``SpanSortColumn`` over the spans row ``s``."""
 
 
 async def list_spans(
@@ -51,38 +37,17 @@ async def list_spans(
     roots_only: bool,
 ) -> dict[str, Any]:
     """A page of a project's spans that start in ``period`` and match ``expression``."""
-    sort_sql = SPAN_SORT_SQL[page.sort.column]
-    condition = span_filter(expression)
-    keyset, values = keyset_condition(page, sort_sql, "s.id")
-    conditions = ["s.project_rowid = :project", keyset]
-    if roots_only:
-        conditions.append("s.parent_id IS NULL")
-    if period.start is not None:
-        conditions.append("s.start_time >= :start")
-        values["start"] = period.start
-    if period.end is not None:
-        conditions.append("s.start_time < :end")
-        values["end"] = period.end
-    values.update(condition.parameters, project=project_rowid)
-    filters = [condition.sql] if condition.sql != "TRUE" else []
-    rows: Sequence[Any]
-    if page.sort.column == "startTime":
-        rows = await read_span_page(
-            context.fetch,
-            SpanPageQuery(
-                f"{SPAN_LIST_COLUMNS}, {sort_sql}", conditions, filters, values, page.fetch,
-                descending=page.sort.descending,
-            ),
-        )  # fmt: skip
-    else:  # every match must be read to sort by these: no index orders them
-        rows = await context.fetch(
-            f"SELECT {SPAN_LIST_COLUMNS}, {sort_sql} FROM spans s "
-            f"JOIN traces t ON t.id = s.trace_rowid "
-            f"WHERE {' AND '.join([*conditions, *filters])} "
-            f"{order_by(page, sort_sql, 's.id')} LIMIT :fetch",
-            {**values, "fetch": page.fetch},
-        )
-    return connection(rows, page, span_node, lambda row: row[-1])
+    rows = await context.read(
+        list_span_nodes,
+        project_rowid,
+        span_filter(expression),
+        page.keyset,
+        sort=cast(SpanSortColumn, page.sort.column),  # the schema's enum
+        start=period.start,
+        end=period.end,
+        roots_only=roots_only,
+    )
+    return connection(rows, page, lambda row: row.node, lambda row: row.value)
 
 
 async def _body(node: SpanNode, info: Info) -> SpanBody:

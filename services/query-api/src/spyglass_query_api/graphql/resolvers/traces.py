@@ -10,54 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from ariadne import ObjectType
 
 from spyglass_query_api.graphql import loaders, outline
-from spyglass_query_api.graphql.arguments import (
-    TimeRange,
-    Window,
-    connection,
-    keyset_condition,
-    order_by,
-    span_filter,
-)
+from spyglass_query_api.graphql.arguments import TimeRange, Window, connection, span_filter
 from spyglass_query_api.graphql.context import Info, RequestContext, request_context
 from spyglass_query_api.graphql.resolvers.annotations import summaries
-from spyglass_query_api.graphql.rows import (
-    TRACE_COLUMNS,
-)
 from spyglass_query_api.queries.annotations import AnnotationNode
 from spyglass_query_api.queries.ids import global_id
+from spyglass_query_api.queries.pages import Sorted
 from spyglass_query_api.queries.projects import ProjectNode
 from spyglass_query_api.queries.sessions import SessionNode
-from spyglass_query_api.queries.spans import SpanNode
-from spyglass_query_api.queries.traces import (
-    ROOT_SPAN_JOIN_SQL,
-    TraceFigures,
-    TraceNode,
-    trace_node,
-)
+from spyglass_query_api.queries.spans import SpanNode, SpanSortColumn
+from spyglass_query_api.queries.traces import TraceFigures, TraceNode, list_trace_nodes
 
 trace = ObjectType("Trace")
-
-TRACE_SORT_SQL = {
-    "startTime": "t.start_time",
-    "latencyMs": "CAST(EXTRACT(EPOCH FROM t.end_time - t.start_time) * 1000 AS double precision)",
-    "tokens": (
-        "COALESCE(s.cumulative_llm_token_count_prompt + s.cumulative_llm_token_count_completion, 0)"
-    ),
-    "cost": (
-        "COALESCE(CAST((SELECT sum(CAST(c.llm_cost_total AS numeric)) FROM spans c "
-        "WHERE c.trace_rowid = t.id) AS double precision), 0)"
-    ),
-}
-"""The SQL of each ``SpanSortColumn`` over the trace ``t`` and its root span ``s``.
-
-Each gives the same value at every read, to the last bit, so that a cursor's value finds its
-row again: a sum of floats depends on the order the rows come in, so costs are summed exactly.
-"""
 
 
 async def list_traces(
@@ -68,37 +37,28 @@ async def list_traces(
     page: Window,
 ) -> dict[str, Any]:
     """A page of a project's traces that start in ``period`` and whose root matches."""
-    sort_sql = TRACE_SORT_SQL[page.sort.column]
-    condition = span_filter(expression)
-    keyset, values = keyset_condition(page, sort_sql, "t.id")
-    conditions = ["t.project_rowid = :project", keyset, f"({condition.sql})"]
-    if period.start is not None:
-        conditions.append("t.start_time >= :start")
-        values["start"] = period.start
-    if period.end is not None:
-        conditions.append("t.start_time < :end")
-        values["end"] = period.end
-    needs_root = condition.sql != "TRUE" or page.sort.column == "tokens"
-    rows = await context.fetch(
-        f"SELECT {TRACE_COLUMNS}, {sort_sql} FROM traces t "
-        f"{ROOT_SPAN_JOIN_SQL if needs_root else ''} WHERE {' AND '.join(conditions)} "
-        f"{order_by(page, sort_sql, 't.id')} LIMIT :fetch",
-        {**values, **condition.parameters, "project": project_rowid, "fetch": page.fetch},
+    rows = await context.read(
+        list_trace_nodes,
+        project_rowid,
+        span_filter(expression),
+        page.keyset,
+        sort=cast(SpanSortColumn, page.sort.column),  # the schema's enum
+        start=period.start,
+        end=period.end,
     )
-    rowids = [row[0] for row in rows[: page.first]]
+    rowids = [row.id for row in rows[: page.first]]
     roots = await loaders.fetch_root_spans(context, rowids) if rowids else {}
     figures = await loaders.fetch_trace_figures(context, rowids) if rowids else {}
 
-    def node(row: Any) -> TraceNode:
-        rowid = row[0]
+    def node(row: Sorted[TraceNode]) -> TraceNode:
         return replace(
-            trace_node(row),
-            root=roots.get(rowid),
-            figures=figures.get(rowid, TraceFigures(0, 0.0)),
+            row.node,
+            root=roots.get(row.id),
+            figures=figures.get(row.id, TraceFigures(0, 0.0)),
             prefetched=True,
         )
 
-    return connection(rows, page, node, lambda row: row[-1])
+    return connection(rows, page, node, lambda row: row.value)
 
 
 Resolved = TypeVar("Resolved")
