@@ -57,6 +57,7 @@ _CREATE_IF_MISSING = (
     postgresql.insert(PROJECTS)
     .values(name=bindparam("name"))
     .on_conflict_do_nothing(index_elements=[PROJECTS.c.name])
+    .inline()  # no RETURNING of the new row's id: nothing reads it
 )
 _DESCRIBE = (
     update(PROJECTS)

@@ -18,10 +18,11 @@ from pydantic import BaseModel, Field, RootModel
 
 from spyglass_core.errors import ConflictError, InvalidArgumentError
 from spyglass_query_api.dependencies import Db
+from spyglass_query_api.queries import annotation_configs as config_store
+from spyglass_query_api.queries.annotation_configs import ConfigRow, config_rowid_of
 from spyglass_query_api.queries.ids import global_id
 from spyglass_query_api.queries.lookup import get_project
-from spyglass_query_api.rest import annotation_config_store as config_store
-from spyglass_query_api.rest.annotation_config_store import ConfigRow
+from spyglass_query_api.rest.errors import UnprocessableParameterError
 from spyglass_query_api.rest.fields import Name
 from spyglass_query_api.rest.pagination import PageRequest
 
@@ -35,6 +36,8 @@ ConfigIdentifier: TypeAlias = Annotated[
 ConfigId: TypeAlias = Annotated[
     str, PathParameter(description="ID of the annotation configuration")
 ]
+
+MAX_CONFIGS_PER_PAGE = 1000
 
 TYPE_NAMES = {
     "CATEGORICAL": "CategoricalAnnotationConfig",
@@ -165,6 +168,22 @@ def checked_config(data: ConfigData) -> dict[str, Any]:
     return data.model_dump(exclude={"name"})
 
 
+def config_page_request(cursor: str | None, limit: int) -> PageRequest:
+    """Validate a config list's cursor (a GlobalID of any config type) and limit (capped).
+
+    Raises:
+        UnprocessableParameterError: a cursor that is no config GlobalID, a limit below 1.
+    """
+    if limit < 1:
+        raise UnprocessableParameterError("limit", f"limit must be at least 1, got {limit}")
+    start = None
+    if cursor:
+        start = config_rowid_of(cursor)
+        if start is None:
+            raise UnprocessableParameterError("cursor", f"Invalid cursor: {cursor!r}")
+    return PageRequest(start, min(limit, MAX_CONFIGS_PER_PAGE))
+
+
 def _page(rows: list[ConfigRow], page: PageRequest) -> AnnotationConfigsPage:
     following = rows[page.limit] if len(rows) > page.limit else None
     return AnnotationConfigsPage(
@@ -182,8 +201,8 @@ class AnnotationConfigController(Controller):
         self, connection: Db, cursor: FromQuery[str | None] = None, limit: FromQuery[int] = 100
     ) -> AnnotationConfigsPage:
         """Every annotation config, newest first, with cursor pages."""
-        page = config_store.config_page_request(cursor, limit)
-        return _page(await config_store.list_configs(connection, page), page)
+        page = config_page_request(cursor, limit)
+        return _page(await config_store.list_configs(connection, page.fetch, page.start), page)
 
     @post(
         "/annotation_configs", summary="Create an annotation configuration", status_code=HTTP_200_OK
@@ -243,9 +262,10 @@ class AnnotationConfigController(Controller):
         limit: FromQuery[int] = 100,
     ) -> AnnotationConfigsPage:
         """The project's configs, newest first, with cursor pages."""
-        page = config_store.config_page_request(cursor, limit)
+        page = config_page_request(cursor, limit)
         project = await get_project(connection, project_identifier)
-        return _page(await config_store.list_configs(connection, page, project.id), page)
+        rows = await config_store.list_configs(connection, page.fetch, page.start, project.id)
+        return _page(rows, page)
 
     @put(
         "/projects/{project_identifier:str}/annotation_configs",
