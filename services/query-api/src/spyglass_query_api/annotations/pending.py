@@ -15,22 +15,23 @@ from collections import Counter as Tally
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
-import orjson
 from prometheus_client import Counter
-from sqlalchemy import bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.types import BigInteger
 
 from spyglass_core.lifecycle import LoopService
 from spyglass_core.logging import get_logger
-from spyglass_query_api.annotations.store import (
+from spyglass_query_api.queries.annotations import (
     AnnotationWrite,
     Outcome,
     TargetKind,
     upsert_annotations,
+)
+from spyglass_query_api.queries.pending_annotations import (
+    claim_pending_annotations,
+    create_pending_annotations,
+    delete_pending_annotations,
+    retry_pending_annotations,
 )
 
 log = get_logger(__name__)
@@ -64,40 +65,7 @@ async def park_annotations(
     """Park ``writes`` until their target is stored, for at most ``deadline``."""
     if not writes:
         return
-    rows = [
-        {
-            "target_id": write.target_id,
-            "document_position": write.document_position,
-            "name": write.name,
-            "label": write.label,
-            "score": write.score,
-            "explanation": write.explanation,
-            "metadata": write.metadata or {},
-            "annotator_kind": write.annotator_kind,
-            "identifier": write.identifier,
-            "source": write.source,
-            "user_id": write.user_id,
-        }
-        for write in writes
-    ]
-    await connection.execute(
-        text(
-            "INSERT INTO pending_annotations (target_kind, target_id, document_position, name, "
-            "label, score, explanation, metadata, annotator_kind, identifier, source, user_id, "
-            "received_at, expires_at, next_attempt_at) "
-            "SELECT :kind, target_id, document_position, name, label, score, explanation, "
-            "COALESCE(metadata, '{}'), annotator_kind, identifier, source, user_id, now(), "
-            "now() + make_interval(secs => :deadline), now() "
-            "FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(target_id text, "
-            "document_position int, name text, label text, score float8, explanation text, "
-            "metadata jsonb, annotator_kind text, identifier text, source text, user_id bigint)"
-        ),
-        {
-            "kind": kind.value,
-            "rows": orjson.dumps(rows).decode(),
-            "deadline": deadline.total_seconds(),
-        },
-    )
+    await create_pending_annotations(connection, kind, writes, deadline)
     ANNOTATIONS_PARKED.labels(kind.value).inc(len(writes))
     log.info("annotations_parked", kind=kind.value, count=len(writes))
 
@@ -113,9 +81,6 @@ class ResolveReport:
     retrying: int = 0
 
 
-_IDS = bindparam("ids", type_=ARRAY(BigInteger))
-
-
 async def resolve_pending_annotations(
     connection: AsyncConnection, batch_size: int = 1000, retry_delay: timedelta | None = None
 ) -> ResolveReport:
@@ -126,17 +91,7 @@ async def resolve_pending_annotations(
     doesn't have, are dropped; the rest are due again after ``retry_delay``. Rows another
     replica holds are skipped, not waited for.
     """
-    claimed = await connection.execute(
-        text(
-            "SELECT id, target_kind, target_id, document_position, name, label, score, "
-            "explanation, metadata, annotator_kind, identifier, source, user_id, received_at, "
-            "expires_at <= now() AS expired FROM pending_annotations "
-            "WHERE next_attempt_at <= now() ORDER BY next_attempt_at, id LIMIT :batch "
-            "FOR UPDATE SKIP LOCKED"
-        ),
-        {"batch": batch_size},
-    )
-    rows = claimed.all()
+    rows = await claim_pending_annotations(connection, batch_size)
     if not rows:
         return ResolveReport()
     settled: list[int] = []
@@ -144,7 +99,7 @@ async def resolve_pending_annotations(
     tally: Tally[tuple[str, str]] = Tally()
     for kind in TargetKind:
         of_kind = [row for row in rows if row.target_kind == kind.value]
-        results = await upsert_annotations(connection, kind, [_write(row) for row in of_kind])
+        results = await upsert_annotations(connection, kind, [row.write() for row in of_kind])
         for row, result in zip(of_kind, results, strict=True):
             if result.outcome in (Outcome.STORED, Outcome.SUPERSEDED):
                 settled.append(row.id)
@@ -157,36 +112,9 @@ async def resolve_pending_annotations(
                 tally["expired", kind.value] += 1
             else:
                 retrying.append(row.id)
-    await connection.execute(
-        text("DELETE FROM pending_annotations WHERE id = ANY(:ids)").bindparams(_IDS),
-        {"ids": settled},
-    )
-    delay = (retry_delay or timedelta(seconds=2)).total_seconds()
-    await connection.execute(
-        text(
-            "UPDATE pending_annotations SET attempts = attempts + 1, "
-            "next_attempt_at = now() + make_interval(secs => :delay) WHERE id = ANY(:ids)"
-        ).bindparams(_IDS),
-        {"ids": retrying, "delay": delay},
-    )
+    await delete_pending_annotations(connection, settled)
+    await retry_pending_annotations(connection, retrying, retry_delay or timedelta(seconds=2))
     return _report(len(rows), len(retrying), tally)
-
-
-def _write(row: Any) -> AnnotationWrite:
-    return AnnotationWrite(
-        target_id=row.target_id,
-        name=row.name,
-        annotator_kind=row.annotator_kind,
-        label=row.label,
-        score=row.score,
-        explanation=row.explanation,
-        metadata=row.metadata,
-        identifier=row.identifier,
-        source=row.source,
-        user_id=row.user_id,
-        document_position=row.document_position,
-        received_at=row.received_at,
-    )
 
 
 def _report(claimed: int, retrying: int, tally: Tally[tuple[str, str]]) -> ResolveReport:

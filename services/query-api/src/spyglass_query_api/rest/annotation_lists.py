@@ -14,11 +14,22 @@ from typing import Annotated, Any, TypeAlias
 
 from litestar.params import PathParameter, QueryParameter
 from pydantic import BaseModel
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from spyglass_core.errors import NotFoundError
 from spyglass_db.models import ANNOTATOR_KINDS
+from spyglass_query_api.queries.annotations import (
+    PROJECT_SESSION_ANNOTATIONS,
+    PROJECT_SPAN_ANNOTATIONS,
+    PROJECT_TRACE_ANNOTATIONS,
+    AnnotationDeletion,
+    AnnotationSearch,
+    ProjectAnnotationRow,
+    ProjectAnnotations,
+    delete_project_annotations,
+    has_project_targets,
+    list_project_annotations,
+)
 from spyglass_query_api.queries.ids import global_id
 from spyglass_query_api.queries.lookup import get_project
 from spyglass_query_api.rest.annotations import AnnotationResult
@@ -79,32 +90,17 @@ class SessionAnnotationsResponseBody(BaseModel):
 
 @dataclass(frozen=True)
 class Listing:
-    """Where one kind of annotation lives and how it reaches its target and project."""
+    """One kind of annotation a project lists: its rows (``queries/annotations.py``), its
+    GlobalID type and the query parameter that lists target ids."""
 
-    table: str
+    annotations: ProjectAnnotations
     type_name: str
-    target_table: str
-    join_condition: str
-    """Matches the annotation ``a`` with its target ``t``."""
-    project_column: str
-    target_column: str
     parameter: str
-    """The query parameter that lists target ids."""
 
 
-SPAN_LISTING = Listing(
-    "span_annotations", "SpanAnnotation", "spans",
-    "t.id = a.span_rowid AND t.start_time = a.span_start_time",
-    "t.project_rowid", "t.span_id", "span_ids",
-)  # fmt: skip
-TRACE_LISTING = Listing(
-    "trace_annotations", "TraceAnnotation", "traces", "t.id = a.trace_rowid",
-    "t.project_rowid", "t.trace_id", "trace_ids",
-)  # fmt: skip
-SESSION_LISTING = Listing(
-    "project_session_annotations", "ProjectSessionAnnotation", "project_sessions",
-    "t.id = a.project_session_id", "t.project_id", "t.session_id", "session_ids",
-)  # fmt: skip
+SPAN_LISTING = Listing(PROJECT_SPAN_ANNOTATIONS, "SpanAnnotation", "span_ids")
+TRACE_LISTING = Listing(PROJECT_TRACE_ANNOTATIONS, "TraceAnnotation", "trace_ids")
+SESSION_LISTING = Listing(PROJECT_SESSION_ANNOTATIONS, "ProjectSessionAnnotation", "session_ids")
 
 
 def _validated_filters(
@@ -153,52 +149,20 @@ async def list_annotations(
         cursor, limit, listing.type_name, default=10, maximum=MAX_ANNOTATIONS_PER_PAGE
     )
     project = await get_project(connection, project_identifier)
-    conditions = [f"{listing.project_column} = :project"]
-    values: dict[str, object] = {"project": project.id, "fetch": page.fetch}
-    for condition, key, value in (
-        (f"{listing.target_column} = ANY(:targets)", "targets", target_ids),
-        ("a.identifier = ANY(:identifiers)", "identifiers", wanted),
-        ("a.name = ANY(:include)", "include", include_names),
-        ("a.name <> ALL(:exclude)", "exclude", exclude_names),
-    ):
-        if value:
-            conditions.append(condition)
-            values[key] = list(value)
-    if page.start is not None:
-        conditions.append("a.id <= :start")
-        values["start"] = page.start
-    result = await connection.execute(
-        text(
-            f"SELECT a.id, {listing.target_column} AS target, a.name, a.label, a.score, "
-            "a.explanation, a.metadata, a.annotator_kind, a.identifier, a.source, a.user_id, "
-            f"a.created_at, a.updated_at FROM {listing.table} a JOIN {listing.target_table} t "
-            f"ON {listing.join_condition} "
-            f"WHERE {' AND '.join(conditions)} ORDER BY a.id DESC LIMIT :fetch"
-        ),
-        values,
+    search = AnnotationSearch(target_ids, wanted, include_names or (), exclude_names or ())
+    rows = await list_project_annotations(
+        connection, listing.annotations, project.id, search, fetch=page.fetch, start=page.start
     )
-    rows = result.all()
-    if not rows and target_ids and not wanted:
-        await _require_some_target(connection, listing, project.id, target_ids)
+    missing = not rows and target_ids and not wanted
+    if missing and not await has_project_targets(
+        connection, listing.annotations, project.id, target_ids
+    ):
+        raise NotFoundError(f"None of the supplied {listing.parameter} exist in this project")
     cut = page_of(rows, page, listing.type_name)
     return [_fields(listing, row) for row in cut.rows], cut.next_cursor
 
 
-async def _require_some_target(
-    connection: AsyncConnection, listing: Listing, project_id: int, target_ids: list[str]
-) -> None:
-    found = await connection.execute(
-        text(
-            f"SELECT 1 FROM {listing.target_table} t WHERE {listing.project_column} = :project "
-            f"AND {listing.target_column} = ANY(:targets) LIMIT 1"
-        ),
-        {"project": project_id, "targets": target_ids},
-    )
-    if found.first() is None:
-        raise NotFoundError(f"None of the supplied {listing.parameter} exist in this project")
-
-
-def _fields(listing: Listing, row: Any) -> dict[str, Any]:
+def _fields(listing: Listing, row: ProjectAnnotationRow) -> dict[str, Any]:
     return {
         "id": global_id(listing.type_name, row.id),
         "created_at": row.created_at,
@@ -262,23 +226,5 @@ async def delete_annotations(
             "annotator_kind", f"annotator_kind must be one of LLM, CODE, HUMAN; got {kind!r}"
         )
     project = await get_project(connection, project_identifier)
-    conditions = [f"{listing.project_column} = :project", listing.join_condition]
-    values: dict[str, object] = {"project": project.id}
-    for condition, key, value in (
-        ("a.name = :name", "name", filters.name),
-        ("a.identifier = :identifier", "identifier", filters.identifier),
-        ("a.annotator_kind = :kind", "kind", kind),
-        ("a.created_at >= :start", "start", start),
-        ("a.created_at < :end", "end", end),
-    ):
-        if value is not None:
-            conditions.append(condition)
-            values[key] = value
-    deleted = await connection.execute(
-        text(
-            f"DELETE FROM {listing.table} a USING {listing.target_table} t "
-            f"WHERE {' AND '.join(conditions)}"
-        ),
-        values,
-    )
-    return deleted.rowcount
+    deletion = AnnotationDeletion(filters.name, filters.identifier, kind, start, end)
+    return await delete_project_annotations(connection, listing.annotations, project.id, deletion)
