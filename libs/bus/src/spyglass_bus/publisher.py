@@ -72,8 +72,11 @@ class SpanBatchPublisher:
         """The largest serialized ``DecodedSpan`` a message can carry."""
         return self.max_message_bytes - _BATCH_ROOM
 
-    async def publish(self, batch: DecodedSpanBatch) -> int:
+    async def publish(self, batch: DecodedSpanBatch, encoded: bytes | None = None) -> int:
         """Publish ``batch`` and wait until JetStream stored every part of it.
+
+        ``encoded``, when given, is ``batch`` serialized already (the receiver measures batches
+        by encoding them); it is sent as it is when it fits in one message.
 
         Returns:
             The number of messages the batch became.
@@ -85,22 +88,27 @@ class SpanBatchPublisher:
         """
         if not self._nats.is_connected:
             raise DependencyUnavailableError("the span bus (NATS) is unreachable; retry later")
-        parts = list(split_batch(batch, self.max_message_bytes))
+        data = batch.SerializeToString() if encoded is None else encoded
+        if len(data) <= self.max_message_bytes:
+            messages = [(batch.batch_id, data)]
+        else:
+            parts = split_batch(batch, self.max_message_bytes)
+            messages = [(part.batch_id, part.SerializeToString()) for part in parts]
         results = await asyncio.gather(
-            *(self._publish_one(part) for part in parts), return_exceptions=True
+            *(self._publish_one(*message) for message in messages), return_exceptions=True
         )
         errors = [result for result in results if isinstance(result, BaseException)]
         if errors:
             raise self._translate(errors[0], batch) from errors[0]
-        return len(parts)
+        return len(messages)
 
-    async def _publish_one(self, part: DecodedSpanBatch) -> None:
+    async def _publish_one(self, message_id: str, data: bytes) -> None:
         await self._jetstream.publish(
             self._names.spans_subject,
-            part.SerializeToString(),
+            data,
             timeout=self._timeout_seconds,
             stream=self._names.spans_stream,
-            headers={"Nats-Msg-Id": part.batch_id},
+            headers={"Nats-Msg-Id": message_id},
         )
 
     def _translate(self, error: BaseException, batch: DecodedSpanBatch) -> Exception:

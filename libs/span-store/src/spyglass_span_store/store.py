@@ -20,7 +20,9 @@ What keeps the write path correct under redelivery, several writers and any arri
   batch, not per span, and before the insert so that each row is written once: a span starts
   from its own values plus its stored children's cumulative values, the batch's spans are summed
   bottom-up, and each new subtree's total is then added to its stored ancestors with one
-  recursive statement. The result is the same whatever order the spans arrive in. The columns
+  recursive statement. Only traces that existed before the write can hold stored children or
+  ancestors (a trace row this write created is new, and other writers wait on its lock), so
+  both statements look at those traces alone: a write of new traces runs neither. The result is the same whatever order the spans arrive in. The columns
   are ``integer``: sums saturate at its bounds (in Python and in SQL) rather than overflow, and a
   span's own count outside them is stored as absent.
 * A project (or session) deleted between the statements of a write shows as a foreign key
@@ -105,7 +107,7 @@ ON CONFLICT (trace_id) DO UPDATE
 SET start_time = LEAST(traces.start_time, EXCLUDED.start_time),
     end_time = GREATEST(traces.end_time, EXCLUDED.end_time),
     project_session_rowid = COALESCE(traces.project_session_rowid, EXCLUDED.project_session_rowid)
-RETURNING id, trace_id, project_rowid
+RETURNING id, trace_id, project_rowid, xmax = 0 AS created
 """
 
 _MOVE_STAGED_SPANS = f"""
@@ -151,6 +153,14 @@ UPDATE spans SET
         {_saturated_sql("spans.cumulative_llm_token_count_completion + total.completion")}
 FROM total WHERE spans.span_id = total.span_id AND spans.trace_rowid = total.trace_rowid
 """
+
+
+@dataclass(slots=True)
+class _Traces:
+    """The traces of a write: trace id -> (trace row id, project row id), and which existed."""
+
+    rowids: dict[str, tuple[int, int]]
+    existing: set[str]
 
 
 class ConcurrentDeleteError(Exception):
@@ -243,9 +253,10 @@ async def write_batches(
     async with connection.transaction():
         traces = await _upsert_traces(connection, spans_by_id.values(), project_ids, session_ids)
         counts = await _cumulative_counts(connection, spans_by_id, traces)
-        records = _span_records(spans_by_id.values(), traces, counts)
+        records = _span_records(spans_by_id.values(), traces.rowids, counts)
         inserted = await _insert_spans(connection, records)
-        await _add_to_stored_ancestors(connection, spans_by_id, inserted, traces, counts)
+        if traces.existing:
+            await _add_to_stored_ancestors(connection, spans_by_id, inserted, traces, counts)
         await _widen_sessions(connection, sessions, session_ids)
     return WriteResult(len(inserted), len(spans_by_id) - len(inserted), inserted)
 
@@ -326,8 +337,8 @@ async def _upsert_traces(
     spans: Iterable[tuple[DecodedSpan, str]],
     project_ids: dict[str, int],
     session_ids: dict[str, int],
-) -> dict[str, tuple[int, int]]:
-    """Upsert the traces of ``spans``; return trace id -> (trace row id, project row id).
+) -> _Traces:
+    """Upsert the traces of ``spans``; return their row ids and which were stored before.
 
     A trace that exists keeps its project (traces can be moved between projects), so its spans
     join that project whatever the sender named.
@@ -355,7 +366,11 @@ async def _upsert_traces(
         [_timestamp(bounds[key][0]) for key in keys],
         [_timestamp(bounds[key][1]) for key in keys],
     )
-    return {row["trace_id"]: (row["id"], row["project_rowid"]) for row in rows}
+    # ``xmax = 0``: the row version is an insert, not an ``ON CONFLICT`` update of a stored row.
+    return _Traces(
+        {row["trace_id"]: (row["id"], row["project_rowid"]) for row in rows},
+        {row["trace_id"] for row in rows if not row["created"]},
+    )
 
 
 def _span_records(
@@ -417,7 +432,7 @@ async def _insert_spans(
 async def _cumulative_counts(
     connection: asyncpg.Connection,
     spans_by_id: dict[str, tuple[DecodedSpan, str]],
-    traces: dict[str, tuple[int, int]],
+    traces: _Traces,
 ) -> dict[str, _Counts]:
     """Each span's own counts plus its descendants', as far as they are known now.
 
@@ -430,9 +445,12 @@ async def _cumulative_counts(
     for span_id, (span, _) in spans_by_id.items():
         if span.parent_span_id in spans_by_id:
             children[span.parent_span_id].append(span_id)
-    trace_rowids = sorted({traces[span.trace_id][0] for span, _ in spans_by_id.values()})
-    for row in await connection.fetch(_STORED_CHILDREN_TOTALS, trace_rowids, list(spans_by_id)):
-        counts[row["parent_id"]].add(_Counts(row["errors"], row["prompt"], row["completion"]))
+    if traces.existing:
+        existing = traces.existing
+        in_existing = [s for s, (span, _) in spans_by_id.items() if span.trace_id in existing]
+        trace_rowids = sorted(traces.rowids[trace_id][0] for trace_id in existing)
+        for row in await connection.fetch(_STORED_CHILDREN_TOTALS, trace_rowids, in_existing):
+            counts[row["parent_id"]].add(_Counts(row["errors"], row["prompt"], row["completion"]))
     for parent_id in _children_first(children):
         for child in children[parent_id]:
             counts[parent_id].add(counts[child])
@@ -443,22 +461,24 @@ async def _add_to_stored_ancestors(
     connection: asyncpg.Connection,
     spans_by_id: dict[str, tuple[DecodedSpan, str]],
     inserted: set[str],
-    traces: dict[str, tuple[int, int]],
+    traces: _Traces,
     counts: dict[str, _Counts],
 ) -> None:
     """Add each new subtree's total to its ancestors that were stored before this write."""
+    existing = traces.existing
     tops = [
         span_id
         for span_id in inserted
-        if spans_by_id[span_id][0].parent_span_id
-        and spans_by_id[span_id][0].parent_span_id not in inserted
+        if (span := spans_by_id[span_id][0]).parent_span_id
+        and span.trace_id in existing
+        and span.parent_span_id not in inserted
         and not counts[span_id].empty
     ]
     if tops:
         await connection.execute(
             _ADD_TO_ANCESTORS,
             [spans_by_id[s][0].parent_span_id for s in tops],
-            [traces[spans_by_id[s][0].trace_id][0] for s in tops],
+            [traces.rowids[spans_by_id[s][0].trace_id][0] for s in tops],
             [_saturated(counts[s].errors) for s in tops],
             [_saturated(counts[s].prompt) for s in tops],
             [_saturated(counts[s].completion) for s in tops],

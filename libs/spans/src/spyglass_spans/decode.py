@@ -62,6 +62,9 @@ class DecodeResult:
     batches: list[DecodedSpanBatch] = field(default_factory=list)
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
     """Rejected spans by reason (a key of ``REJECTION_REASONS``)."""
+    encoded: dict[str, bytes] = field(default_factory=dict)
+    """Batch id -> the batch serialized, for batches that were serialized to measure them (the
+    publisher sends these bytes instead of encoding the batch again)."""
 
     @property
     def accepted_count(self) -> int:
@@ -147,26 +150,35 @@ def decode_export_request(
                 except InvalidSpanError as error:
                     rejected[error.reason] = rejected.get(error.reason, 0) + 1
     kept = [batch for batch in batches.values() if batch.spans]
+    encoded: dict[str, bytes] = {}
     if limits.max_span_bytes is not None:
         for batch in kept:
-            _drop_oversized_spans(batch, limits.max_span_bytes, rejected)
+            data = _drop_oversized_spans(batch, limits.max_span_bytes, rejected)
+            if data is not None:
+                encoded[batch.batch_id] = data
         kept = [batch for batch in kept if batch.spans]
-    return DecodeResult(batches=kept, rejected_by_reason=rejected)
+    return DecodeResult(batches=kept, rejected_by_reason=rejected, encoded=encoded)
 
 
 def _drop_oversized_spans(
     batch: DecodedSpanBatch, max_bytes: int, rejected: dict[str, int]
-) -> None:
-    """Leave out of ``batch`` the spans over ``max_bytes``, counted as ``span_too_large``."""
-    # No span is larger than its batch: most requests need no look at single spans.
-    if batch.ByteSize() <= max_bytes:
-        return
+) -> bytes | None:
+    """Leave out of ``batch`` the spans over ``max_bytes``, counted as ``span_too_large``.
+
+    Returns the batch serialized when it fits whole (most requests), else None.
+    """
+    # No span is larger than its batch: most requests need no look at single spans. Measuring
+    # is encoding (upb's ByteSize encodes), so the encoding is kept for the publisher.
+    data = batch.SerializeToString()
+    if len(data) <= max_bytes:
+        return data
     fitting = [span for span in batch.spans if span.ByteSize() <= max_bytes]
     dropped = len(batch.spans) - len(fitting)
     if dropped:
         del batch.spans[:]
         batch.spans.extend(fitting)
         rejected["span_too_large"] = rejected.get("span_too_large", 0) + dropped
+    return None
 
 
 def _project_rejection(name: str) -> str | None:

@@ -180,7 +180,7 @@ class ExportService:
             )
         messages = 0
         for batch in result.batches:
-            messages += await self._publisher.publish(batch)
+            messages += await self._publisher.publish(batch, result.encoded.get(batch.batch_id))
         metrics.SPANS_PUBLISHED.inc(accepted)
         metrics.BATCH_MESSAGES_PUBLISHED.inc(messages)
         metrics.EXPORT_SECONDS.observe(time.perf_counter() - started)
