@@ -34,7 +34,8 @@ class RequestContext:
     async def fetch(
         self, sql: str, parameters: Mapping[str, object] | None = None
     ) -> Sequence[Any]:
-        """The rows of one statement."""
+        """The rows of one statement of SQL text (``resolvers/retention.py``; the other
+        resolvers read through ``read`` and the query layer)."""
         async with self.lock:
             result = await self.connection.execute(text(sql), dict(parameters or {}))
             return result.all()

@@ -106,8 +106,8 @@ ROOT_SPAN_JOIN_SQL = "LEFT JOIN LATERAL ({}) s ON TRUE".format(
     )
 )
 """The root span of the trace ``t`` as ``s``. The span filter language compiles to SQL text over
-``s`` and ``t``, so the GraphQL trace list (``graphql/resolvers/traces.py``) is SQL text too and
-joins this; rendered from the Core statement above so that the definition stays one."""
+``s`` and ``t``, so the UI's trace list (``list_trace_nodes``) is SQL text too and joins
+this; rendered from the Core statement above so that the definition stays one."""
 
 
 @dataclass(frozen=True)
