@@ -32,7 +32,8 @@ import orjson
 from spyglass_core.settings import DbSettings
 from spyglass_db import create_engine
 from spyglass_db.partitions import apply_max_age, create_partition, partition_for, week_start
-from spyglass_db.retention import RetentionRule, sweep_project
+from spyglass_db.pacing import Pace
+from spyglass_db.retention import RetentionRule, RetentionSettings, sweep_project
 from tests.bench.ingest import (
     Platform,
     SendResult,
@@ -134,7 +135,12 @@ async def sweep_under_load(platform: Platform, arguments: argparse.Namespace) ->
         started = time.perf_counter()
         sweep = asyncio.create_task(
             sweep_project(
-                engine, old, RetentionRule(max_count=1), datetime.now(UTC), arguments.batch_size
+                engine,
+                old,
+                RetentionRule(max_count=1),
+                datetime.now(UTC),
+                arguments.batch_size,
+                Pace(arguments.duty_cycle),
             )
         )
         during = await ingest(platform, during_requests, total, arguments.concurrency)
@@ -153,6 +159,7 @@ async def sweep_under_load(platform: Platform, arguments: argparse.Namespace) ->
         "traces_deleted": deleted,
         "sweep_seconds": round(sweep_seconds, 1),
         "batch_size_traces": arguments.batch_size,
+        "duty_cycle": arguments.duty_cycle,
         "ingest_spans_per_round": total,
         "ingest_alone_spans_per_second": round(baseline),
         "ingest_during_sweep_spans_per_second": round(during),
@@ -199,6 +206,12 @@ def main() -> None:
     parser.add_argument("--spans", type=int, default=1_000_000)
     parser.add_argument("--ingest-spans", type=int, default=200_000)
     parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument(
+        "--duty-cycle",
+        type=float,
+        default=RetentionSettings.model_fields["duty_cycle"].default,
+        help="the sweep's share of the time (SPYGLASS_RETENTION_DUTY_CYCLE; 1: flat out)",
+    )
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--writers", type=int, default=1)
     arguments = parser.parse_args()

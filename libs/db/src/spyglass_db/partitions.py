@@ -41,6 +41,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from spyglass_core.logging import get_logger
+from spyglass_db.pacing import UNPACED, Pace
 
 log = get_logger(__name__)
 
@@ -272,7 +273,11 @@ async def delete_emptied_sessions(connection: AsyncConnection, session_ids: list
 
 
 async def apply_max_age(
-    engine: AsyncEngine, now: datetime, max_age: timedelta, batch_size: int = 10_000
+    engine: AsyncEngine,
+    now: datetime,
+    max_age: timedelta,
+    batch_size: int = 10_000,
+    pace: Pace = UNPACED,
 ) -> DropReport:
     """Remove the spans older than ``max_age``: whole partitions whose week ended before the
     cutoff, and the default partition's old rows in batches; then the traces and sessions this
@@ -294,18 +299,22 @@ async def apply_max_age(
     drop_seconds = clock.perf_counter() - started
     default_spans = traces = sessions = 0
     while True:
+        started = pace.started()
         async with engine.begin() as connection:
             count = await delete_old_default_spans(connection, cutoff, batch_size)
         default_spans += count
         if count < batch_size:
             break
+        await pace.rest_after(started)
     while True:
+        started = pace.started()
         async with engine.begin() as connection:
             count, emptied_sessions = await delete_emptied_traces(connection, cutoff, batch_size)
         traces += count
         sessions += emptied_sessions
         if count < batch_size:
             break
+        await pace.rest_after(started)
     report = DropReport(tuple(dropped), default_spans, traces, sessions, drop_seconds)
     if dropped or default_spans or traces:
         log.info(

@@ -13,6 +13,8 @@ Contracts:
 * **Bounded batches.** Each transaction deletes at most ``batch_size`` traces with their spans,
   annotations (by cascade) and the sessions they emptied. Traces a writer holds are skipped, and
   the writer never waits for more than one batch.
+* **Paced.** After each batch a sweep rests in proportion to the batch's time, so that it works
+  ``duty_cycle`` of the time (:mod:`spyglass_db.pacing`) and ingest beside it keeps its pace.
 * **Spans go with their trace.** The span delete names the trace ids and the time range the
   traces cover, so PostgreSQL prunes it to the partitions that can hold them.
 * **A crashed run is harmless.** Everything it did was committed batch by batch, and the rules are
@@ -37,6 +39,7 @@ from spyglass_core.lifecycle import LoopService
 from spyglass_core.logging import get_logger
 from spyglass_core.settings import SettingsGroup, group_config
 from spyglass_db.models.retention import DEFAULT_RETENTION_POLICY_ID
+from spyglass_db.pacing import UNPACED, Pace
 from spyglass_db.partitions import apply_max_age, delete_emptied_sessions, ensure_partitions
 
 log = get_logger(__name__)
@@ -89,6 +92,14 @@ class RetentionSettings(SettingsGroup):
     )
     partition_weeks_ahead: int = Field(
         default=4, ge=1, le=520, description="Weekly span partitions created ahead of time."
+    )
+    duty_cycle: float = Field(
+        default=0.2,
+        gt=0,
+        le=1,
+        description="Share of the time a sweep spends deleting: after each batch it rests "
+        "for the rest, so that ingest beside it keeps its throughput (1: no rest). At 0.2 a "
+        "million spans go in about 1.5 minutes on 2 cores while ingest runs at full speed.",
     )
 
 
@@ -263,6 +274,7 @@ async def sweep_project(
     rule: RetentionRule,
     now: datetime,
     batch_size: int = 500,
+    pace: Pace = UNPACED,
 ) -> int:
     """Apply ``rule`` to one project, a batch a transaction; return how many traces it deleted."""
     if rule.keeps_everything:
@@ -274,14 +286,18 @@ async def sweep_project(
         return 0
     deleted = 0
     while True:
+        started = pace.started()
         async with engine.begin() as connection:
             count = await delete_trace_batch(connection, project_id, boundary, batch_size)
         deleted += count
         if count == 0:
             return deleted
+        await pace.rest_after(started)
 
 
-async def sweep_due_policies(engine: AsyncEngine, now: datetime, batch_size: int = 500) -> int:
+async def sweep_due_policies(
+    engine: AsyncEngine, now: datetime, batch_size: int = 500, pace: Pace = UNPACED
+) -> int:
     """Claim the due policies and apply each to its projects; return how many traces went."""
     async with engine.begin() as connection:
         due = await claim_due_policies(connection, now)
@@ -292,7 +308,7 @@ async def sweep_due_policies(engine: AsyncEngine, now: datetime, batch_size: int
                 projects = await list_policy_projects(connection, policy.id)
                 await connection.rollback()
             for project_id in projects:
-                count = await sweep_project(engine, project_id, policy.rule, now, batch_size)
+                count = await sweep_project(engine, project_id, policy.rule, now, batch_size, pace)
                 deleted += count
                 RETENTION_TRACES_DELETED.inc(count)
                 if count:
@@ -355,6 +371,7 @@ class RetentionService(LoopService):
         RETENTION_LAST_RUN.set(clock.time())
         settings = self._settings
         await ensure_partitions(self._engine, now, settings.partition_weeks_ahead)
+        pace = Pace(settings.duty_cycle)
         if settings.max_age_days:
-            await apply_max_age(self._engine, now, timedelta(days=settings.max_age_days))
-        await sweep_due_policies(self._engine, now, settings.batch_size)
+            await apply_max_age(self._engine, now, timedelta(days=settings.max_age_days), pace=pace)
+        await sweep_due_policies(self._engine, now, settings.batch_size, pace)
