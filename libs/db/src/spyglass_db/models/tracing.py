@@ -45,7 +45,8 @@ class ProjectSession(SQLModel, table=True):
     __tablename__ = "project_sessions"
     __table_args__ = (
         Index("ix_project_sessions_project_id_start_time", "project_id", text("start_time DESC")),
-        Index("ix_project_sessions_project_id_end_time", "project_id", text("end_time DESC")),
+        # No index on end_time: every write moves active sessions' end_time, and unindexed it
+        # is a HOT update in the page's free space (fillfactor 90, migration 0011).
     )
 
     id: int | None = Field(default=None, sa_column=id_column())
