@@ -61,11 +61,13 @@ def build_services(
     limits = settings.limits
     drain = settings.shutdown_timeout_seconds / 2
     return [
+        # httptools: a collector's exports are large bodies, and h11 parses them in Python.
         HttpServerService(
             "otlp-http",
             create_app(resources.nats, resources.exporter, limits.max_request_bytes),
             settings.http,
             drain,
+            http_parser="httptools",
         ),
         GrpcServerService(
             "otlp-grpc",
