@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -539,6 +540,7 @@ async def run(arguments: argparse.Namespace) -> dict[str, object]:
         }
     finally:
         platform.stop()
+        shutil.rmtree(platform.home, ignore_errors=True)  # gigabytes of scratch data
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -31,8 +32,8 @@ import orjson
 
 from spyglass_core.settings import DbSettings
 from spyglass_db import create_engine
-from spyglass_db.partitions import apply_max_age, create_partition, partition_for, week_start
 from spyglass_db.pacing import Pace
+from spyglass_db.partitions import apply_max_age, create_partition, partition_for, week_start
 from spyglass_db.retention import RetentionRule, RetentionSettings, sweep_project
 from tests.bench.ingest import (
     Platform,
@@ -199,6 +200,7 @@ async def run(arguments: argparse.Namespace) -> dict[str, object]:
         return figures
     finally:
         platform.stop()
+        shutil.rmtree(platform.home, ignore_errors=True)  # gigabytes of scratch data
 
 
 def main() -> None:
