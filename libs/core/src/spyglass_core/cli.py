@@ -83,18 +83,22 @@ def asyncio_program(
     settings_cls: type[ProcessSettingsT],
     open_resources: OpenResources[ProcessSettingsT, ResourcesT],
     build_services: BuildServices[ProcessSettingsT, ResourcesT],
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
 ) -> Program[ProcessSettingsT]:
     """A :class:`Program` whose resources and services run on asyncio (every service but the
     Celery workers): ``check`` opens and closes the resources, ``serve`` runs the services on
-    them (:func:`spyglass_core.lifecycle.serve`)."""
+    them (:func:`spyglass_core.lifecycle.serve`). ``loop_factory`` chooses the event loop
+    (``uvloop.new_event_loop`` for a process that spends its time in socket I/O)."""
 
     def check_servers(settings: ProcessSettingsT) -> None:
-        asyncio.run(check(settings, open_resources))
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            runner.run(check(settings, open_resources))
 
     def serve_until_stopped(settings: ProcessSettingsT) -> int:
-        return asyncio.run(
-            serve(settings, open_resources, build_services, settings.shutdown_timeout_seconds)
-        )
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            return runner.run(
+                serve(settings, open_resources, build_services, settings.shutdown_timeout_seconds)
+            )
 
     return Program(name, service, description, settings_cls, check_servers, serve_until_stopped)
 

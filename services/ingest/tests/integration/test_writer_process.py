@@ -239,7 +239,9 @@ def test_a_writer_killed_between_commit_and_announcement_announces_on_redelivery
         await client.jetstream().delete_stream(names.spans_stored_stream)
 
     with_nats(stack.nats_url, delete_stored_stream)  # announcements now fail
-    batches = _batches(6, 5, "unheard")
+    # As many messages as the writer has fetch loops (2): each loop writes what it fetched, then
+    # retries its announcement without fetching more, so more messages could wait unwritten.
+    batches = _batches(2, 15, "unheard")
     _publish(stack.nats_url, nats_namespace, batches, declare=False)
     assert_eventually(_all_written(database_url, 30), timeout=60, interval=0.5)
     assert_eventually(
