@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from spyglass_core.settings import DbSettings
@@ -110,9 +111,10 @@ async def test_outline_stops_at_its_limit_and_says_so(
     support_project: str, db_connection: AsyncConnection
 ) -> None:
     context = RequestContext(db_connection)
-    (rowid,) = (await context.fetch("SELECT id FROM traces WHERE trace_id = :t", {"t": "a" * 32}))[
-        0
-    ]
+    result = await db_connection.execute(
+        text("SELECT id FROM traces WHERE trace_id = :t"), {"t": "a" * 32}
+    )
+    rowid = result.scalar_one()
 
     cut = (await fetch_trace_outlines(context, [rowid], most=2))[rowid]
     whole = (await fetch_trace_outlines(context, [rowid], most=3))[rowid]

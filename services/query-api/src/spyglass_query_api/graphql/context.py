@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Concatenate, ParamSpec, TypeAlias, TypeVar
 
 from graphql import GraphQLResolveInfo
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 Arguments = ParamSpec("Arguments")
@@ -23,22 +22,13 @@ class RequestContext:
     """One GraphQL request's database access.
 
     Resolvers of a list run concurrently but one connection runs one statement at a time, so
-    every statement goes through ``fetch`` under the lock. ``loaders`` holds this request's
+    every statement goes through ``read`` under the lock. ``loaders`` holds this request's
     DataLoaders by name (see ``loaders.py``), created on first use.
     """
 
     connection: AsyncConnection
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     loaders: dict[str, Any] = field(default_factory=dict)
-
-    async def fetch(
-        self, sql: str, parameters: Mapping[str, object] | None = None
-    ) -> Sequence[Any]:
-        """The rows of one statement of SQL text (``resolvers/retention.py``; the other
-        resolvers read through ``read`` and the query layer)."""
-        async with self.lock:
-            result = await self.connection.execute(text(sql), dict(parameters or {}))
-            return result.all()
 
     async def read(
         self,

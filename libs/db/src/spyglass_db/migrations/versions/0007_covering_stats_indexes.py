@@ -1,6 +1,6 @@
 """Project stats from indexes alone: the two time-ordered span indexes carry what they sum.
 
-``Project.stats`` (GraphQL, ``graphql/resolvers/metrics.py::project_stats``) and the metrics
+``Project.stats`` (GraphQL, ``queries/metrics.py::get_project_stats``) and the metrics
 time series aggregate a time range of a project's spans: the cost and count of every span, and
 the cumulative error and token counts of the root spans. With 1M spans, 24 hours of them were a
 parallel scan of the whole spans heap (877 ms) and 40k heap fetches for the roots (157 ms).

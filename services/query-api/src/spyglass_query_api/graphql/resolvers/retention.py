@@ -14,10 +14,10 @@ from ariadne import MutationType, ObjectType, QueryType
 from spyglass_db.retention import RetentionRule, cron_error
 from spyglass_query_api.graphql.context import Info, request_context
 from spyglass_query_api.graphql.errors import ArgumentError
-from spyglass_query_api.graphql.rows import PROJECT_COLUMNS, ProjectNode
 from spyglass_query_api.queries import retention as store
 from spyglass_query_api.queries.ids import global_id, rowid_of
 from spyglass_query_api.queries.lookup import find_project
+from spyglass_query_api.queries.projects import ProjectNode, get_project_nodes
 from spyglass_query_api.queries.retention import POLICY_TYPE_NAME, DataVolume, PolicyRow
 
 retention_policy = ObjectType("ProjectTraceRetentionPolicy")
@@ -149,7 +149,5 @@ async def resolve_set_project_policy(
         raise ArgumentError("projectId", f"No project has the id {project_id}")
     policy_rowid = None if policy_id is None else _policy_rowid(policy_id, "policyId")
     await context.read(store.set_project_policy, project.id, policy_rowid)
-    rows = await context.fetch(
-        f"SELECT {PROJECT_COLUMNS} FROM projects p WHERE p.id = :id", {"id": project.id}
-    )
-    return ProjectNode(*rows[0])
+    nodes = await context.read(get_project_nodes, [project.id])
+    return nodes[project.id]
