@@ -37,6 +37,7 @@ bench: install ## Run the benchmarks (the whole platform on this machine; BENCH_
 	@$(RUN) python -m tests.bench.decode
 	@$(RUN) python -m tests.bench.ingest $(BENCH_ARGS)
 	@$(RUN) python -m tests.bench.query $(QUERY_BENCH_ARGS)
+	@scripts/ensure-chromium.sh
 	@$(RUN) python -m tests.bench.ui $(UI_BENCH_ARGS)
 	@$(RUN) python -m tests.bench.retention $(RETENTION_BENCH_ARGS)
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 NUL = "\x00"
 REPLACEMENT_CHARACTER = "\ufffd"
@@ -84,19 +84,33 @@ def json_depth_exceeds(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
-def walk_json(value: Any) -> Iterator[tuple[tuple[str, ...], Any, int]]:
-    """Every item of parsed JSON ``value`` with its path (keys and list indexes as text) and its
-    depth (0 for ``value`` itself), parents before children.
+JsonPath: TypeAlias = "tuple[JsonPath, str] | None"
+"""Where an item of a JSON value is: ``(parent's path, key or list index as text)``; None is
+the value itself. Linked rather than a tuple of keys, so that walking a value 100,000 levels
+deep costs 100,000 steps, not 5 billion copied keys; :func:`json_path_keys` spells one out."""
 
-    Iterative, so that a hostile value can't exhaust the stack while it is walked.
+
+def json_path_keys(path: JsonPath) -> tuple[str, ...]:
+    """The keys (and list indexes as text) from the value's root down to ``path``."""
+    keys: list[str] = []
+    while path is not None:
+        path, key = path
+        keys.append(key)
+    return tuple(reversed(keys))
+
+
+def walk_json(value: Any) -> Iterator[tuple[JsonPath, Any, int]]:
+    """Every item of parsed JSON ``value`` with its path (:data:`JsonPath`) and its depth (0
+    for ``value`` itself), parents before children.
+
+    Iterative, so that a hostile value can't exhaust the stack while it is walked, and linear
+    in its size whatever its depth.
     """
-    stack: list[tuple[tuple[str, ...], Any, int]] = [((), value, 0)]
+    stack: list[tuple[JsonPath, Any, int]] = [(None, value, 0)]
     while stack:
         path, item, depth = stack.pop()
         yield path, item, depth
         if isinstance(item, dict):
-            stack.extend(((*path, str(key)), child, depth + 1) for key, child in item.items())
+            stack.extend(((path, str(key)), child, depth + 1) for key, child in item.items())
         elif isinstance(item, list):
-            stack.extend(
-                ((*path, str(index)), child, depth + 1) for index, child in enumerate(item)
-            )
+            stack.extend(((path, str(index)), child, depth + 1) for index, child in enumerate(item))

@@ -10,6 +10,7 @@ from spyglass_core.storable import (
     MIN_TIME,
     has_nul,
     json_depth_exceeds,
+    json_path_keys,
     walk_json,
     without_nul,
 )
@@ -44,8 +45,8 @@ def test_the_time_range_is_otlp_nanoseconds_in_an_int64() -> None:
 
 def test_json_is_walked_with_paths_and_depths_parents_first() -> None:
     items = list(walk_json({"a": [1, {"b": "x"}]}))
-    assert items[0] == ((), {"a": [1, {"b": "x"}]}, 0)
-    assert sorted((path, depth) for path, _, depth in items) == [
+    assert items[0] == (None, {"a": [1, {"b": "x"}]}, 0)
+    assert sorted((json_path_keys(path), depth) for path, _, depth in items) == [
         ((), 0),
         (("a",), 1),
         (("a", "0"), 2),

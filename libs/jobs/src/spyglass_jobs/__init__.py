@@ -7,7 +7,6 @@ from spyglass_jobs.worker import (
     WorkerProcessSettings,
     register_ping,
     run_worker,
-    worker_main,
 )
 
 __all__ = [
@@ -21,5 +20,4 @@ __all__ = [
     "create_celery",
     "register_ping",
     "run_worker",
-    "worker_main",
 ]

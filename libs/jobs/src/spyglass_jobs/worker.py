@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import argparse
 import socket
-from typing import Literal, NoReturn
+from typing import Literal
 
 from celery import Celery
 from celery.signals import setup_logging, worker_ready
 from pydantic import Field
 
-from spyglass_core.cli import run_command
 from spyglass_core.health import Readiness, create_health_app
 from spyglass_core.http import HttpServerService, HttpServerThread
-from spyglass_core.logging import configure_logging, get_logger
+from spyglass_core.logging import get_logger
 from spyglass_core.settings import (
     LogSettings,
     ProcessSettings,
     RedisSettings,
     ServerSettings,
-    load_settings,
 )
-from spyglass_jobs.app import broker_readiness, check_broker, create_celery
+from spyglass_jobs.app import broker_readiness, check_broker
 from spyglass_jobs.names import Queue, TaskName
 
 log = get_logger(__name__)
@@ -112,39 +109,3 @@ class WorkerProcessSettings(ProcessSettings):
 
     worker: WorkerPoolSettings
     redis: RedisSettings = Field(default_factory=RedisSettings)
-
-
-def worker_main(
-    program: str,
-    service: str,
-    queue: Queue,
-    settings_cls: type[WorkerProcessSettings],
-    argv: list[str] | None = None,
-) -> NoReturn:
-    """The command line of a Celery worker service: ``run`` (default) or ``check-config``."""
-    parser = argparse.ArgumentParser(
-        prog=program,
-        description=f"Spyglass {service}: consumes the {queue.value} queue.",
-    )
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "check-config"])
-    arguments = parser.parse_args(argv)
-
-    def command() -> int:
-        settings = load_settings(settings_cls)
-        configure_logging(settings.log, service)
-        if arguments.command == "check-config":
-            print(f"{program}: configuration is valid")
-            return 0
-        app = create_celery(settings.redis, service)
-        register_ping(app)
-        return run_worker(
-            app,
-            queue,
-            service,
-            settings.worker,
-            settings.redis,
-            settings.log,
-            settings.shutdown_timeout_seconds,
-        )
-
-    run_command(program, command)

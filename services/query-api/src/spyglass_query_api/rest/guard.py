@@ -30,7 +30,14 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.types import BeforeRequestHookHandler
 from litestar.typing import FieldDefinition
 
-from spyglass_core.storable import MAX_BIGINT, MAX_JSON_DEPTH, MIN_BIGINT, has_nul, walk_json
+from spyglass_core.storable import (
+    MAX_BIGINT,
+    MAX_JSON_DEPTH,
+    MIN_BIGINT,
+    has_nul,
+    json_path_keys,
+    walk_json,
+)
 from spyglass_query_api.rest.encoded_slash import restore_slashes
 from spyglass_query_api.rest.errors import UnprocessableParameterError
 
@@ -129,10 +136,9 @@ def check_json_body(body: Any) -> None:
     Raises:
         UnprocessableParameterError: the first such value, naming its field.
     """
-    for path, item, depth in walk_json(body):
-        name = ".".join(path) or "body"
+    for where, item, depth in walk_json(body):
         if isinstance(item, dict | list) and depth >= MAX_JSON_DEPTH:
-            field = path[: min(len(path), 3)]
+            field = json_path_keys(where)[:3]
             raise _body_error(
                 field,
                 f"`{'.'.join(field) or 'body'}` must not nest objects and arrays deeper than "
@@ -141,18 +147,26 @@ def check_json_body(body: Any) -> None:
         if isinstance(item, dict):
             for key in item:
                 if isinstance(key, str) and has_nul(key):
+                    path = json_path_keys(where)
                     shown = key.replace("\x00", "\\x00")
                     raise _body_error(
-                        (*path, shown), f"`{name}` must not hold a key with NUL characters"
+                        (*path, shown), f"`{_name(path)}` must not hold a key with NUL characters"
                     )
         elif isinstance(item, str) and has_nul(item):
-            raise _body_error(path, _nul_message(name))
+            path = json_path_keys(where)
+            raise _body_error(path, _nul_message(_name(path)))
         elif isinstance(item, float) and not math.isfinite(item):
-            raise _body_error(path, f"`{name}` must be a finite number")
+            path = json_path_keys(where)
+            raise _body_error(path, f"`{_name(path)}` must be a finite number")
         elif _out_of_bigint(item):
+            path = json_path_keys(where)
             raise _body_error(
-                path, f"`{name}` must be an integer between {MIN_BIGINT} and {MAX_BIGINT}"
+                path, f"`{_name(path)}` must be an integer between {MIN_BIGINT} and {MAX_BIGINT}"
             )
+
+
+def _name(path: tuple[str, ...]) -> str:
+    return ".".join(path) or "body"
 
 
 async def _parsed_body(request: Request[Any, Any, Any]) -> Any:
