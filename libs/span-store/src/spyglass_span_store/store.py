@@ -22,9 +22,10 @@ What keeps the write path correct under redelivery, several writers and any arri
   bottom-up, and each new subtree's total is then added to its stored ancestors with one
   recursive statement. Only traces that existed before the write can hold stored children or
   ancestors (a trace row this write created is new, and other writers wait on its lock), so
-  both statements look at those traces alone: a write of new traces runs neither. The result is the same whatever order the spans arrive in. The columns
-  are ``integer``: sums saturate at its bounds (in Python and in SQL) rather than overflow, and a
-  span's own count outside them is stored as absent.
+  both statements look at those traces alone: a write of new traces runs neither. The result
+  is the same whatever order the spans arrive in. The columns are ``integer``: sums saturate at
+  its bounds (in Python and in SQL) rather than overflow, and a span's own count outside them
+  is stored as absent.
 * A project (or session) deleted between the statements of a write shows as a foreign key
   violation or a row missing after its upsert (:class:`ConcurrentDeleteError`): both mean
   "write again", when the project is resolved afresh, never a fault of the data.
