@@ -11,6 +11,25 @@ from spyglass_db.models.annotations import (
     TraceAnnotation,
 )
 from spyglass_db.models.base import metadata
+from spyglass_db.models.datasets import (
+    REVISION_KINDS,
+    Dataset,
+    DatasetDatasetLabel,
+    DatasetExample,
+    DatasetExampleRevision,
+    DatasetLabel,
+    DatasetSplit,
+    DatasetSplitExample,
+    DatasetVersion,
+)
+from spyglass_db.models.experiments import (
+    EXPERIMENT_PROJECT_PREFIX,
+    Experiment,
+    ExperimentDatasetSplit,
+    ExperimentRun,
+    ExperimentRunAnnotation,
+    ExperimentTag,
+)
 from spyglass_db.models.pending_annotations import PENDING_TARGET_KINDS, PendingAnnotation
 from spyglass_db.models.projects import DEFAULT_PROJECT_NAME, Project
 from spyglass_db.models.retention import (
@@ -28,10 +47,25 @@ __all__ = [
     "DEFAULT_RETENTION_CRON",
     "DEFAULT_RETENTION_POLICY_ID",
     "DEFAULT_RETENTION_POLICY_NAME",
+    "EXPERIMENT_PROJECT_PREFIX",
     "PENDING_TARGET_KINDS",
+    "REVISION_KINDS",
     "SPAN_STATUS_CODES",
     "AnnotationConfig",
+    "Dataset",
+    "DatasetDatasetLabel",
+    "DatasetExample",
+    "DatasetExampleRevision",
+    "DatasetLabel",
+    "DatasetSplit",
+    "DatasetSplitExample",
+    "DatasetVersion",
     "DocumentAnnotation",
+    "Experiment",
+    "ExperimentDatasetSplit",
+    "ExperimentRun",
+    "ExperimentRunAnnotation",
+    "ExperimentTag",
     "PendingAnnotation",
     "Project",
     "ProjectAnnotationConfig",
