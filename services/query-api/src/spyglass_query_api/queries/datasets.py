@@ -1,0 +1,346 @@
+"""Datasets: their rows, versions and examples, and the upload's writes.
+
+A dataset's examples as of a version are read through ``spyglass_db.datasets``'s
+``EXAMPLES_AT_VERSION`` (so every reader means the same examples); the examples page reads
+them all in one statement, with their JSON columns as text that the REST answer splices in
+unparsed.
+
+An upload creates one version and writes its examples in chunks (``write_examples``): one
+statement a chunk, the chunk's rows bound as one JSON array, inserting the examples, their
+``CREATE`` revisions and their split links together. Whoever creates a version holds the
+dataset's row lock until commit (``lock_dataset``, or the ``INSERT`` of a new dataset), so a
+dataset's versions commit in id order (libs/db's rule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+
+import orjson
+from sqlalchemy import bindparam, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import BigInteger, Integer
+
+from spyglass_core.storable import MAX_BIGINT
+from spyglass_db.datasets import EXAMPLES_AT_VERSION
+from spyglass_query_api.queries.pages import Keyset
+from spyglass_query_api.queries.tables import ROWIDS
+
+
+@dataclass(frozen=True)
+class DatasetRow:
+    """A dataset with its example count as of its latest version."""
+
+    id: int
+    name: str
+    description: str | None
+    metadata: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    example_count: int
+
+
+@dataclass(frozen=True)
+class DatasetVersionRow:
+    id: int
+    description: str | None
+    metadata: dict[str, Any]
+    created_at: datetime
+
+
+class ExampleText(NamedTuple):
+    """An example as a version left it, its JSON columns as JSON text (a page reads 100,000)."""
+
+    id: int
+    external_id: str | None
+    input: str
+    output: str
+    metadata: str
+    updated_at: datetime
+
+
+# Σ(CREATE = +1, DELETE = -1) over the dataset's revisions up to its latest version: Phoenix's
+# example count.
+_EXAMPLE_COUNT_SQL = """
+    (SELECT COALESCE(SUM(CASE r.revision_kind WHEN 'CREATE' THEN 1
+                                              WHEN 'DELETE' THEN -1 ELSE 0 END), 0)
+     FROM dataset_examples AS e
+     JOIN dataset_example_revisions AS r ON r.dataset_example_id = e.id
+     WHERE e.dataset_id = d.id)::bigint
+"""
+_DATASET_COLUMNS_SQL = (
+    f"d.id, d.name, d.description, d.metadata, d.created_at, d.updated_at, {_EXAMPLE_COUNT_SQL}"
+)
+
+_BY_ROWID = text(f"SELECT {_DATASET_COLUMNS_SQL} FROM datasets AS d WHERE d.id = :id").bindparams(
+    bindparam("id", type_=BigInteger)
+)
+_BY_NAME = text(f"SELECT {_DATASET_COLUMNS_SQL} FROM datasets AS d WHERE d.name = :name")
+
+
+_LISTS = {
+    by_name: text(
+        f"SELECT {_DATASET_COLUMNS_SQL} FROM datasets AS d "
+        f"WHERE d.id <= :start {'AND d.name = :name' if by_name else ''} "
+        "ORDER BY d.id DESC LIMIT :fetch"
+    ).bindparams(bindparam("start", type_=BigInteger), bindparam("fetch", type_=Integer))
+    for by_name in (False, True)
+}
+"""Datasets newest first from ``start`` on (``MAX_BIGINT`` on a first page), by name or all."""
+
+_VERSIONS = text(
+    "SELECT v.id, v.description, v.metadata, v.created_at FROM dataset_versions AS v "
+    "WHERE v.dataset_id = :dataset_id AND v.id <= :start ORDER BY v.id DESC LIMIT :fetch"
+).bindparams(
+    bindparam("dataset_id", type_=BigInteger),
+    bindparam("start", type_=BigInteger),
+    bindparam("fetch", type_=Integer),
+)
+_LATEST_VERSION = text(
+    "SELECT max(v.id) FROM dataset_versions AS v WHERE v.dataset_id = :dataset_id"
+).bindparams(bindparam("dataset_id", type_=BigInteger))
+_VERSION_OF = text(
+    "SELECT v.id FROM dataset_versions AS v WHERE v.id = :version_id AND v.dataset_id = :dataset_id"
+).bindparams(bindparam("dataset_id", type_=BigInteger), bindparam("version_id", type_=BigInteger))
+
+_DELETE = text("DELETE FROM datasets WHERE id = :id RETURNING id").bindparams(
+    bindparam("id", type_=BigInteger)
+)
+
+_CREATE = text(
+    "INSERT INTO datasets (name, description, metadata) "
+    "VALUES (:name, :description, CAST(:metadata AS jsonb)) "
+    "ON CONFLICT (name) DO NOTHING RETURNING id"
+)
+_LOCK = text(
+    "UPDATE datasets SET updated_at = now() WHERE name = :name RETURNING id"
+)  # the row lock, held until commit
+_CREATE_VERSION = text(
+    "INSERT INTO dataset_versions (dataset_id, description, metadata) "
+    "VALUES (:dataset_id, :description, CAST(:metadata AS jsonb)) RETURNING id"
+).bindparams(bindparam("dataset_id", type_=BigInteger))
+
+_EXAMPLES_SQL = EXAMPLES_AT_VERSION.text
+_EXAMPLES = text(
+    "SELECT x.id, x.external_id, x.input::text, x.output::text, x.metadata::text, x.updated_at "
+    f"FROM ({_EXAMPLES_SQL}) AS x"
+).bindparams(*EXAMPLES_AT_VERSION._bindparams.values())
+_EXAMPLES_IN_SPLITS = text(
+    "SELECT x.id, x.external_id, x.input::text, x.output::text, x.metadata::text, x.updated_at "
+    f"FROM ({_EXAMPLES_SQL}) AS x "
+    "WHERE EXISTS (SELECT 1 FROM dataset_splits_dataset_examples AS l "
+    "WHERE l.dataset_example_id = x.id AND l.dataset_split_id = ANY(:split_ids))"
+).bindparams(*EXAMPLES_AT_VERSION._bindparams.values(), bindparam("split_ids", type_=ROWIDS))
+_ALL = 2**31 - 1
+"""The ``limit`` that reads a version's examples in one statement."""
+
+_SPLITS_BY_NAME_OR_ID = text(
+    "SELECT s.id, s.name FROM dataset_splits AS s "
+    "WHERE s.name = ANY(:names) OR s.id = ANY(:split_ids) ORDER BY s.id"
+).bindparams(bindparam("split_ids", type_=ROWIDS))
+
+SPLIT_COLOR = "#33c5e8"
+"""The colour of a split an upload creates (Phoenix's default)."""
+
+# One chunk of an upload. The rows are one JSON array of {i, o, m, x, s}: input, output,
+# metadata, external id, split names. Example ids are drawn from the identity first, so that
+# examples, revisions and split links are written by one statement.
+_WRITE_EXAMPLES = text(
+    """
+    WITH rows AS MATERIALIZED (
+        SELECT nextval(pg_get_serial_sequence('dataset_examples', 'id')) AS id,
+               j.value -> 'i' AS input, j.value -> 'o' AS output, j.value -> 'm' AS metadata,
+               j.value ->> 'x' AS external_id, j.value -> 's' AS splits, j.ordinality
+        FROM jsonb_array_elements(CAST(:rows AS jsonb)) WITH ORDINALITY AS j
+    ),
+    examples AS (
+        INSERT INTO dataset_examples (id, dataset_id, external_id)
+        SELECT id, :dataset_id, external_id FROM rows ORDER BY ordinality
+    ),
+    revisions AS (
+        INSERT INTO dataset_example_revisions
+            (dataset_example_id, dataset_version_id, input, output, metadata, revision_kind)
+        SELECT id, :version_id, input, output, metadata, 'CREATE' FROM rows ORDER BY ordinality
+    ),
+    split_names AS (
+        SELECT DISTINCT n.name FROM rows, jsonb_array_elements_text(rows.splits) AS n(name)
+    ),
+    new_splits AS (
+        INSERT INTO dataset_splits (name, color)
+        SELECT name, :color FROM split_names
+        ON CONFLICT (name) DO NOTHING
+        RETURNING id, name
+    ),
+    splits AS (
+        SELECT id, name FROM new_splits
+        UNION ALL
+        SELECT s.id, s.name FROM dataset_splits AS s JOIN split_names USING (name)
+    ),
+    links AS (
+        INSERT INTO dataset_splits_dataset_examples (dataset_split_id, dataset_example_id)
+        SELECT DISTINCT splits.id, rows.id
+        FROM rows, jsonb_array_elements_text(rows.splits) AS n(name)
+        JOIN splits ON splits.name = n.name
+    )
+    SELECT count(*) FROM rows
+    """
+).bindparams(bindparam("dataset_id", type_=BigInteger), bindparam("version_id", type_=BigInteger))
+
+
+@dataclass(frozen=True)
+class NewExample:
+    """An example to create: its content, its client id (if any) and its split names."""
+
+    input: dict[str, Any]
+    output: dict[str, Any]
+    metadata: dict[str, Any]
+    external_id: str | None = None
+    splits: Sequence[str] = ()
+
+
+async def get_dataset_by_rowid(connection: AsyncConnection, rowid: int) -> DatasetRow | None:
+    """The dataset with ``rowid``, or None."""
+    row = (await connection.execute(_BY_ROWID, {"id": rowid})).one_or_none()
+    return None if row is None else DatasetRow(*row)
+
+
+async def find_dataset_by_name(connection: AsyncConnection, name: str) -> DatasetRow | None:
+    """The dataset named ``name``, or None."""
+    row = (await connection.execute(_BY_NAME, {"name": name})).one_or_none()
+    return None if row is None else DatasetRow(*row)
+
+
+async def list_datasets(
+    connection: AsyncConnection, page: Keyset, name: str | None = None
+) -> list[DatasetRow]:
+    """Up to ``page.fetch`` datasets by id, newest first, from ``page.after_rowid`` (inclusive)
+    on, only the one named ``name`` if it is given."""
+    start = MAX_BIGINT if page.after_rowid is None else page.after_rowid
+    values: dict[str, object] = {"fetch": page.fetch, "start": start}
+    if name is not None:
+        values["name"] = name
+    return [DatasetRow(*row) for row in await connection.execute(_LISTS[name is not None], values)]
+
+
+async def list_dataset_versions(
+    connection: AsyncConnection, dataset_rowid: int, page: Keyset
+) -> list[DatasetVersionRow]:
+    """Up to ``page.fetch`` versions of a dataset, newest first, from ``page.after_rowid`` on."""
+    start = MAX_BIGINT if page.after_rowid is None else page.after_rowid
+    values = {"dataset_id": dataset_rowid, "fetch": page.fetch, "start": start}
+    result = await connection.execute(_VERSIONS, values)
+    return [DatasetVersionRow(*row) for row in result]
+
+
+async def get_latest_version(connection: AsyncConnection, dataset_rowid: int) -> int | None:
+    """The id of the dataset's latest version, or None if it has none."""
+    return (await connection.execute(_LATEST_VERSION, {"dataset_id": dataset_rowid})).scalar()
+
+
+async def is_version_of(connection: AsyncConnection, dataset_rowid: int, version_id: int) -> bool:
+    """Whether ``version_id`` is a version of the dataset."""
+    values = {"dataset_id": dataset_rowid, "version_id": version_id}
+    return (await connection.execute(_VERSION_OF, values)).scalar() is not None
+
+
+async def list_example_texts(
+    connection: AsyncConnection,
+    dataset_rowid: int,
+    version_id: int,
+    split_rowids: Sequence[int] | None = None,
+) -> list[ExampleText]:
+    """Every example of the dataset as of ``version_id``, in id order (one statement), only
+    those in one of ``split_rowids`` if given."""
+    values: dict[str, object] = {
+        "dataset_id": dataset_rowid,
+        "version_id": version_id,
+        "after_id": 0,
+        "limit": _ALL,
+    }
+    statement = _EXAMPLES
+    if split_rowids is not None:
+        statement = _EXAMPLES_IN_SPLITS
+        values["split_ids"] = list(split_rowids)
+    result = await connection.execute(statement, values)
+    return [ExampleText(*row) for row in result]
+
+
+async def find_splits(
+    connection: AsyncConnection, names: Sequence[str], split_rowids: Sequence[int]
+) -> list[tuple[int, str]]:
+    """The splits named ``names`` or with ids ``split_rowids``, as (id, name)."""
+    result = await connection.execute(
+        _SPLITS_BY_NAME_OR_ID, {"names": list(names), "split_ids": list(split_rowids)}
+    )
+    return [(row[0], row[1]) for row in result]
+
+
+async def delete_dataset(connection: AsyncConnection, rowid: int) -> bool:
+    """Delete a dataset with its versions, examples and experiments (by cascade); False if it
+    did not exist."""
+    return (await connection.execute(_DELETE, {"id": rowid})).scalar() is not None
+
+
+async def create_dataset(
+    connection: AsyncConnection, name: str, description: str | None, metadata: dict[str, Any]
+) -> int | None:
+    """A new dataset's id (its row locked until commit), or None if the name is taken."""
+    values = {"name": name, "description": description, "metadata": orjson.dumps(metadata).decode()}
+    return (await connection.execute(_CREATE, values)).scalar()
+
+
+async def lock_dataset(connection: AsyncConnection, name: str) -> int | None:
+    """The id of the dataset named ``name``, its row locked until commit (to add a version), or
+    None if there is none."""
+    return (await connection.execute(_LOCK, {"name": name})).scalar()
+
+
+async def create_version(
+    connection: AsyncConnection,
+    dataset_rowid: int,
+    description: str | None,
+    metadata: dict[str, Any],
+) -> int:
+    """A new version of a dataset whose row lock the caller holds."""
+    values = {
+        "dataset_id": dataset_rowid,
+        "description": description,
+        "metadata": orjson.dumps(metadata).decode(),
+    }
+    return int((await connection.execute(_CREATE_VERSION, values)).scalar_one())
+
+
+async def write_examples(
+    connection: AsyncConnection,
+    dataset_rowid: int,
+    version_id: int,
+    examples: Sequence[NewExample],
+) -> int:
+    """Create ``examples`` in the version (with their ``CREATE`` revisions and split links, the
+    splits created if missing) in one statement; answers how many were written.
+
+    Raises:
+        sqlalchemy.exc.IntegrityError: an external id is taken in the dataset.
+    """
+    rows = orjson.dumps(
+        [
+            {
+                "i": example.input,
+                "o": example.output,
+                "m": example.metadata,
+                "x": example.external_id,
+                "s": list(example.splits),
+            }
+            for example in examples
+        ]
+    ).decode()
+    values = {
+        "rows": rows,
+        "dataset_id": dataset_rowid,
+        "version_id": version_id,
+        "color": SPLIT_COLOR,
+    }
+    return int((await connection.execute(_WRITE_EXAMPLES, values)).scalar_one())

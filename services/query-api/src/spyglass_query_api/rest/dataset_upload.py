@@ -1,0 +1,286 @@
+"""Reading a dataset upload: Phoenix's JSON body, or a CSV / JSONL file with key selections.
+
+Files are read as a stream, one example at a time (:func:`file_examples`), so the writer can
+store them in chunks without holding the whole table as Python objects; a gzip-compressed file
+(``Content-Encoding: gzip`` on the part, or gzip's magic bytes) is decompressed as it is read.
+CSV values arrive as strings, as Phoenix stores them; JSONL values keep their JSON types.
+
+Every refusal is an :class:`UnprocessableEntityError` (422, plain text, as Phoenix answers a
+bad upload) naming what is wrong: the line and column of a malformed row, the keys missing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import gzip
+import io
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+import orjson
+
+from spyglass_core.storable import MAX_NAME_LENGTH
+from spyglass_query_api.queries.datasets import NewExample
+from spyglass_query_api.rest.errors import UnprocessableEntityError
+
+ACTIONS = frozenset({"create", "append", "update"})
+_GZIP_MAGIC = b"\x1f\x8b"
+_JSONL_TYPES = frozenset({"application/jsonl", "application/x-jsonl", "application/x-ndjson"})
+_CSV_TYPES = frozenset({"text/csv", "application/csv", "text/plain", "application/octet-stream"})
+
+
+@dataclass(frozen=True)
+class UploadTarget:
+    """What an upload does: its action, the dataset's name and description."""
+
+    action: str
+    name: str
+    description: str | None
+
+
+def upload_target(action: object, name: object, description: object) -> UploadTarget:
+    """Check the action and the dataset's name.
+
+    Raises:
+        UnprocessableEntityError: an unknown action (worded as Phoenix words it, which the
+            client looks for), or a missing or too long name.
+    """
+    action = "create" if action in (None, "") else action
+    if not isinstance(action, str) or action not in ACTIONS:
+        raise UnprocessableEntityError(f"Invalid dataset action: {action}")
+    if not isinstance(name, str) or not name:
+        raise UnprocessableEntityError("Dataset name is required")
+    if len(name) > MAX_NAME_LENGTH:
+        raise UnprocessableEntityError(
+            f"`name` must be at most {MAX_NAME_LENGTH} characters, got {len(name)}"
+        )
+    if description is not None and not isinstance(description, str):
+        raise UnprocessableEntityError("`description` must be a string")
+    return UploadTarget(action, name, description or None)
+
+
+def _objects(body: Mapping[str, Any], field: str, count: int) -> list[dict[str, Any]]:
+    values = body.get(field)
+    if values is None or values == []:
+        return [{} for _ in range(count)]
+    if not isinstance(values, list) or not all(isinstance(value, dict) for value in values):
+        raise UnprocessableEntityError(f"`{field}` must be a list of objects")
+    if len(values) != count:
+        raise UnprocessableEntityError(
+            f"`{field}` must have as many items as `inputs` ({len(values)} != {count})"
+        )
+    return values
+
+
+def _optional_strings(body: Mapping[str, Any], field: str, count: int) -> list[str | None]:
+    values = body.get(field)
+    if values is None or values == []:
+        return [None] * count
+    if not isinstance(values, list) or not all(
+        value is None or isinstance(value, str) for value in values
+    ):
+        raise UnprocessableEntityError(f"`{field}` must be a list of strings or nulls")
+    if len(values) != count:
+        raise UnprocessableEntityError(
+            f"`{field}` must have as many items as `inputs` ({len(values)} != {count})"
+        )
+    return values
+
+
+def _split_names(value: object, where: str) -> tuple[str, ...]:
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(name, str) for name in value):
+        return tuple(name for name in value if name)
+    raise UnprocessableEntityError(f"{where}: a split is a name or a list of names")
+
+
+def json_examples(body: Mapping[str, Any]) -> list[NewExample]:
+    """The examples of a JSON upload (``inputs``, ``outputs``, ``metadata``, ``splits``,
+    ``example_ids``; lists of the same length).
+
+    Raises:
+        UnprocessableEntityError: a field of the wrong shape or length.
+    """
+    inputs = body.get("inputs")
+    if not isinstance(inputs, list) or not all(isinstance(value, dict) for value in inputs):
+        raise UnprocessableEntityError("`inputs` must be a list of objects")
+    count = len(inputs)
+    outputs = _objects(body, "outputs", count)
+    metadata = _objects(body, "metadata", count)
+    external_ids = _optional_strings(body, "example_ids", count)
+    splits = body.get("splits") or [None] * count
+    if not isinstance(splits, list) or len(splits) != count:
+        raise UnprocessableEntityError(
+            f"`splits` must be a list with as many items as `inputs` ({count})"
+        )
+    return [
+        NewExample(
+            input=inputs[index],
+            output=outputs[index],
+            metadata=metadata[index],
+            external_id=external_ids[index],
+            splits=_split_names(splits[index], f"`splits.{index}`"),
+        )
+        for index in range(count)
+    ]
+
+
+@dataclass(frozen=True)
+class KeySelection:
+    """Which columns (or JSONL keys) go where; every one must exist in the file."""
+
+    input_keys: tuple[str, ...]
+    output_keys: tuple[str, ...] = ()
+    metadata_keys: tuple[str, ...] = ()
+    split_keys: tuple[str, ...] = ()
+    split_key: str | None = None
+    example_id_key: str | None = None
+
+    def required(self) -> list[str]:
+        """Every key named, once, in order."""
+        keys = [*self.input_keys, *self.output_keys, *self.metadata_keys, *self.split_keys]
+        keys += [key for key in (self.split_key, self.example_id_key) if key]
+        return list(dict.fromkeys(keys))
+
+    def missing(self, available: Sequence[str] | Mapping[str, Any]) -> list[str]:
+        """The keys named that ``available`` lacks."""
+        return [key for key in self.required() if key not in available]
+
+    def example(self, row: Mapping[str, Any], where: str) -> NewExample:
+        """The example a row (column -> value) makes."""
+        splits: list[str] = []
+        for key in self.split_keys:
+            splits.extend(_split_names(row[key], where))
+        if self.split_key is not None:
+            value = row[self.split_key]
+            if isinstance(value, str) and value.startswith("["):
+                with contextlib.suppress(orjson.JSONDecodeError):
+                    value = orjson.loads(value)
+            splits.extend(_split_names(value, where))
+        external_id = row[self.example_id_key] if self.example_id_key else None
+        return NewExample(
+            input={key: row[key] for key in self.input_keys},
+            output={key: row[key] for key in self.output_keys},
+            metadata={key: row[key] for key in self.metadata_keys},
+            external_id=None if external_id in (None, "") else str(external_id),
+            splits=tuple(dict.fromkeys(splits)),
+        )
+
+
+def _missing_keys(missing: list[str]) -> UnprocessableEntityError:
+    return UnprocessableEntityError(
+        f"Keys not found in the file's columns: {', '.join(repr(key) for key in missing)}"
+    )
+
+
+def _decompressed(raw: IO[bytes], content_encoding: str | None) -> IO[bytes] | gzip.GzipFile:
+    head = raw.read(2)
+    raw.seek(0)
+    if head == _GZIP_MAGIC or (content_encoding or "").lower() == "gzip":
+        return gzip.GzipFile(fileobj=raw, mode="rb")
+    return raw
+
+
+def is_jsonl(content_type: str, filename: str | None) -> bool:
+    """Whether a file part holds JSON lines (by its content type, or a ``.jsonl`` name)."""
+    if content_type.lower() in _JSONL_TYPES:
+        return True
+    name = (filename or "").lower()
+    return name.endswith((".jsonl", ".jsonl.gz", ".ndjson"))
+
+
+def check_file_type(content_type: str, filename: str | None) -> None:
+    """Refuse file types we don't read (Phoenix's Arrow upload, say).
+
+    Raises:
+        UnprocessableEntityError: neither CSV nor JSONL.
+    """
+    if not (is_jsonl(content_type, filename) or content_type.lower() in _CSV_TYPES):
+        raise UnprocessableEntityError(
+            f"Unsupported file type: {content_type}; upload text/csv or application/jsonl"
+        )
+
+
+def file_examples(
+    raw: IO[bytes],
+    *,
+    jsonl: bool,
+    content_encoding: str | None,
+    keys: KeySelection,
+) -> Iterator[NewExample]:
+    """The examples of an uploaded file, one at a time, read as they are needed.
+
+    Raises:
+        UnprocessableEntityError: the file is not valid gzip or UTF-8, a line is malformed, or
+            keys are missing (named with their line and column).
+    """
+    binary = _decompressed(raw, content_encoding)
+    stream = io.TextIOWrapper(binary, encoding="utf-8", newline="")
+    rows = _jsonl_rows(stream, keys) if jsonl else _csv_rows(stream, keys)
+    try:
+        yield from rows
+    except UnicodeDecodeError as error:
+        raise UnprocessableEntityError(f"The file is not UTF-8 text: {error.reason}") from None
+    except (OSError, EOFError, zlib.error) as error:
+        raise UnprocessableEntityError(f"The file is not valid gzip: {error}") from None
+
+
+def _csv_rows(stream: IO[str], keys: KeySelection) -> Iterator[NewExample]:
+    reader = csv.reader(stream, strict=True)
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise UnprocessableEntityError("The CSV file is empty: it has no header line")
+        duplicates = sorted({column for column in header if header.count(column) > 1})
+        if duplicates:
+            raise UnprocessableEntityError(f"Duplicate columns in the CSV header: {duplicates}")
+        missing = keys.missing(header)
+        if missing:
+            raise _missing_keys(missing)
+        width = len(header)
+        for fields in reader:
+            if not fields:
+                continue  # a blank line
+            line = reader.line_num
+            if len(fields) > width:
+                raise UnprocessableEntityError(
+                    f"CSV line {line}: {len(fields)} fields, the header has {width} "
+                    f"(column {width + 1} has no header)"
+                )
+            if len(fields) < width:
+                raise UnprocessableEntityError(
+                    f"CSV line {line}: {len(fields)} fields, the header has {width} "
+                    f"(column {len(fields) + 1}, {header[len(fields)]!r}, is missing)"
+                )
+            yield keys.example(dict(zip(header, fields, strict=True)), f"CSV line {line}")
+    except csv.Error as error:
+        raise UnprocessableEntityError(f"CSV line {reader.line_num}: {error}") from None
+
+
+def _jsonl_rows(stream: IO[str], keys: KeySelection) -> Iterator[NewExample]:
+    for line_number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = orjson.loads(line)
+        except orjson.JSONDecodeError as error:
+            raise UnprocessableEntityError(
+                f"JSONL line {line_number}, column {error.colno}: {error.msg}"
+            ) from None
+        if not isinstance(row, dict):
+            raise UnprocessableEntityError(
+                f"JSONL line {line_number}: expected a JSON object, got {type(row).__name__}"
+            )
+        missing = keys.missing(row)
+        if missing:
+            raise UnprocessableEntityError(
+                f"JSONL line {line_number}: keys not found: "
+                f"{', '.join(repr(key) for key in missing)}"
+            )
+        yield keys.example(row, f"JSONL line {line_number}")

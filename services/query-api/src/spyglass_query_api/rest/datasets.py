@@ -1,0 +1,352 @@
+"""``/v1/datasets``: upload, list, get and delete datasets, their versions and examples.
+
+Phoenix's shapes: ids are GlobalIDs (``Dataset``, ``DatasetVersion``, ``DatasetExample``); an
+example's ``id`` is its client id (``example_ids`` / ``example_id_key``) if it has one, else its
+GlobalID, and ``node_id`` is always the GlobalID. Lists are Phoenix's cursor pages (10 by
+default).
+
+An upload (``POST /v1/datasets/upload``) is Phoenix's JSON body or a multipart form with a CSV
+or JSONL file (gzip-compressed or not); it creates one version, writing its examples
+``UPLOAD_CHUNK`` at a time as the file is read, in the request's one transaction: a refused or
+failed upload leaves no version behind. ``action=update`` (Phoenix's declarative upsert) creates
+a dataset that does not exist yet; on an existing one it is refused (not implemented yet).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Annotated, Any, TypeAlias
+
+import orjson
+from litestar import Controller, MediaType, Request, Response, delete, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromQuery, PathParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+
+from spyglass_core.errors import ConflictError, NotFoundError
+from spyglass_query_api.dependencies import Db
+from spyglass_query_api.queries import datasets as queries
+from spyglass_query_api.queries.datasets import DatasetRow, NewExample
+from spyglass_query_api.queries.ids import global_id, rowid_of
+from spyglass_query_api.queries.pages import Keyset
+from spyglass_query_api.rest.dataset_upload import (
+    KeySelection,
+    UploadTarget,
+    check_file_type,
+    file_examples,
+    is_jsonl,
+    json_examples,
+    upload_target,
+)
+from spyglass_query_api.rest.errors import UnprocessableEntityError, UnprocessableParameterError
+from spyglass_query_api.rest.pagination import page_of, page_request
+
+UPLOAD_CHUNK = 5_000
+"""Examples written by one statement of an upload."""
+MAX_UPLOAD_BYTES = 1 << 30
+"""The largest upload body taken (1 GiB)."""
+
+DatasetId: TypeAlias = Annotated[str, PathParameter(description="The ID of the dataset")]
+
+
+class Dataset(BaseModel):
+    id: str
+    name: str
+    description: str | None
+    metadata: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    example_count: int
+
+
+class DatasetsPage(BaseModel):
+    data: list[Dataset]
+    next_cursor: str | None
+
+
+class DatasetBody(BaseModel):
+    data: Dataset
+
+
+class DatasetVersion(BaseModel):
+    version_id: str
+    description: str | None
+    metadata: dict[str, Any]
+    created_at: datetime
+
+
+class DatasetVersionsPage(BaseModel):
+    data: list[DatasetVersion]
+    next_cursor: str | None
+
+
+class UploadDatasetData(BaseModel):
+    dataset_id: str
+    version_id: str
+    num_created_examples: int
+    num_updated_examples: int
+    num_deleted_examples: int
+
+
+class UploadDatasetBody(BaseModel):
+    data: UploadDatasetData
+
+
+def _dataset(row: DatasetRow) -> Dataset:
+    return Dataset(
+        id=global_id("Dataset", row.id),
+        name=row.name,
+        description=row.description,
+        metadata=row.metadata,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        example_count=row.example_count,
+    )
+
+
+def _rowid(value: str, type_name: str, parameter: str, location: str = "path") -> int:
+    rowid = rowid_of(value, type_name)
+    if rowid is None:
+        raise UnprocessableParameterError(
+            parameter, f"Invalid {type_name} ID: {value!r}", location=location
+        )
+    return rowid
+
+
+async def _get_dataset(connection: Db, dataset_id: str) -> DatasetRow:
+    row = await queries.get_dataset_by_rowid(connection, _rowid(dataset_id, "Dataset", "id"))
+    if row is None:
+        raise NotFoundError(f"Dataset with ID {dataset_id} not found")
+    return row
+
+
+def _keyset(start: int | None, fetch: int) -> Keyset:
+    return Keyset(
+        descending=True, fetch=fetch, after_value=start, after_rowid=start, inclusive=True
+    )
+
+
+async def _write(
+    connection: Db, dataset_rowid: int, version_id: int, examples: Iterable[NewExample]
+) -> int:
+    """Write ``examples`` ``UPLOAD_CHUNK`` at a time; answers how many."""
+    written = 0
+    chunk: list[NewExample] = []
+    try:
+        for example in examples:
+            chunk.append(example)
+            if len(chunk) == UPLOAD_CHUNK:
+                written += await queries.write_examples(
+                    connection, dataset_rowid, version_id, chunk
+                )
+                chunk = []
+        if chunk:
+            written += await queries.write_examples(connection, dataset_rowid, version_id, chunk)
+    except IntegrityError:
+        raise ConflictError(
+            "An example id of the upload is taken in the dataset (or repeated in the upload)"
+        ) from None
+    return written
+
+
+async def _version_for(connection: Db, target: UploadTarget) -> tuple[int, int]:
+    """The dataset the upload goes to (created if it must be, its row locked) and its new
+    version's id.
+
+    Raises:
+        ConflictError: ``create`` of a name that is taken.
+        UnprocessableEntityError: ``update`` of an existing dataset (not implemented yet).
+    """
+    dataset_rowid = await queries.lock_dataset(connection, target.name)
+    if dataset_rowid is not None and target.action == "create":
+        raise ConflictError(f"Dataset with the same name already exists: name={target.name!r}")
+    if dataset_rowid is not None and target.action == "update":
+        raise UnprocessableEntityError(
+            f"action=update of an existing dataset ({target.name!r}) is not supported yet: "
+            "use action=append to add examples"
+        )
+    if dataset_rowid is None:
+        dataset_rowid = await queries.create_dataset(
+            connection, target.name, target.description, {}
+        )
+        if dataset_rowid is None:  # created meanwhile by another upload
+            raise ConflictError(f"Dataset with the same name already exists: name={target.name!r}")
+    return dataset_rowid, await queries.create_version(connection, dataset_rowid, None, {})
+
+
+def _form_keys(form: Any, field: str) -> tuple[str, ...]:
+    values = [value for value in form.getall(field, []) if isinstance(value, str) and value]
+    return tuple(dict.fromkeys(values))
+
+
+def _form_text(form: Any, field: str) -> str | None:
+    value = form.get(field)
+    return value if isinstance(value, str) and value else None
+
+
+class DatasetController(Controller):
+    path = "/v1/datasets"
+    tags = ["datasets"]  # noqa: RUF012 (litestar declares it as an instance variable)
+
+    @get(summary="List datasets")
+    async def list_datasets(
+        self,
+        connection: Db,
+        cursor: FromQuery[str | None] = None,
+        name: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 10,
+    ) -> DatasetsPage:
+        """Datasets by id, newest first, ``limit`` at a time; only the one named ``name``."""
+        page = page_request(cursor, limit, "Dataset", default=10, maximum=1000)
+        rows = await queries.list_datasets(connection, _keyset(page.start, page.fetch), name)
+        cut = page_of(rows, page, "Dataset")
+        return DatasetsPage(data=[_dataset(row) for row in cut.rows], next_cursor=cut.next_cursor)
+
+    @get("/{id:str}", summary="Get a dataset")
+    async def get_dataset(self, connection: Db, id: DatasetId) -> DatasetBody:
+        """A dataset with its example count (as of its latest version)."""
+        return DatasetBody(data=_dataset(await _get_dataset(connection, id)))
+
+    @delete("/{id:str}", summary="Delete a dataset", status_code=HTTP_204_NO_CONTENT)
+    async def delete_dataset(self, connection: Db, id: DatasetId) -> None:
+        """Delete a dataset with its versions, examples and experiments."""
+        if not await queries.delete_dataset(connection, _rowid(id, "Dataset", "id")):
+            raise NotFoundError(f"Dataset with ID {id} not found")
+
+    @get("/{id:str}/versions", summary="List a dataset's versions")
+    async def list_dataset_versions(
+        self,
+        connection: Db,
+        id: DatasetId,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 10,
+    ) -> DatasetVersionsPage:
+        """A dataset's versions, newest first (none for a dataset that does not exist)."""
+        dataset_rowid = _rowid(id, "Dataset", "id")
+        page = page_request(cursor, limit, "DatasetVersion", default=10, maximum=1000)
+        rows = await queries.list_dataset_versions(
+            connection, dataset_rowid, _keyset(page.start, page.fetch)
+        )
+        cut = page_of(rows, page, "DatasetVersion")
+        versions = [
+            DatasetVersion(
+                version_id=global_id("DatasetVersion", row.id),
+                description=row.description,
+                metadata=row.metadata,
+                created_at=row.created_at,
+            )
+            for row in cut.rows
+        ]
+        return DatasetVersionsPage(data=versions, next_cursor=cut.next_cursor)
+
+    @get("/{id:str}/examples", summary="Get a dataset's examples")
+    async def get_dataset_examples(
+        self,
+        connection: Db,
+        id: DatasetId,
+        version_id: FromQuery[str | None] = None,
+        split: FromQuery[list[str] | None] = None,
+    ) -> Response[bytes]:
+        """Every example of a version (the latest by default), in one statement; with
+        ``split``, those in any of the splits named (GlobalIDs or names)."""
+        dataset = await _get_dataset(connection, id)
+        if version_id:
+            version_rowid = _rowid(version_id, "DatasetVersion", "version_id", "query")
+            if not await queries.is_version_of(connection, dataset.id, version_rowid):
+                raise NotFoundError(f"No dataset version with id {version_id} can be found")
+        else:
+            latest = await queries.get_latest_version(connection, dataset.id)
+            if latest is None:
+                raise NotFoundError(f"Dataset {id} has no versions")
+            version_rowid = latest
+        split_rowids: list[int] | None = None
+        data: dict[str, Any] = {
+            "dataset_id": global_id("Dataset", dataset.id),
+            "version_id": global_id("DatasetVersion", version_rowid),
+        }
+        if split:
+            ids = [rowid for value in split if (rowid := rowid_of(value, "DatasetSplit"))]
+            splits = await queries.find_splits(connection, split, ids)
+            split_rowids = [split_rowid for split_rowid, _ in splits]
+            data["filtered_splits"] = [name for _, name in splits]
+        rows = await queries.list_example_texts(connection, dataset.id, version_rowid, split_rowids)
+        data["examples"] = [
+            {
+                "id": external_id or global_id("DatasetExample", rowid),
+                "node_id": global_id("DatasetExample", rowid),
+                "input": orjson.Fragment(input_text),
+                "output": orjson.Fragment(output_text),
+                "metadata": orjson.Fragment(metadata_text),
+                "updated_at": updated_at,
+            }
+            for rowid, external_id, input_text, output_text, metadata_text, updated_at in rows
+        ]
+        return Response(orjson.dumps({"data": data}), media_type=MediaType.JSON)
+
+    @post(
+        "/upload",
+        summary="Upload a dataset",
+        status_code=HTTP_200_OK,
+        request_max_body_size=MAX_UPLOAD_BYTES,
+    )
+    async def upload_dataset(
+        self,
+        connection: Db,
+        request: Request[Any, Any, Any],
+        sync: FromQuery[bool] = False,
+    ) -> UploadDatasetBody | None:
+        """Create a dataset or add a version of examples to one, from Phoenix's JSON body or a
+        multipart form with a CSV or JSONL file; with ``sync=true`` the answer names the
+        dataset and version (as Phoenix's), else it is ``null``."""
+        if request.content_type[0] == "multipart/form-data":
+            form = await request.form()
+            target = upload_target(
+                form.get("action"), form.get("name"), _form_text(form, "description")
+            )
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                raise UnprocessableEntityError("The form has no file part named `file`")
+            check_file_type(upload.content_type, upload.filename)
+            keys = KeySelection(
+                input_keys=_form_keys(form, "input_keys[]"),
+                output_keys=_form_keys(form, "output_keys[]"),
+                metadata_keys=_form_keys(form, "metadata_keys[]"),
+                split_keys=_form_keys(form, "split_keys[]"),
+                split_key=_form_text(form, "split_key"),
+                example_id_key=_form_text(form, "example_id_key"),
+            )
+            if not keys.input_keys:
+                raise UnprocessableEntityError("`input_keys[]` must name at least one column")
+            upload.file.seek(0)
+            examples: Iterable[NewExample] = file_examples(
+                upload.file,
+                jsonl=is_jsonl(upload.content_type, upload.filename),
+                content_encoding=upload.headers.get("content-encoding")
+                or upload.headers.get("Content-Encoding"),
+                keys=keys,
+            )
+        else:
+            try:
+                body = await request.json()
+            except orjson.JSONDecodeError as error:
+                raise UnprocessableEntityError(f"The body is not valid JSON: {error}") from None
+            if not isinstance(body, dict):
+                raise UnprocessableEntityError("The body must be a JSON object")
+            target = upload_target(body.get("action"), body.get("name"), body.get("description"))
+            examples = json_examples(body)
+        dataset_rowid, version_id = await _version_for(connection, target)
+        created = await _write(connection, dataset_rowid, version_id, examples)
+        if not sync:
+            return None
+        return UploadDatasetBody(
+            data=UploadDatasetData(
+                dataset_id=global_id("Dataset", dataset_rowid),
+                version_id=global_id("DatasetVersion", version_id),
+                num_created_examples=created,
+                num_updated_examples=0,
+                num_deleted_examples=0,
+            )
+        )
