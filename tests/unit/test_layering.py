@@ -44,12 +44,20 @@ def _lint_imports(folder: Path, *, scratch: bool) -> subprocess.CompletedProcess
 
 
 def _scratch_tree(folder: Path, modules: dict[str, str]) -> None:
-    """Empty packages named as the real root packages, plus ``modules`` (dotted name: source)."""
+    """Empty packages named as the real root packages and the subpackages the contracts name,
+    plus ``modules`` (dotted name: source)."""
     (folder / "pyproject.toml").write_text(_contracts_text())
-    root_packages = tomllib.loads(_contracts_text())["tool"]["importlinter"]["root_packages"]
-    for package in root_packages:
-        (folder / package).mkdir()
-        (folder / package / "__init__.py").write_text("")
+    settings = tomllib.loads(_contracts_text())["tool"]["importlinter"]
+    named = {
+        name
+        for contract in settings["contracts"]
+        for key in ("modules", "source_modules", "forbidden_modules")
+        for name in contract.get(key, [])
+    }
+    for package in sorted({*settings["root_packages"], *named}, key=lambda name: name.count(".")):
+        directory = folder.joinpath(*package.split("."))
+        directory.mkdir()
+        (directory / "__init__.py").write_text("")
     for name, source in modules.items():
         package, module = name.split(".")
         (folder / package / f"{module}.py").write_text(source)
