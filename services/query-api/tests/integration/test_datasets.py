@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -85,6 +86,9 @@ async def test_json_upload_then_get_list_versions_examples_and_delete(api: Clien
     assert examples["examples"][0]["id"] == "ex-1"
     assert _type_of(examples["examples"][0]["node_id"]) == "DatasetExample"
     assert examples["examples"][1]["id"] == examples["examples"][1]["node_id"]
+    updated_at = datetime.fromisoformat(examples["examples"][0]["updated_at"])
+    assert updated_at.utcoffset() == timedelta(0)
+    assert abs(updated_at - datetime.fromisoformat(got["created_at"])) < timedelta(seconds=5)
     assert in_test["filtered_splits"] == ["test"]
     assert [example["input"]["q"] for example in in_test["examples"]] == ["capital of France?"]
 

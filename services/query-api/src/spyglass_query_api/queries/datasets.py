@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
 from sqlalchemy import bindparam, text
@@ -49,17 +49,6 @@ class DatasetVersionRow:
     description: str | None
     metadata: dict[str, Any]
     created_at: datetime
-
-
-class ExampleText(NamedTuple):
-    """An example as a version left it, its JSON columns as JSON text (a page reads 100,000)."""
-
-    id: int
-    external_id: str | None
-    input: str
-    output: str
-    metadata: str
-    updated_at: datetime
 
 
 # Σ(CREATE = +1, DELETE = -1) over the dataset's revisions up to its latest version: Phoenix's
@@ -123,16 +112,27 @@ _CREATE_VERSION = text(
     "VALUES (:dataset_id, :description, CAST(:metadata AS jsonb)) RETURNING id"
 ).bindparams(bindparam("dataset_id", type_=BigInteger))
 
-_EXAMPLES_SQL = EXAMPLES_AT_VERSION.text
-_EXAMPLES = text(
-    "SELECT x.id, x.external_id, x.input::text, x.output::text, x.metadata::text, x.updated_at "
-    f"FROM ({_EXAMPLES_SQL}) AS x"
-).bindparams(*EXAMPLES_AT_VERSION._bindparams.values())
-_EXAMPLES_IN_SPLITS = text(
-    "SELECT x.id, x.external_id, x.input::text, x.output::text, x.metadata::text, x.updated_at "
-    f"FROM ({_EXAMPLES_SQL}) AS x "
-    "WHERE EXISTS (SELECT 1 FROM dataset_splits_dataset_examples AS l "
-    "WHERE l.dataset_example_id = x.id AND l.dataset_split_id = ANY(:split_ids))"
+# A version's examples as one text: Phoenix's example objects, comma-separated in id order, built
+# by PostgreSQL (a page of 100,000 examples is one value, not 100,000 rows to decode and encode).
+_EXAMPLE_OBJECTS_SQL = f"""
+    SELECT string_agg(json_build_object(
+        'id', COALESCE(x.external_id, g.node_id), 'node_id', g.node_id,
+        'input', x.input, 'output', x.output, 'metadata', x.metadata,
+        'updated_at', to_char(x.updated_at AT TIME ZONE 'UTC',
+                              'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')
+    )::text, ',' ORDER BY x.id)
+    FROM ({EXAMPLES_AT_VERSION.text}) AS x
+    CROSS JOIN LATERAL (
+        SELECT encode(convert_to('DatasetExample:' || x.id, 'UTF8'), 'base64') AS node_id
+    ) AS g
+"""
+_EXAMPLE_OBJECTS = text(_EXAMPLE_OBJECTS_SQL).bindparams(*EXAMPLES_AT_VERSION._bindparams.values())
+_EXAMPLE_OBJECTS_IN_SPLITS = text(
+    _EXAMPLE_OBJECTS_SQL
+    + """
+    WHERE EXISTS (SELECT 1 FROM dataset_splits_dataset_examples AS l
+                  WHERE l.dataset_example_id = x.id AND l.dataset_split_id = ANY(:split_ids))
+    """
 ).bindparams(*EXAMPLES_AT_VERSION._bindparams.values(), bindparam("split_ids", type_=ROWIDS))
 _ALL = 2**31 - 1
 """The ``limit`` that reads a version's examples in one statement."""
@@ -246,26 +246,26 @@ async def is_version_of(connection: AsyncConnection, dataset_rowid: int, version
     return (await connection.execute(_VERSION_OF, values)).scalar() is not None
 
 
-async def list_example_texts(
+async def get_examples_json(
     connection: AsyncConnection,
     dataset_rowid: int,
     version_id: int,
     split_rowids: Sequence[int] | None = None,
-) -> list[ExampleText]:
-    """Every example of the dataset as of ``version_id``, in id order (one statement), only
-    those in one of ``split_rowids`` if given."""
+) -> str:
+    """Every example of the dataset as of ``version_id`` in Phoenix's shape (``id``,
+    ``node_id``, ``input``, ``output``, ``metadata``, ``updated_at``), as JSON objects separated
+    by commas, in id order (one statement); only those in one of ``split_rowids`` if given."""
     values: dict[str, object] = {
         "dataset_id": dataset_rowid,
         "version_id": version_id,
         "after_id": 0,
         "limit": _ALL,
     }
-    statement = _EXAMPLES
+    statement = _EXAMPLE_OBJECTS
     if split_rowids is not None:
-        statement = _EXAMPLES_IN_SPLITS
+        statement = _EXAMPLE_OBJECTS_IN_SPLITS
         values["split_ids"] = list(split_rowids)
-    result = await connection.execute(statement, values)
-    return [ExampleText(*row) for row in result]
+    return (await connection.execute(statement, values)).scalar() or ""
 
 
 async def find_splits(

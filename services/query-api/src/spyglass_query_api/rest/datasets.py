@@ -272,19 +272,12 @@ class DatasetController(Controller):
             splits = await queries.find_splits(connection, split, ids)
             split_rowids = [split_rowid for split_rowid, _ in splits]
             data["filtered_splits"] = [name for _, name in splits]
-        rows = await queries.list_example_texts(connection, dataset.id, version_rowid, split_rowids)
-        data["examples"] = [
-            {
-                "id": external_id or global_id("DatasetExample", rowid),
-                "node_id": global_id("DatasetExample", rowid),
-                "input": orjson.Fragment(input_text),
-                "output": orjson.Fragment(output_text),
-                "metadata": orjson.Fragment(metadata_text),
-                "updated_at": updated_at,
-            }
-            for rowid, external_id, input_text, output_text, metadata_text, updated_at in rows
-        ]
-        return Response(orjson.dumps({"data": data}), media_type=MediaType.JSON)
+        examples = await queries.get_examples_json(
+            connection, dataset.id, version_rowid, split_rowids
+        )
+        head = orjson.dumps(data)[:-1]  # without its closing brace: the examples follow
+        body = b"".join((b'{"data":', head, b',"examples":[', examples.encode(), b"]}}"))
+        return Response(body, media_type=MediaType.JSON)
 
     @post(
         "/upload",
