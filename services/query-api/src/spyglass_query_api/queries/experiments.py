@@ -515,6 +515,18 @@ async def list_runs(
     return [RunRow(*row) for row in result]
 
 
+async def stream_runs(
+    connection: AsyncConnection, experiment_id: int
+) -> AsyncIterator[list[RunRow]]:
+    """All of an experiment's runs, newest first, in batches of ``EXPORT_BATCH`` read through a
+    server-side cursor (one statement: one snapshot, memory bounded at any count)."""
+    result = await connection.stream(
+        _LIST_RUNS, {"experiment_id": experiment_id, "start": 2**63 - 1, "fetch": None}
+    )
+    async for batch in result.partitions(EXPORT_BATCH):
+        yield [RunRow(*row) for row in batch]
+
+
 _EXAMPLE_COLUMNS_SQL = "e.id, e.external_id, rv.input, rv.output, rv.metadata, rv.created_at"
 
 _INCOMPLETE_RUNS = text(

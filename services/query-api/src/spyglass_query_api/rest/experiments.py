@@ -19,7 +19,8 @@ from secrets import token_hex
 from typing import Annotated, Any, Literal, TypeAlias
 
 import orjson
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, JSONBody, PathParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
@@ -217,18 +218,23 @@ def _experiment(row: ExperimentRow) -> Experiment:
     )
 
 
+def _run_fields(row: RunRow) -> dict[str, Any]:
+    """A run as Phoenix shows it (``ExperimentRun``'s fields)."""
+    return {
+        "dataset_example_id": global_id("DatasetExample", row.dataset_example_id),
+        "output": row.output,
+        "repetition_number": row.repetition_number,
+        "start_time": row.start_time,
+        "end_time": row.end_time,
+        "trace_id": row.trace_id,
+        "error": row.error,
+        "id": global_id("ExperimentRun", row.id),
+        "experiment_id": global_id("Experiment", row.experiment_id),
+    }
+
+
 def _run(row: RunRow) -> ExperimentRun:
-    return ExperimentRun(
-        dataset_example_id=global_id("DatasetExample", row.dataset_example_id),
-        output=row.output,
-        repetition_number=row.repetition_number,
-        start_time=row.start_time,
-        end_time=row.end_time,
-        trace_id=row.trace_id,
-        error=row.error,
-        id=global_id("ExperimentRun", row.id),
-        experiment_id=global_id("Experiment", row.experiment_id),
-    )
+    return ExperimentRun(**_run_fields(row))
 
 
 def _example(row: ExampleRow) -> DatasetExample:
@@ -474,25 +480,51 @@ class ExperimentController(Controller):
             raise AssertionError("unreachable")  # _run_refused always raises
         return CreatedIdBody(data=CreatedId(id=global_id("ExperimentRun", outcome)))
 
-    @get("/experiments/{experiment_id:str}/runs", summary="List runs for an experiment")
+    @get(
+        "/experiments/{experiment_id:str}/runs",
+        summary="List runs for an experiment",
+        responses={
+            HTTP_200_OK: ResponseSpec(
+                data_container=ExperimentRunsPage, description="The experiment's runs"
+            )
+        },
+    )
     async def list_experiment_runs(
         self,
         connection: Db,
         experiment_id: ExperimentId,
         cursor: FromQuery[str | None] = None,
         limit: FromQuery[int | None] = None,
-    ) -> ExperimentRunsPage:
-        """The experiment's runs, newest first; all of them unless ``limit`` is given."""
+    ) -> Response[Any]:
+        """The experiment's runs, newest first; all of them unless ``limit`` is given (then
+        written out as they are read: memory stays bounded at any number of runs)."""
         rowid = _rowid(experiment_id, "Experiment")
         page = page_request(cursor, limit, "ExperimentRun", default=1, maximum=2**62)
         if await queries.get_experiment_name(connection, rowid) is None:
             raise NotFoundError(f"Experiment with ID {experiment_id} does not exist")
-        if limit is None:
-            rows = await queries.list_runs(connection, rowid, page.start, None)
-            return ExperimentRunsPage(data=[_run(row) for row in rows], next_cursor=None)
-        rows = await queries.list_runs(connection, rowid, page.start, page.fetch)
-        cut = page_of(rows, page, "ExperimentRun")
-        return ExperimentRunsPage(data=[_run(row) for row in cut.rows], next_cursor=cut.next_cursor)
+        if limit is not None:
+            rows = await queries.list_runs(connection, rowid, page.start, page.fetch)
+            cut = page_of(rows, page, "ExperimentRun")
+            return Response(
+                ExperimentRunsPage(
+                    data=[_run(row) for row in cut.rows], next_cursor=cut.next_cursor
+                )
+            )
+        engine = connection.engine
+
+        async def chunks() -> AsyncIterator[bytes]:
+            separator = b'{"data":['
+            async with engine.connect() as reader:
+                async for batch in queries.stream_runs(reader, rowid):
+                    out = bytearray()
+                    for row in batch:
+                        out += separator
+                        out += orjson.dumps(_run_fields(row))
+                        separator = b","
+                    yield bytes(out)
+            yield (b"" if separator == b"," else separator) + b'],"next_cursor":null}'
+
+        return Stream(chunks(), media_type="application/json")
 
     @get(
         "/experiments/{experiment_id:str}/incomplete-runs",
