@@ -237,8 +237,13 @@ async def test_a_large_csv_is_stored_in_chunks_in_order(api: Client) -> None:
             {"input_keys[]": ["question", "prompt", "context"]},
             "Keys not found in the file's columns: 'prompt', 'context'",
         ),
+        (
+            b"question,answer\nhi,a\x00b\n",
+            {},
+            "CSV line 2, column 2 ('answer'): NUL characters can't be stored",
+        ),
     ],
-    ids=["extra-column", "missing-column", "unclosed-quote", "missing-keys"],
+    ids=["extra-column", "missing-column", "unclosed-quote", "missing-keys", "nul"],
 )
 async def test_bad_csv_is_refused_naming_line_and_column(
     api: Client, content: bytes, fields: dict[str, Any], message: str
@@ -257,8 +262,9 @@ async def test_bad_csv_is_refused_naming_line_and_column(
         (b'{"q": 1}\n{"q": 2,}\n', "JSONL line 2, column 8: trailing comma is not allowed"),
         (b'{"q": 1}\n[1, 2]\n', "JSONL line 2: expected a JSON object, got list"),
         (b'{"q": 1}\n{"p": 2}\n', "JSONL line 2: keys not found: 'q'"),
+        (b'{"q": "a\\u0000b"}\n', "JSONL line 1: NUL characters (\\u0000) can't be stored"),
     ],
-    ids=["malformed", "not-an-object", "missing-key"],
+    ids=["malformed", "not-an-object", "missing-key", "nul"],
 )
 async def test_bad_jsonl_is_refused_naming_the_line(
     api: Client, content: bytes, message: str
@@ -305,6 +311,10 @@ async def test_refusals(api: Client) -> None:
         api, action="create", name="n", inputs=[{"x": 1}, {"x": 2}], outputs=[{}]
     )
     not_gzip = await _upload_file(api, b"\x1f\x8bnot gzip", name="n", **{"input_keys[]": ["x"]})
+    not_json = await api.post(
+        "/v1/datasets/upload", content=b"{", headers={"content-type": "application/json"}
+    )
+    nul_name = await _upload_file(api, b"x\n1\n", name="a\x00b", **{"input_keys[]": ["x"]})
     arrow = await _upload_file(
         api,
         b"ARROW1",
@@ -329,6 +339,8 @@ async def test_refusals(api: Client) -> None:
     assert short_outputs.text == "`outputs` must have as many items as `inputs` (1 != 2)"
     assert not_gzip.status_code == 422
     assert not_gzip.text.startswith("The file is not valid gzip")
+    assert (not_json.status_code, not_json.text) == (422, "The body is not valid JSON")
+    assert (nul_name.status_code, nul_name.text) == (422, "`name` must not contain NUL characters")
     assert arrow.status_code == 422
     assert arrow.text.startswith("Unsupported file type: application/x-pandas-pyarrow")
     assert bad_id.status_code == 422

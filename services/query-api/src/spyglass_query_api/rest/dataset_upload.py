@@ -22,7 +22,7 @@ from typing import IO, Any
 
 import orjson
 
-from spyglass_core.storable import MAX_NAME_LENGTH
+from spyglass_core.storable import MAX_NAME_LENGTH, NUL, has_nul
 from spyglass_query_api.queries.datasets import NewExample
 from spyglass_query_api.rest.errors import UnprocessableEntityError
 
@@ -59,7 +59,19 @@ def upload_target(action: object, name: object, description: object) -> UploadTa
         )
     if description is not None and not isinstance(description, str):
         raise UnprocessableEntityError("`description` must be a string")
+    check_text(name, "name")
+    check_text(description, "description")
     return UploadTarget(action, name, description or None)
+
+
+def check_text(value: str | None, field: str) -> None:
+    """Refuse a form field PostgreSQL can't store (the JSON body's are checked by the guard).
+
+    Raises:
+        UnprocessableEntityError: ``value`` holds a NUL character.
+    """
+    if value is not None and has_nul(value):
+        raise UnprocessableEntityError(f"`{field}` must not contain NUL characters")
 
 
 def _objects(body: Mapping[str, Any], field: str, count: int) -> list[dict[str, Any]]:
@@ -237,6 +249,8 @@ def _csv_rows(stream: IO[str], keys: KeySelection) -> Iterator[NewExample]:
         header = next(reader, None)
         if header is None:
             raise UnprocessableEntityError("The CSV file is empty: it has no header line")
+        if any(NUL in column for column in header):
+            raise UnprocessableEntityError("CSV line 1: NUL characters can't be stored")
         duplicates = sorted({column for column in header if header.count(column) > 1})
         if duplicates:
             raise UnprocessableEntityError(f"Duplicate columns in the CSV header: {duplicates}")
@@ -258,9 +272,26 @@ def _csv_rows(stream: IO[str], keys: KeySelection) -> Iterator[NewExample]:
                     f"CSV line {line}: {len(fields)} fields, the header has {width} "
                     f"(column {len(fields) + 1}, {header[len(fields)]!r}, is missing)"
                 )
+            for column, value in enumerate(fields):
+                if NUL in value:
+                    raise UnprocessableEntityError(
+                        f"CSV line {line}, column {column + 1} ({header[column]!r}): "
+                        "NUL characters can't be stored"
+                    )
             yield keys.example(dict(zip(header, fields, strict=True)), f"CSV line {line}")
     except csv.Error as error:
         raise UnprocessableEntityError(f"CSV line {reader.line_num}: {error}") from None
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a parsed JSON value has a NUL in a string or key (PostgreSQL's jsonb can't)."""
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(NUL in key or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def _jsonl_rows(stream: IO[str], keys: KeySelection) -> Iterator[NewExample]:
@@ -273,6 +304,10 @@ def _jsonl_rows(stream: IO[str], keys: KeySelection) -> Iterator[NewExample]:
             raise UnprocessableEntityError(
                 f"JSONL line {line_number}, column {error.colno}: {error.msg}"
             ) from None
+        if NUL in line or ("\\u0000" in line and _holds_nul(row)):
+            raise UnprocessableEntityError(
+                f"JSONL line {line_number}: NUL characters (\\u0000) can't be stored"
+            )
         if not isinstance(row, dict):
             raise UnprocessableEntityError(
                 f"JSONL line {line_number}: expected a JSON object, got {type(row).__name__}"

@@ -15,12 +15,22 @@ a dataset that does not exist yet; on an existing one it is refused (not impleme
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, TypeAlias
 
 import orjson
 from litestar import Controller, MediaType, Request, Response, delete, get, post
 from litestar.datastructures import UploadFile
+from litestar.exceptions import SerializationException
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+)
 from litestar.params import FromQuery, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from pydantic import BaseModel
@@ -36,6 +46,7 @@ from spyglass_query_api.rest.dataset_upload import (
     KeySelection,
     UploadTarget,
     check_file_type,
+    check_text,
     file_examples,
     is_jsonl,
     json_examples,
@@ -93,6 +104,89 @@ class UploadDatasetData(BaseModel):
 
 class UploadDatasetBody(BaseModel):
     data: UploadDatasetData
+
+
+def _strings(description: str | None = None) -> Schema:
+    return Schema(
+        type=OpenAPIType.ARRAY,
+        items=Schema(type=OpenAPIType.STRING),
+        unique_items=True,
+        description=description,
+    )
+
+
+def _objects() -> Schema:
+    return Schema(type=OpenAPIType.ARRAY, items=Schema(type=OpenAPIType.OBJECT))
+
+
+_ACTION = Schema(type=OpenAPIType.STRING, enum=["create", "append", "update"])
+_NULLABLE_STRING = Schema(one_of=[Schema(type=OpenAPIType.STRING), Schema(type=OpenAPIType.NULL)])
+UPLOAD_REQUEST_BODY = RequestBody(
+    required=True,
+    content={
+        "application/json": OpenAPIMediaType(
+            schema=Schema(
+                type=OpenAPIType.OBJECT,
+                required=["name", "inputs"],
+                properties={
+                    "action": _ACTION,
+                    "name": Schema(type=OpenAPIType.STRING),
+                    "description": Schema(type=OpenAPIType.STRING),
+                    "inputs": _objects(),
+                    "outputs": _objects(),
+                    "metadata": _objects(),
+                    "splits": Schema(
+                        type=OpenAPIType.ARRAY,
+                        items=Schema(
+                            one_of=[
+                                Schema(type=OpenAPIType.STRING),
+                                Schema(
+                                    type=OpenAPIType.ARRAY, items=Schema(type=OpenAPIType.STRING)
+                                ),
+                                Schema(type=OpenAPIType.NULL),
+                            ]
+                        ),
+                        description="Split per example: string, string array, or null",
+                    ),
+                    "span_ids": Schema(type=OpenAPIType.ARRAY, items=_NULLABLE_STRING),
+                    "example_ids": Schema(type=OpenAPIType.ARRAY, items=_NULLABLE_STRING),
+                },
+            )
+        ),
+        "multipart/form-data": OpenAPIMediaType(
+            schema=Schema(
+                type=OpenAPIType.OBJECT,
+                required=["name", "input_keys[]", "output_keys[]", "file"],
+                properties={
+                    "action": _ACTION,
+                    "name": Schema(type=OpenAPIType.STRING),
+                    "description": Schema(type=OpenAPIType.STRING),
+                    "input_keys[]": _strings(),
+                    "output_keys[]": _strings(),
+                    "metadata_keys[]": _strings(),
+                    "split_keys[]": _strings("Columns whose values name the example's splits"),
+                    "split_key": Schema(
+                        type=OpenAPIType.STRING,
+                        description="A column naming the splits (a name or a JSON list)",
+                    ),
+                    "example_id_key": Schema(
+                        type=OpenAPIType.STRING, description="A column of stable example ids"
+                    ),
+                    "file": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY),
+                },
+            )
+        ),
+    },
+)
+"""Phoenix's upload bodies (the handler reads the request itself, to stream the file)."""
+
+
+@dataclass
+class _UploadOperation(Operation):
+    """The upload's operation, with the request body litestar can't infer."""
+
+    def __post_init__(self) -> None:
+        self.request_body = UPLOAD_REQUEST_BODY
 
 
 def _dataset(row: DatasetRow) -> Dataset:
@@ -179,12 +273,17 @@ async def _version_for(connection: Db, target: UploadTarget) -> tuple[int, int]:
 
 def _form_keys(form: Any, field: str) -> tuple[str, ...]:
     values = [value for value in form.getall(field, []) if isinstance(value, str) and value]
+    for value in values:
+        check_text(value, field)
     return tuple(dict.fromkeys(values))
 
 
 def _form_text(form: Any, field: str) -> str | None:
     value = form.get(field)
-    return value if isinstance(value, str) and value else None
+    if not isinstance(value, str) or not value:
+        return None
+    check_text(value, field)
+    return value
 
 
 class DatasetController(Controller):
@@ -284,6 +383,7 @@ class DatasetController(Controller):
         summary="Upload a dataset",
         status_code=HTTP_200_OK,
         request_max_body_size=MAX_UPLOAD_BYTES,
+        operation_class=_UploadOperation,
     )
     async def upload_dataset(
         self,
@@ -324,8 +424,8 @@ class DatasetController(Controller):
         else:
             try:
                 body = await request.json()
-            except orjson.JSONDecodeError as error:
-                raise UnprocessableEntityError(f"The body is not valid JSON: {error}") from None
+            except SerializationException:
+                raise UnprocessableEntityError("The body is not valid JSON") from None
             if not isinstance(body, dict):
                 raise UnprocessableEntityError("The body must be a JSON object")
             target = upload_target(body.get("action"), body.get("name"), body.get("description"))
