@@ -485,7 +485,9 @@ class ExperimentController(Controller):
         summary="List runs for an experiment",
         responses={
             HTTP_200_OK: ResponseSpec(
-                data_container=ExperimentRunsPage, description="The experiment's runs"
+                data_container=ExperimentRunsPage,
+                description="The experiment's runs",
+                generate_examples=False,
             )
         },
     )
