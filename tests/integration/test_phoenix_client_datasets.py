@@ -162,3 +162,19 @@ def test_a_jsonl_upload_reads_back_through_the_client(
         ({"q": "x"}, {"n": 1}),
         ({"q": "y"}, {"n": [1, 2]}),
     ]
+
+
+def test_create_dataset_again_makes_it_hold_the_new_examples(client: Client) -> None:
+    name = _name("compat-again")
+
+    first = client.datasets.create_dataset(
+        name=name, inputs=[{"q": "kept"}, {"q": "dropped"}], outputs=[{"a": 1}, {"a": 2}]
+    )
+    again = client.datasets.create_dataset(
+        name=name, inputs=[{"q": "kept"}, {"q": "added"}], outputs=[{"a": 1}, {"a": 3}]
+    )
+
+    assert again.id == first.id and again.version_id != first.version_id
+    assert [example["input"]["q"] for example in again.examples] == ["kept", "added"]
+    assert again.examples[0]["id"] == first.examples[0]["id"]  # the same example, unchanged
+    assert len(client.datasets.get_dataset(dataset=name, version_id=first.version_id)) == 2

@@ -347,3 +347,47 @@ async def test_refusals(api: Client) -> None:
     assert missing.status_code == 404
     assert missing_version.status_code == 404
     assert orjson.loads((await api.get("/v1/datasets")).content)["data"][0]["example_count"] == 1
+
+
+async def test_update_makes_the_new_version_hold_exactly_the_upload(api: Client) -> None:
+    first = (
+        await _upload_json(
+            api,
+            action="update",
+            name="decl",
+            inputs=[{"q": "same"}, {"q": "gone"}, {"q": "keyed"}, {"q": "same"}],
+            example_ids=[None, None, "k1", None],
+        )
+    ).json()["data"]
+    before = await _examples(api, first["dataset_id"])
+
+    second = await _upload_json(
+        api,
+        action="update",
+        name="decl",
+        inputs=[{"q": "same"}, {"q": "keyed, edited"}, {"q": "new"}],
+        example_ids=[None, "k1", None],
+    )
+    assert second.status_code == 200, second.text
+    counts = second.json()["data"]
+    after = await _examples(api, first["dataset_id"])
+    old = await _examples(api, first["dataset_id"], version_id=first["version_id"])
+
+    assert counts["dataset_id"] == first["dataset_id"]
+    assert (
+        counts["num_created_examples"],
+        counts["num_updated_examples"],
+        counts["num_deleted_examples"],
+    ) == (1, 1, 2)
+    assert [example["input"]["q"] for example in after["examples"]] == [
+        "same",
+        "keyed, edited",
+        "new",
+    ]
+    kept = {example["node_id"] for example in before["examples"]}
+    assert after["examples"][0]["node_id"] in kept  # matched by content: the same example
+    assert after["examples"][1]["node_id"] == before["examples"][2]["node_id"]  # by its id
+    assert after["examples"][1]["id"] == "k1"
+    assert old["examples"] == before["examples"]
+    got = (await api.get(f"/v1/datasets/{first['dataset_id']}")).json()["data"]
+    assert got["example_count"] == 3

@@ -344,3 +344,126 @@ async def write_examples(
         "color": SPLIT_COLOR,
     }
     return int((await connection.execute(_WRITE_EXAMPLES, values)).scalar_one())
+
+
+# ``action=update`` of an existing dataset: the upload is staged, then one statement makes the
+# new version hold exactly the uploaded examples. An uploaded example matches a current one by
+# its client id, or (without one) by equal content, duplicates paired in order; a match whose
+# content changed gets a PATCH, an upload without a match a new example (CREATE), a current
+# example without a match a DELETE.
+_STAGE = text(
+    "CREATE TEMPORARY TABLE dataset_upload (n bigint PRIMARY KEY, external_id text, "
+    "input jsonb, output jsonb, metadata jsonb) ON COMMIT DROP"
+)
+_STAGE_ROWS = text(
+    """
+    INSERT INTO dataset_upload (n, external_id, input, output, metadata)
+    SELECT j.ordinality + :offset, j.value ->> 'x', j.value -> 'i', j.value -> 'o', j.value -> 'm'
+    FROM jsonb_array_elements(CAST(:rows AS jsonb)) WITH ORDINALITY AS j
+    """
+).bindparams(bindparam("offset", type_=BigInteger))
+_APPLY_UPDATE = text(
+    f"""
+    WITH current_examples AS MATERIALIZED (
+        SELECT x.id, x.external_id, x.input, x.output, x.metadata
+        FROM ({EXAMPLES_AT_VERSION.text}) AS x
+    ),
+    by_id AS (
+        SELECT u.n, c.id,
+               (c.input, c.output, c.metadata) IS DISTINCT FROM (u.input, u.output, u.metadata)
+                   AS changed
+        FROM dataset_upload AS u JOIN current_examples AS c ON c.external_id = u.external_id
+    ),
+    uploaded_by_content AS (
+        SELECT u.n, u.input, u.output, u.metadata,
+               row_number() OVER (PARTITION BY u.input, u.output, u.metadata ORDER BY u.n) AS k
+        FROM dataset_upload AS u WHERE u.external_id IS NULL
+    ),
+    current_by_content AS (
+        SELECT c.id, c.input, c.output, c.metadata,
+               row_number() OVER (PARTITION BY c.input, c.output, c.metadata ORDER BY c.id) AS k
+        FROM current_examples AS c WHERE c.external_id IS NULL
+    ),
+    matched AS MATERIALIZED (
+        SELECT n, id, changed FROM by_id
+        UNION ALL
+        SELECT u.n, c.id, false
+        FROM uploaded_by_content AS u JOIN current_by_content AS c
+          ON (c.input, c.output, c.metadata) = (u.input, u.output, u.metadata) AND c.k = u.k
+    ),
+    new_rows AS MATERIALIZED (
+        SELECT nextval(pg_get_serial_sequence('dataset_examples', 'id')) AS id, u.*
+        FROM dataset_upload AS u
+        WHERE NOT EXISTS (SELECT 1 FROM matched AS m WHERE m.n = u.n)
+    ),
+    gone AS MATERIALIZED (
+        SELECT c.id FROM current_examples AS c
+        WHERE NOT EXISTS (SELECT 1 FROM matched AS m WHERE m.id = c.id)
+    ),
+    new_examples AS (
+        INSERT INTO dataset_examples (id, dataset_id, external_id)
+        SELECT id, :dataset_id, external_id FROM new_rows
+    ),
+    revisions AS (
+        INSERT INTO dataset_example_revisions
+            (dataset_example_id, dataset_version_id, input, output, metadata, revision_kind)
+        SELECT id, :new_version_id, input, output, metadata, 'CREATE' FROM new_rows
+        UNION ALL
+        SELECT m.id, :new_version_id, u.input, u.output, u.metadata, 'PATCH'
+        FROM matched AS m JOIN dataset_upload AS u USING (n) WHERE m.changed
+        UNION ALL
+        SELECT id, :new_version_id, '{{}}', '{{}}', '{{}}', 'DELETE' FROM gone
+    )
+    SELECT (SELECT count(*) FROM new_rows), (SELECT count(*) FROM matched WHERE changed),
+           (SELECT count(*) FROM gone)
+    """
+).bindparams(
+    *EXAMPLES_AT_VERSION._bindparams.values(), bindparam("new_version_id", type_=BigInteger)
+)
+
+
+@dataclass(frozen=True)
+class UpdateCounts:
+    created: int
+    updated: int
+    deleted: int
+
+
+async def stage_upload(connection: AsyncConnection) -> None:
+    """Create the transaction's staging table of an update (dropped at commit)."""
+    await connection.execute(_STAGE)
+
+
+async def stage_examples(
+    connection: AsyncConnection, offset: int, examples: Sequence[NewExample]
+) -> int:
+    """Stage a chunk of an update's examples, numbered from ``offset + 1``; answers how many."""
+    rows = orjson.dumps(
+        [
+            {
+                "i": example.input,
+                "o": example.output,
+                "m": example.metadata,
+                "x": example.external_id,
+            }
+            for example in examples
+        ]
+    ).decode()
+    await connection.execute(_STAGE_ROWS, {"rows": rows, "offset": offset})
+    return len(examples)
+
+
+async def apply_update(
+    connection: AsyncConnection, dataset_rowid: int, previous_version_id: int, version_id: int
+) -> UpdateCounts:
+    """Make version ``version_id`` hold exactly the staged examples (matched to those of
+    ``previous_version_id`` by client id or content)."""
+    values = {
+        "dataset_id": dataset_rowid,
+        "version_id": previous_version_id,
+        "after_id": 0,
+        "limit": _ALL,
+        "new_version_id": version_id,
+    }
+    created, updated, deleted = (await connection.execute(_APPLY_UPDATE, values)).one()
+    return UpdateCounts(int(created), int(updated), int(deleted))

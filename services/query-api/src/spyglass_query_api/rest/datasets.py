@@ -8,8 +8,10 @@ default).
 An upload (``POST /v1/datasets/upload``) is Phoenix's JSON body or a multipart form with a CSV
 or JSONL file (gzip-compressed or not); it creates one version, writing its examples
 ``UPLOAD_CHUNK`` at a time as the file is read, in the request's one transaction: a refused or
-failed upload leaves no version behind. ``action=update`` (Phoenix's declarative upsert) creates
-a dataset that does not exist yet; on an existing one it is refused (not implemented yet).
+failed upload leaves no version behind. ``action=update`` (Phoenix's declarative upsert) makes
+the new version hold exactly the uploaded examples: each matches a current one by its client id
+or, without one, by equal content; changed matches are patched, the rest created, and current
+examples left unmatched deleted (splits are linked to created examples only).
 """
 
 from __future__ import annotations
@@ -246,29 +248,51 @@ async def _write(
     return written
 
 
-async def _version_for(connection: Db, target: UploadTarget) -> tuple[int, int]:
-    """The dataset the upload goes to (created if it must be, its row locked) and its new
-    version's id.
+async def _version_for(connection: Db, target: UploadTarget) -> tuple[int, int, int | None]:
+    """The dataset the upload goes to (created if it must be, its row locked), its new
+    version's id, and for ``update`` of an existing dataset the version it replaces.
 
     Raises:
         ConflictError: ``create`` of a name that is taken.
-        UnprocessableEntityError: ``update`` of an existing dataset (not implemented yet).
     """
     dataset_rowid = await queries.lock_dataset(connection, target.name)
     if dataset_rowid is not None and target.action == "create":
         raise ConflictError(f"Dataset with the same name already exists: name={target.name!r}")
+    previous_version = None
     if dataset_rowid is not None and target.action == "update":
-        raise UnprocessableEntityError(
-            f"action=update of an existing dataset ({target.name!r}) is not supported yet: "
-            "use action=append to add examples"
-        )
+        previous_version = await queries.get_latest_version(connection, dataset_rowid)
     if dataset_rowid is None:
         dataset_rowid = await queries.create_dataset(
             connection, target.name, target.description, {}
         )
         if dataset_rowid is None:  # created meanwhile by another upload
             raise ConflictError(f"Dataset with the same name already exists: name={target.name!r}")
-    return dataset_rowid, await queries.create_version(connection, dataset_rowid, None, {})
+    version_id = await queries.create_version(connection, dataset_rowid, None, {})
+    return dataset_rowid, version_id, previous_version
+
+
+async def _update(
+    connection: Db,
+    dataset_rowid: int,
+    previous_version: int,
+    version_id: int,
+    examples: Iterable[NewExample],
+) -> queries.UpdateCounts:
+    """Stage the upload ``UPLOAD_CHUNK`` at a time, then make the version hold exactly it."""
+    await queries.stage_upload(connection)
+    staged = 0
+    chunk: list[NewExample] = []
+    for example in examples:
+        chunk.append(example)
+        if len(chunk) == UPLOAD_CHUNK:
+            staged += await queries.stage_examples(connection, staged, chunk)
+            chunk = []
+    if chunk:
+        await queries.stage_examples(connection, staged, chunk)
+    try:
+        return await queries.apply_update(connection, dataset_rowid, previous_version, version_id)
+    except IntegrityError:
+        raise ConflictError("An example id is repeated in the upload") from None
 
 
 def _form_keys(form: Any, field: str) -> tuple[str, ...]:
@@ -430,16 +454,22 @@ class DatasetController(Controller):
                 raise UnprocessableEntityError("The body must be a JSON object")
             target = upload_target(body.get("action"), body.get("name"), body.get("description"))
             examples = json_examples(body)
-        dataset_rowid, version_id = await _version_for(connection, target)
-        created = await _write(connection, dataset_rowid, version_id, examples)
+        dataset_rowid, version_id, previous_version = await _version_for(connection, target)
+        if previous_version is None:
+            created = await _write(connection, dataset_rowid, version_id, examples)
+            counts = queries.UpdateCounts(created=created, updated=0, deleted=0)
+        else:
+            counts = await _update(
+                connection, dataset_rowid, previous_version, version_id, examples
+            )
         if not sync:
             return None
         return UploadDatasetBody(
             data=UploadDatasetData(
                 dataset_id=global_id("Dataset", dataset_rowid),
                 version_id=global_id("DatasetVersion", version_id),
-                num_created_examples=created,
-                num_updated_examples=0,
-                num_deleted_examples=0,
+                num_created_examples=counts.created,
+                num_updated_examples=counts.updated,
+                num_deleted_examples=counts.deleted,
             )
         )
