@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -391,3 +392,31 @@ async def test_update_makes_the_new_version_hold_exactly_the_upload(api: Client)
     assert old["examples"] == before["examples"]
     got = (await api.get(f"/v1/datasets/{first['dataset_id']}")).json()["data"]
     assert got["example_count"] == 3
+
+
+async def test_examples_link_to_their_source_spans(
+    api: Client, store_spans: Callable[..., Awaitable[None]]
+) -> None:
+    await store_spans("chat", {"trace": "a" * 32, "span": "a000000000000001"})
+    span_node_id = (await api.get("/v1/projects/chat/spans")).json()["data"][0]["id"]
+
+    by_json = await _upload_json(
+        api,
+        action="create",
+        name="from-spans",
+        inputs=[{"q": "linked"}, {"q": "unknown span"}, {"q": "none"}],
+        span_ids=["a000000000000001", "ffffffffffffffff", None],
+    )
+    by_csv = await _upload_file(
+        api,
+        b"q,span\nlinked,a000000000000001\nnone,\n",
+        name="csv-from-spans",
+        **{"input_keys[]": ["q"], "span_id_key": "span"},
+    )
+    linked = await _examples(api, by_json.json()["data"]["dataset_id"])
+    linked_csv = await _examples(api, by_csv.json()["data"]["dataset_id"])
+
+    source = {"span_id": "a000000000000001", "span_node_id": span_node_id}
+    assert [example["source"] for example in linked["examples"]] == [source, None, None]
+    assert [example["source"] for example in linked_csv["examples"]] == [source, None]
+    assert linked_csv["examples"][0]["input"] == {"q": "linked"}  # the span column is no input

@@ -119,12 +119,20 @@ _EXAMPLE_OBJECTS_SQL = f"""
         'id', COALESCE(x.external_id, g.node_id), 'node_id', g.node_id,
         'input', x.input, 'output', x.output, 'metadata', x.metadata,
         'updated_at', to_char(x.updated_at AT TIME ZONE 'UTC',
-                              'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')
+                              'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
+        'source', CASE WHEN source.span_id IS NOT NULL THEN json_build_object(
+            'span_id', source.span_id,
+            'span_node_id', encode(convert_to('Span:' || x.span_rowid, 'UTF8'), 'base64')
+        ) END
     )::text, ',' ORDER BY x.id)
     FROM ({EXAMPLES_AT_VERSION.text}) AS x
     CROSS JOIN LATERAL (
         SELECT encode(convert_to('DatasetExample:' || x.id, 'UTF8'), 'base64') AS node_id
     ) AS g
+    LEFT JOIN LATERAL (
+        SELECT s.span_id FROM spans AS s
+        WHERE x.span_rowid IS NOT NULL AND s.id = x.span_rowid AND s.start_time = x.span_start_time
+    ) AS source ON TRUE
 """
 _EXAMPLE_OBJECTS = text(_EXAMPLE_OBJECTS_SQL).bindparams(*EXAMPLES_AT_VERSION._bindparams.values())
 _EXAMPLE_OBJECTS_IN_SPLITS = text(
@@ -145,20 +153,30 @@ _SPLITS_BY_NAME_OR_ID = text(
 SPLIT_COLOR = "#33c5e8"
 """The colour of a split an upload creates (Phoenix's default)."""
 
+_SPAN_BY_ID_SQL = """
+    SELECT s.id, s.start_time FROM spans AS s
+    WHERE {span_id} IS NOT NULL AND s.span_id = {span_id}
+    ORDER BY s.start_time LIMIT 1
+"""
+"""The stored span with an OTel span id (any partition), for an example's source link."""
+
 # One chunk of an upload. The rows are one JSON array of {i, o, m, x, s}: input, output,
 # metadata, external id, split names. Example ids are drawn from the identity first, so that
 # examples, revisions and split links are written by one statement.
 _WRITE_EXAMPLES = text(
-    """
+    f"""
     WITH rows AS MATERIALIZED (
         SELECT nextval(pg_get_serial_sequence('dataset_examples', 'id')) AS id,
                j.value -> 'i' AS input, j.value -> 'o' AS output, j.value -> 'm' AS metadata,
-               j.value ->> 'x' AS external_id, j.value -> 's' AS splits, j.ordinality
+               j.value ->> 'x' AS external_id, j.value -> 's' AS splits, j.ordinality,
+               span.id AS span_rowid, span.start_time AS span_start_time
         FROM jsonb_array_elements(CAST(:rows AS jsonb)) WITH ORDINALITY AS j
+        LEFT JOIN LATERAL ({_SPAN_BY_ID_SQL.format(span_id="j.value ->> 'p'")}) AS span ON TRUE
     ),
     examples AS (
-        INSERT INTO dataset_examples (id, dataset_id, external_id)
-        SELECT id, :dataset_id, external_id FROM rows ORDER BY ordinality
+        INSERT INTO dataset_examples (id, dataset_id, external_id, span_rowid, span_start_time)
+        SELECT id, :dataset_id, external_id, span_rowid, span_start_time
+        FROM rows ORDER BY ordinality
     ),
     revisions AS (
         INSERT INTO dataset_example_revisions
@@ -199,6 +217,8 @@ class NewExample:
     metadata: dict[str, Any]
     external_id: str | None = None
     splits: Sequence[str] = ()
+    span_id: str | None = None
+    """The OTel span id of the span it was made from; linked if that span is stored."""
 
 
 async def get_dataset_by_rowid(connection: AsyncConnection, rowid: int) -> DatasetRow | None:
@@ -333,6 +353,7 @@ async def write_examples(
                 "m": example.metadata,
                 "x": example.external_id,
                 "s": list(example.splits),
+                "p": example.span_id,
             }
             for example in examples
         ]
@@ -353,12 +374,13 @@ async def write_examples(
 # example without a match a DELETE.
 _STAGE = text(
     "CREATE TEMPORARY TABLE dataset_upload (n bigint PRIMARY KEY, external_id text, "
-    "input jsonb, output jsonb, metadata jsonb) ON COMMIT DROP"
+    "input jsonb, output jsonb, metadata jsonb, span_id text) ON COMMIT DROP"
 )
 _STAGE_ROWS = text(
     """
-    INSERT INTO dataset_upload (n, external_id, input, output, metadata)
-    SELECT j.ordinality + :offset, j.value ->> 'x', j.value -> 'i', j.value -> 'o', j.value -> 'm'
+    INSERT INTO dataset_upload (n, external_id, input, output, metadata, span_id)
+    SELECT j.ordinality + :offset, j.value ->> 'x', j.value -> 'i', j.value -> 'o', j.value -> 'm',
+           j.value ->> 'p'
     FROM jsonb_array_elements(CAST(:rows AS jsonb)) WITH ORDINALITY AS j
     """
 ).bindparams(bindparam("offset", type_=BigInteger))
@@ -392,8 +414,10 @@ _APPLY_UPDATE = text(
           ON (c.input, c.output, c.metadata) = (u.input, u.output, u.metadata) AND c.k = u.k
     ),
     new_rows AS MATERIALIZED (
-        SELECT nextval(pg_get_serial_sequence('dataset_examples', 'id')) AS id, u.*
+        SELECT nextval(pg_get_serial_sequence('dataset_examples', 'id')) AS id, u.*,
+               span.id AS span_rowid, span.start_time AS span_start_time
         FROM dataset_upload AS u
+        LEFT JOIN LATERAL ({_SPAN_BY_ID_SQL.format(span_id="u.span_id")}) AS span ON TRUE
         WHERE NOT EXISTS (SELECT 1 FROM matched AS m WHERE m.n = u.n)
     ),
     gone AS MATERIALIZED (
@@ -401,8 +425,8 @@ _APPLY_UPDATE = text(
         WHERE NOT EXISTS (SELECT 1 FROM matched AS m WHERE m.id = c.id)
     ),
     new_examples AS (
-        INSERT INTO dataset_examples (id, dataset_id, external_id)
-        SELECT id, :dataset_id, external_id FROM new_rows
+        INSERT INTO dataset_examples (id, dataset_id, external_id, span_rowid, span_start_time)
+        SELECT id, :dataset_id, external_id, span_rowid, span_start_time FROM new_rows
     ),
     revisions AS (
         INSERT INTO dataset_example_revisions

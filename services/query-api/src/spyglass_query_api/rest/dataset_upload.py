@@ -126,6 +126,7 @@ def json_examples(body: Mapping[str, Any]) -> list[NewExample]:
     outputs = _objects(body, "outputs", count)
     metadata = _objects(body, "metadata", count)
     external_ids = _optional_strings(body, "example_ids", count)
+    span_ids = _optional_strings(body, "span_ids", count)
     splits = body.get("splits") or [None] * count
     if not isinstance(splits, list) or len(splits) != count:
         raise UnprocessableEntityError(
@@ -138,6 +139,7 @@ def json_examples(body: Mapping[str, Any]) -> list[NewExample]:
             metadata=metadata[index],
             external_id=external_ids[index],
             splits=_split_names(splits[index], f"`splits.{index}`"),
+            span_id=span_ids[index],
         )
         for index in range(count)
     ]
@@ -153,11 +155,12 @@ class KeySelection:
     split_keys: tuple[str, ...] = ()
     split_key: str | None = None
     example_id_key: str | None = None
+    span_id_key: str | None = None
 
     def required(self) -> list[str]:
         """Every key named, once, in order."""
         keys = [*self.input_keys, *self.output_keys, *self.metadata_keys, *self.split_keys]
-        keys += [key for key in (self.split_key, self.example_id_key) if key]
+        keys += [key for key in (self.split_key, self.example_id_key, self.span_id_key) if key]
         return list(dict.fromkeys(keys))
 
     def missing(self, available: Sequence[str] | Mapping[str, Any]) -> list[str]:
@@ -176,12 +179,14 @@ class KeySelection:
                     value = orjson.loads(value)
             splits.extend(_split_names(value, where))
         external_id = row[self.example_id_key] if self.example_id_key else None
+        span_id = row[self.span_id_key] if self.span_id_key else None
         return NewExample(
             input={key: row[key] for key in self.input_keys},
             output={key: row[key] for key in self.output_keys},
             metadata={key: row[key] for key in self.metadata_keys},
             external_id=None if external_id in (None, "") else str(external_id),
             splits=tuple(dict.fromkeys(splits)),
+            span_id=span_id if isinstance(span_id, str) and span_id else None,
         )
 
 

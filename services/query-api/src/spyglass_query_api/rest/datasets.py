@@ -174,6 +174,10 @@ UPLOAD_REQUEST_BODY = RequestBody(
                     "example_id_key": Schema(
                         type=OpenAPIType.STRING, description="A column of stable example ids"
                     ),
+                    "span_id_key": Schema(
+                        type=OpenAPIType.STRING,
+                        description="A column of span ids linking examples to their spans",
+                    ),
                     "file": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY),
                 },
             )
@@ -434,6 +438,7 @@ class DatasetController(Controller):
                 split_keys=_form_keys(form, "split_keys[]"),
                 split_key=_form_text(form, "split_key"),
                 example_id_key=_form_text(form, "example_id_key"),
+                span_id_key=_form_text(form, "span_id_key"),
             )
             if not keys.input_keys:
                 raise UnprocessableEntityError("`input_keys[]` must name at least one column")
