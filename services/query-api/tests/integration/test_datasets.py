@@ -368,6 +368,7 @@ async def test_update_makes_the_new_version_hold_exactly_the_upload(api: Client)
         name="decl",
         inputs=[{"q": "same"}, {"q": "keyed, edited"}, {"q": "new"}],
         example_ids=[None, "k1", None],
+        splits=["train", None, ["train", "test"]],
     )
     assert second.status_code == 200, second.text
     counts = second.json()["data"]
@@ -390,6 +391,8 @@ async def test_update_makes_the_new_version_hold_exactly_the_upload(api: Client)
     assert after["examples"][1]["node_id"] == before["examples"][2]["node_id"]  # by its id
     assert after["examples"][1]["id"] == "k1"
     assert old["examples"] == before["examples"]
+    train = await _examples(api, first["dataset_id"], split=["train"])
+    assert [example["input"]["q"] for example in train["examples"]] == ["same", "new"]
     got = (await api.get(f"/v1/datasets/{first['dataset_id']}")).json()["data"]
     assert got["example_count"] == 3
 
@@ -420,3 +423,19 @@ async def test_examples_link_to_their_source_spans(
     assert [example["source"] for example in linked["examples"]] == [source, None, None]
     assert [example["source"] for example in linked_csv["examples"]] == [source, None]
     assert linked_csv["examples"][0]["input"] == {"q": "linked"}  # the span column is no input
+
+    updated = await _upload_json(
+        api,
+        action="update",
+        name="from-spans",
+        inputs=[{"q": "linked"}, {"q": "unknown span"}, {"q": "none"}, {"q": "again"}],
+        span_ids=[None, None, None, "a000000000000001"],
+    )
+    after_update = await _examples(api, by_json.json()["data"]["dataset_id"])
+    assert updated.json()["data"]["num_created_examples"] == 1
+    assert [example["source"] for example in after_update["examples"]] == [
+        source,
+        None,
+        None,
+        source,
+    ]

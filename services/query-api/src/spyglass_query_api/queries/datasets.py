@@ -374,13 +374,13 @@ async def write_examples(
 # example without a match a DELETE.
 _STAGE = text(
     "CREATE TEMPORARY TABLE dataset_upload (n bigint PRIMARY KEY, external_id text, "
-    "input jsonb, output jsonb, metadata jsonb, span_id text) ON COMMIT DROP"
+    "input jsonb, output jsonb, metadata jsonb, span_id text, splits jsonb) ON COMMIT DROP"
 )
 _STAGE_ROWS = text(
     """
-    INSERT INTO dataset_upload (n, external_id, input, output, metadata, span_id)
+    INSERT INTO dataset_upload (n, external_id, input, output, metadata, span_id, splits)
     SELECT j.ordinality + :offset, j.value ->> 'x', j.value -> 'i', j.value -> 'o', j.value -> 'm',
-           j.value ->> 'p'
+           j.value ->> 'p', j.value -> 's'
     FROM jsonb_array_elements(CAST(:rows AS jsonb)) WITH ORDINALITY AS j
     """
 ).bindparams(bindparam("offset", type_=BigInteger))
@@ -437,6 +437,32 @@ _APPLY_UPDATE = text(
         FROM matched AS m JOIN dataset_upload AS u USING (n) WHERE m.changed
         UNION ALL
         SELECT id, :new_version_id, '{{}}', '{{}}', '{{}}', 'DELETE' FROM gone
+    ),
+    uploaded AS (
+        SELECT n, id FROM matched UNION ALL SELECT n, id FROM new_rows
+    ),
+    split_names AS (
+        SELECT DISTINCT n.name
+        FROM dataset_upload AS u, jsonb_array_elements_text(u.splits) AS n(name)
+    ),
+    new_splits AS (
+        INSERT INTO dataset_splits (name, color)
+        SELECT name, :color FROM split_names
+        ON CONFLICT (name) DO NOTHING
+        RETURNING id, name
+    ),
+    splits AS (
+        SELECT id, name FROM new_splits
+        UNION ALL
+        SELECT s.id, s.name FROM dataset_splits AS s JOIN split_names USING (name)
+    ),
+    links AS (
+        INSERT INTO dataset_splits_dataset_examples (dataset_split_id, dataset_example_id)
+        SELECT DISTINCT splits.id, uploaded.id
+        FROM uploaded JOIN dataset_upload AS u USING (n),
+             jsonb_array_elements_text(u.splits) AS n(name)
+        JOIN splits ON splits.name = n.name
+        ON CONFLICT DO NOTHING
     )
     SELECT (SELECT count(*) FROM new_rows), (SELECT count(*) FROM matched WHERE changed),
            (SELECT count(*) FROM gone)
@@ -469,6 +495,8 @@ async def stage_examples(
                 "o": example.output,
                 "m": example.metadata,
                 "x": example.external_id,
+                "p": example.span_id,
+                "s": list(example.splits),
             }
             for example in examples
         ]
@@ -488,6 +516,7 @@ async def apply_update(
         "after_id": 0,
         "limit": _ALL,
         "new_version_id": version_id,
+        "color": SPLIT_COLOR,
     }
     created, updated, deleted = (await connection.execute(_APPLY_UPDATE, values)).one()
     return UpdateCounts(int(created), int(updated), int(deleted))

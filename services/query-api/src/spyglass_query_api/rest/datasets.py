@@ -11,7 +11,7 @@ or JSONL file (gzip-compressed or not); it creates one version, writing its exam
 failed upload leaves no version behind. ``action=update`` (Phoenix's declarative upsert) makes
 the new version hold exactly the uploaded examples: each matches a current one by its client id
 or, without one, by equal content; changed matches are patched, the rest created, and current
-examples left unmatched deleted (splits are linked to created examples only).
+examples left unmatched deleted; split memberships are added, never removed.
 """
 
 from __future__ import annotations
