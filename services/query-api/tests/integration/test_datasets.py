@@ -3,6 +3,7 @@ and every refusal of a bad upload with its status and message."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import gzip
 from collections.abc import Awaitable, Callable
@@ -439,3 +440,21 @@ async def test_examples_link_to_their_source_spans(
         None,
         source,
     ]
+
+
+async def test_concurrent_appends_to_a_new_name_both_land(api: Client) -> None:
+    uploads = await asyncio.gather(
+        *(
+            _upload_json(api, action="append", name="together", inputs=[{"i": index}] * 2_000)
+            for index in range(3)
+        )
+    )
+
+    assert [upload.status_code for upload in uploads] == [200, 200, 200]
+    dataset_ids = {upload.json()["data"]["dataset_id"] for upload in uploads}
+    assert len(dataset_ids) == 1
+    dataset_id = dataset_ids.pop()
+    versions = (await api.get(f"/v1/datasets/{dataset_id}/versions")).json()["data"]
+    assert len(versions) == 3
+    got = (await api.get(f"/v1/datasets/{dataset_id}")).json()["data"]
+    assert got["example_count"] == 6_000

@@ -269,7 +269,12 @@ async def _version_for(connection: Db, target: UploadTarget) -> tuple[int, int, 
         dataset_rowid = await queries.create_dataset(
             connection, target.name, target.description, {}
         )
-        if dataset_rowid is None:  # created meanwhile by another upload
+        if dataset_rowid is None and target.action != "create":
+            # created meanwhile by another upload, which has committed: add to it
+            dataset_rowid = await queries.lock_dataset(connection, target.name)
+            if dataset_rowid is not None and target.action == "update":
+                previous_version = await queries.get_latest_version(connection, dataset_rowid)
+        if dataset_rowid is None:
             raise ConflictError(f"Dataset with the same name already exists: name={target.name!r}")
     version_id = await queries.create_version(connection, dataset_rowid, None, {})
     return dataset_rowid, version_id, previous_version
