@@ -11,6 +11,7 @@ from spyglass_query_api.dependencies import connection_provider
 from spyglass_query_api.rest.annotation_configs import AnnotationConfigController
 from spyglass_query_api.rest.annotations import AnnotationController
 from spyglass_query_api.rest.datasets import DatasetController
+from spyglass_query_api.rest.experiment_runs import ExperimentRunController
 from spyglass_query_api.rest.experiments import ExperimentController
 from spyglass_query_api.rest.guard import input_guard
 from spyglass_query_api.rest.notes import NoteController
@@ -68,6 +69,7 @@ def rest_handlers() -> list[ControllerRouterHandler]:
                 SpanQueryController,
                 RetentionController,
                 ExperimentController,
+                ExperimentRunController,
                 DatasetController,
             ],
             before_request=input_guard(bodies_made_safe=[create_spans]),

@@ -1,11 +1,8 @@
-"""Experiments (Phoenix's shapes): create, list, get, update and delete them; their runs and
-evaluations; what is left to run or evaluate; JSON and CSV exports; tags.
+"""Experiments (Phoenix's shapes): create, list, get, update and delete them; JSON and CSV
+exports of their runs; tags. Runs and evaluations are in ``experiment_runs.py``.
 
-Experiments, runs and evaluations are named by GlobalID only, as in Phoenix. A run is written
-once per (example, repetition): posting it again answers 409 and changes nothing, unless the
-stored run failed, which the new one replaces (what ``resume_experiment`` relies on). An
-evaluation is upserted on (run, name). The exports stream: memory stays bounded whatever the
-number of runs.
+Experiments, runs and evaluations are named by GlobalID only, as in Phoenix. The exports
+stream: memory stays bounded whatever the number of runs.
 """
 
 from __future__ import annotations
@@ -14,30 +11,25 @@ import csv
 import io
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from secrets import token_hex
-from typing import Annotated, Any, Literal, TypeAlias
+from typing import Annotated, Any, TypeAlias
 
 import orjson
-from litestar import Controller, Response, delete, get, patch, post
-from litestar.openapi.datastructures import ResponseSpec
+from litestar import Controller, delete, get, patch, post
 from litestar.params import FromQuery, JSONBody, PathParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from spyglass_core.errors import ConflictError, InvalidArgumentError, NotFoundError
+from spyglass_core.errors import NotFoundError
 from spyglass_db.deletion import delete_projects
 from spyglass_db.models.experiments import EXPERIMENT_PROJECT_PREFIX
 from spyglass_query_api.dependencies import Db
 from spyglass_query_api.queries import experiments as queries
 from spyglass_query_api.queries.experiments import (
-    ExampleRow,
     ExperimentRow,
-    RunRefusal,
-    RunRow,
     TagRow,
 )
 from spyglass_query_api.queries.ids import global_id, rowid_of
@@ -48,7 +40,8 @@ from spyglass_query_api.rest.pagination import page_of, page_request
 ExperimentId: TypeAlias = Annotated[str, PathParameter(description="The experiment's GlobalID")]
 DatasetId: TypeAlias = Annotated[str, PathParameter(description="The dataset's GlobalID")]
 
-_MAX_PAGE = 10_000
+MAX_PAGE = 10_000
+"""The longest page a list of experiments, incomplete runs or evaluations gives."""
 
 
 # Shapes -----------------------------------------------------------------------------------------
@@ -97,89 +90,6 @@ class UpdateExperimentRequest(BaseModel):
     metadata: dict[str, Any] | None = None
 
 
-class CreateExperimentRunRequest(BaseModel):
-    dataset_example_id: str
-    output: Any
-    repetition_number: int = Field(gt=0)
-    start_time: datetime
-    end_time: datetime
-    trace_id: str | None = None
-    error: str | None = None
-
-
-class CreatedId(BaseModel):
-    id: str
-
-
-class CreatedIdBody(BaseModel):
-    data: CreatedId
-
-
-class ExperimentRun(BaseModel):
-    dataset_example_id: str
-    output: Any
-    repetition_number: int
-    start_time: datetime
-    end_time: datetime
-    trace_id: str | None
-    error: str | None
-    id: str
-    experiment_id: str
-
-
-class ExperimentRunsPage(BaseModel):
-    data: list[ExperimentRun]
-    next_cursor: str | None
-
-
-class DatasetExample(BaseModel):
-    id: str
-    node_id: str
-    input: dict[str, Any]
-    output: dict[str, Any]
-    metadata: dict[str, Any]
-    updated_at: datetime
-
-
-class IncompleteExperimentRun(BaseModel):
-    dataset_example: DatasetExample
-    repetition_numbers: list[int]
-
-
-class IncompleteExperimentRunsPage(BaseModel):
-    data: list[IncompleteExperimentRun]
-    next_cursor: str | None
-
-
-class IncompleteExperimentEvaluation(BaseModel):
-    experiment_run: ExperimentRun
-    dataset_example: DatasetExample
-    evaluation_names: list[str]
-
-
-class IncompleteExperimentEvaluationsPage(BaseModel):
-    data: list[IncompleteExperimentEvaluation]
-    next_cursor: str | None
-
-
-class EvaluationResult(BaseModel):
-    label: str | None = None
-    score: float | None = None
-    explanation: str | None = None
-
-
-class UpsertExperimentEvaluationRequest(BaseModel):
-    experiment_run_id: str
-    name: Name
-    annotator_kind: Literal["LLM", "CODE", "HUMAN"]
-    start_time: datetime
-    end_time: datetime
-    result: EvaluationResult | None = None
-    error: str | None = None
-    metadata: dict[str, Any] | None = None
-    trace_id: str | None = None
-
-
 class ExperimentTag(BaseModel):
     id: str
     name: str
@@ -218,49 +128,13 @@ def _experiment(row: ExperimentRow) -> Experiment:
     )
 
 
-def _run_fields(row: RunRow) -> dict[str, Any]:
-    """A run as Phoenix shows it (``ExperimentRun``'s fields)."""
-    return {
-        "dataset_example_id": global_id("DatasetExample", row.dataset_example_id),
-        "output": row.output,
-        "repetition_number": row.repetition_number,
-        "start_time": row.start_time,
-        "end_time": row.end_time,
-        "trace_id": row.trace_id,
-        "error": row.error,
-        "id": global_id("ExperimentRun", row.id),
-        "experiment_id": global_id("Experiment", row.experiment_id),
-    }
-
-
-def _run(row: RunRow) -> ExperimentRun:
-    return ExperimentRun(**_run_fields(row))
-
-
-def _example(row: ExampleRow) -> DatasetExample:
-    node_id = global_id("DatasetExample", row.id)
-    return DatasetExample(
-        id=row.external_id or node_id,
-        node_id=node_id,
-        input=row.input,
-        output=row.output,
-        metadata=row.metadata,
-        updated_at=row.updated_at,
-    )
-
-
 def _tag(row: TagRow) -> ExperimentTag:
     return ExperimentTag(
         id=global_id("ExperimentTag", row.id), name=row.name, description=row.description
     )
 
 
-def _aware(moment: datetime) -> datetime:
-    """``moment`` with a time zone: a naive one is taken as UTC, as Phoenix takes it."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _rowid(identifier: str, type_name: str) -> int:
+def rowid_or_404(identifier: str, type_name: str) -> int:
     """The row id of a GlobalID of ``type_name``.
 
     Raises:
@@ -278,7 +152,7 @@ async def _existing_experiment(connection: AsyncConnection, experiment_id: str) 
     Raises:
         NotFoundError: no such experiment.
     """
-    row = await queries.get_experiment(connection, _rowid(experiment_id, "Experiment"))
+    row = await queries.get_experiment(connection, rowid_or_404(experiment_id, "Experiment"))
     if row is None:
         raise NotFoundError(f"Experiment with ID {experiment_id} does not exist")
     return row
@@ -305,36 +179,6 @@ async def _resolve_splits(connection: AsyncConnection, identifiers: list[str]) -
     return split_ids
 
 
-def _run_refused(refusal: RunRefusal, experiment_id: str, data: CreateExperimentRunRequest) -> None:
-    """Raise what a run that was not written amounts to."""
-    if not refusal.experiment_exists:
-        raise NotFoundError(f"Experiment with ID {experiment_id} does not exist")
-    if not refusal.example_exists:
-        raise NotFoundError(f"DatasetExample with ID {data.dataset_example_id} does not exist")
-    if not refusal.example_in_experiment:
-        raise UnprocessableParameterError(
-            "dataset_example_id",
-            f"DatasetExample {data.dataset_example_id} is not an example of the dataset version "
-            f"(and splits) of experiment {experiment_id}",
-            location="body",
-        )
-    if data.repetition_number > refusal.repetitions:
-        raise UnprocessableParameterError(
-            "repetition_number",
-            f"repetition_number must be at most the experiment's repetitions "
-            f"({refusal.repetitions}), got {data.repetition_number}",
-            location="body",
-        )
-    run = (
-        ""
-        if refusal.existing_run_id is None
-        else global_id("ExperimentRun", refusal.existing_run_id)
-    )
-    raise ConflictError(
-        f"Experiment run {run} already exists with a successful result and cannot be updated"
-    )
-
-
 # Handlers ---------------------------------------------------------------------------------------
 
 
@@ -352,12 +196,12 @@ class ExperimentController(Controller):
     ) -> ExperimentBody:
         """A new experiment over a version of the dataset (its latest if ``version_id`` is
         omitted), limited to ``splits`` if given, with its trace project ``Experiment-<hex>``."""
-        dataset_rowid = _rowid(dataset_id, "Dataset")
+        dataset_rowid = rowid_or_404(dataset_id, "Dataset")
         dataset_name = await queries.get_dataset_name(connection, dataset_rowid)
         if dataset_name is None:
             raise NotFoundError(f"Dataset with ID {dataset_id} does not exist")
         requested_version = (
-            None if data.version_id is None else _rowid(data.version_id, "DatasetVersion")
+            None if data.version_id is None else rowid_or_404(data.version_id, "DatasetVersion")
         )
         version = await queries.get_version(connection, dataset_rowid, requested_version)
         if version is None:
@@ -391,8 +235,8 @@ class ExperimentController(Controller):
         limit: FromQuery[int] = 50,
     ) -> ExperimentsPage:
         """The dataset's experiments, newest first, ``limit`` at a time."""
-        page = page_request(cursor, limit, "Experiment", default=50, maximum=_MAX_PAGE)
-        dataset_rowid = _rowid(dataset_id, "Dataset")
+        page = page_request(cursor, limit, "Experiment", default=50, maximum=MAX_PAGE)
+        dataset_rowid = rowid_or_404(dataset_id, "Dataset")
         if await queries.get_dataset_name(connection, dataset_rowid) is None:
             raise NotFoundError(f"Dataset with ID {dataset_id} does not exist")
         rows = await queries.list_experiments(connection, dataset_rowid, page.start, page.fetch)
@@ -423,7 +267,7 @@ class ExperimentController(Controller):
                 raise UnprocessableParameterError(
                     field, f"`{field}` must not be null", location="body"
                 )
-        rowid = _rowid(experiment_id, "Experiment")
+        rowid = rowid_or_404(experiment_id, "Experiment")
         if not await queries.update_experiment(connection, rowid, changes):
             raise NotFoundError(f"Experiment with ID {experiment_id} does not exist")
         return ExperimentBody(
@@ -444,188 +288,12 @@ class ExperimentController(Controller):
         """Delete the experiment with its runs, evaluations and tags; with ``delete_project``
         also its trace project."""
         existed, project_id = await queries.delete_experiment(
-            connection, _rowid(experiment_id, "Experiment")
+            connection, rowid_or_404(experiment_id, "Experiment")
         )
         if not existed:
             raise NotFoundError(f"Experiment with ID {experiment_id} does not exist")
         if delete_project and project_id is not None:
             await delete_projects(connection, [project_id])
-
-    @post(
-        "/experiments/{experiment_id:str}/runs",
-        summary="Create run for an experiment",
-        status_code=HTTP_200_OK,
-    )
-    async def create_experiment_run(
-        self,
-        connection: Db,
-        experiment_id: ExperimentId,
-        data: JSONBody[CreateExperimentRunRequest],
-    ) -> CreatedIdBody:
-        """Store the task's result for one (example, repetition): 409 if a successful run is
-        there already (nothing changes), a failed one is replaced."""
-        outcome = await queries.create_run(
-            connection,
-            experiment_id=_rowid(experiment_id, "Experiment"),
-            example_id=_rowid(data.dataset_example_id, "DatasetExample"),
-            repetition_number=data.repetition_number,
-            output=data.output,
-            start_time=_aware(data.start_time),
-            end_time=_aware(data.end_time),
-            trace_id=data.trace_id,
-            error=data.error,
-        )
-        if isinstance(outcome, RunRefusal):
-            _run_refused(outcome, experiment_id, data)
-            raise AssertionError("unreachable")  # _run_refused always raises
-        return CreatedIdBody(data=CreatedId(id=global_id("ExperimentRun", outcome)))
-
-    @get(
-        "/experiments/{experiment_id:str}/runs",
-        summary="List runs for an experiment",
-        responses={
-            HTTP_200_OK: ResponseSpec(
-                data_container=ExperimentRunsPage,
-                description="The experiment's runs",
-                generate_examples=False,
-            )
-        },
-    )
-    async def list_experiment_runs(
-        self,
-        connection: Db,
-        experiment_id: ExperimentId,
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
-    ) -> Response[Any]:
-        """The experiment's runs, newest first; all of them unless ``limit`` is given (then
-        written out as they are read: memory stays bounded at any number of runs)."""
-        rowid = _rowid(experiment_id, "Experiment")
-        page = page_request(cursor, limit, "ExperimentRun", default=1, maximum=2**62)
-        if await queries.get_experiment_name(connection, rowid) is None:
-            raise NotFoundError(f"Experiment with ID {experiment_id} does not exist")
-        if limit is not None:
-            rows = await queries.list_runs(connection, rowid, page.start, page.fetch)
-            cut = page_of(rows, page, "ExperimentRun")
-            return Response(
-                ExperimentRunsPage(
-                    data=[_run(row) for row in cut.rows], next_cursor=cut.next_cursor
-                )
-            )
-        engine = connection.engine
-
-        async def chunks() -> AsyncIterator[bytes]:
-            separator = b'{"data":['
-            async with engine.connect() as reader:
-                async for batch in queries.stream_runs(reader, rowid):
-                    out = bytearray()
-                    for row in batch:
-                        out += separator
-                        out += orjson.dumps(_run_fields(row))
-                        separator = b","
-                    yield bytes(out)
-            yield (b"" if separator == b"," else separator) + b'],"next_cursor":null}'
-
-        return Stream(chunks(), media_type="application/json")
-
-    @get(
-        "/experiments/{experiment_id:str}/incomplete-runs",
-        summary="Get incomplete runs for an experiment",
-    )
-    async def get_incomplete_experiment_runs(
-        self,
-        connection: Db,
-        experiment_id: ExperimentId,
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 50,
-    ) -> IncompleteExperimentRunsPage:
-        """The experiment's examples with repetitions that have no run or a failed one, in
-        example order, ``limit`` examples at a time (the cursor names the next example)."""
-        rowid = _rowid(experiment_id, "Experiment")
-        page = page_request(cursor, limit, "DatasetExample", default=50, maximum=_MAX_PAGE)
-        if await queries.get_experiment_name(connection, rowid) is None:
-            raise NotFoundError(f"Experiment with ID {experiment_id} does not exist")
-        rows = await queries.list_incomplete_runs(connection, rowid, page.start, page.fetch)
-        cut = page_of(rows, page, "DatasetExample")
-        return IncompleteExperimentRunsPage(
-            data=[
-                IncompleteExperimentRun(
-                    dataset_example=_example(row.example),
-                    repetition_numbers=row.repetition_numbers,
-                )
-                for row in cut.rows
-            ],
-            next_cursor=cut.next_cursor,
-        )
-
-    @get(
-        "/experiments/{experiment_id:str}/incomplete-evaluations",
-        summary="Get incomplete evaluations for an experiment",
-    )
-    async def get_incomplete_experiment_evaluations(
-        self,
-        connection: Db,
-        experiment_id: ExperimentId,
-        evaluation_name: FromQuery[list[str] | None] = None,
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 50,
-    ) -> IncompleteExperimentEvaluationsPage:
-        """The experiment's successful runs lacking a successful evaluation of some of
-        ``evaluation_name``, in run order, ``limit`` runs at a time."""
-        rowid = _rowid(experiment_id, "Experiment")
-        page = page_request(cursor, limit, "ExperimentRun", default=50, maximum=_MAX_PAGE)
-        names = sorted({name.strip() for name in evaluation_name or [] if name.strip()})
-        if not names:
-            raise InvalidArgumentError("At least one evaluation_name must be provided")
-        if await queries.get_experiment_name(connection, rowid) is None:
-            raise NotFoundError(f"Experiment with ID {experiment_id} does not exist")
-        rows = await queries.list_incomplete_evaluations(
-            connection, rowid, names, page.start, page.fetch
-        )
-        cut = page_of(rows, page, "ExperimentRun")
-        return IncompleteExperimentEvaluationsPage(
-            data=[
-                IncompleteExperimentEvaluation(
-                    experiment_run=_run(row.run),
-                    dataset_example=_example(row.example),
-                    evaluation_names=row.evaluation_names,
-                )
-                for row in cut.rows
-            ],
-            next_cursor=cut.next_cursor,
-        )
-
-    @post(
-        "/experiment_evaluations",
-        summary="Create or update evaluation for an experiment run",
-        status_code=HTTP_200_OK,
-    )
-    async def upsert_experiment_evaluation(
-        self, connection: Db, data: JSONBody[UpsertExperimentEvaluationRequest]
-    ) -> CreatedIdBody:
-        """Store a run's evaluation, replacing the run's evaluation of the same name."""
-        run_rowid = _rowid(data.experiment_run_id, "ExperimentRun")
-        result = data.result or EvaluationResult()
-        values = {
-            "name": data.name,
-            "annotator_kind": data.annotator_kind,
-            "label": result.label,
-            "score": result.score,
-            "explanation": result.explanation,
-            "trace_id": data.trace_id,
-            "error": data.error,
-            "metadata": data.metadata or {},
-            "start_time": _aware(data.start_time),
-            "end_time": _aware(data.end_time),
-        }
-        missing = f"ExperimentRun with ID {data.experiment_run_id} does not exist"
-        try:
-            evaluation_id = await queries.upsert_evaluation(connection, run_rowid, values)
-        except IntegrityError:  # the run was deleted while this was written
-            raise NotFoundError(missing) from None
-        if evaluation_id is None:
-            raise NotFoundError(missing)
-        return CreatedIdBody(data=CreatedId(id=global_id("ExperimentEvaluation", evaluation_id)))
 
     @get(
         "/experiments/{experiment_id:str}/json",
@@ -637,7 +305,7 @@ class ExperimentController(Controller):
         (example, repetition) order, as one JSON array written as it is read."""
         name = await _export_name(connection, experiment_id)
         engine = connection.engine
-        rowid = _rowid(experiment_id, "Experiment")
+        rowid = rowid_or_404(experiment_id, "Experiment")
 
         async def chunks() -> AsyncIterator[bytes]:
             separator = b"["
@@ -665,7 +333,7 @@ class ExperimentController(Controller):
     async def get_experiment_csv(self, connection: Db, experiment_id: ExperimentId) -> Stream:
         """Every run as a CSV row, with a group of columns per evaluation name."""
         name = await _export_name(connection, experiment_id)
-        rowid = _rowid(experiment_id, "Experiment")
+        rowid = rowid_or_404(experiment_id, "Experiment")
         evaluation_names = await queries.list_evaluation_names(connection, rowid)
         engine = connection.engine
 
@@ -693,7 +361,7 @@ class ExperimentController(Controller):
         self, connection: Db, experiment_id: ExperimentId
     ) -> ExperimentTagsBody:
         """The tags that point at this experiment, by name."""
-        rowid = _rowid(experiment_id, "Experiment")
+        rowid = rowid_or_404(experiment_id, "Experiment")
         if await queries.get_experiment_name(connection, rowid) is None:
             raise NotFoundError(f"Experiment with ID {experiment_id} does not exist")
         return ExperimentTagsBody(
@@ -713,7 +381,7 @@ class ExperimentController(Controller):
     ) -> ExperimentTagBody:
         """Point the dataset's tag ``name`` at this experiment, moving it from another."""
         row = await queries.set_tag(
-            connection, _rowid(experiment_id, "Experiment"), data.name, data.description
+            connection, rowid_or_404(experiment_id, "Experiment"), data.name, data.description
         )
         if row is None:
             raise NotFoundError(f"Experiment with ID {experiment_id} does not exist")
@@ -733,7 +401,7 @@ class ExperimentController(Controller):
         ],
     ) -> None:
         """Remove the tag (by GlobalID or name) from the experiment."""
-        rowid = _rowid(experiment_id, "Experiment")
+        rowid = rowid_or_404(experiment_id, "Experiment")
         tag_rowid = rowid_of(tag_identifier, "ExperimentTag")
         if not await queries.delete_tag(connection, rowid, tag_rowid, tag_identifier):
             if await queries.get_experiment_name(connection, rowid) is None:
@@ -761,7 +429,7 @@ async def _export_name(connection: AsyncConnection, experiment_id: str) -> str:
     Raises:
         NotFoundError: no such experiment, or it has no runs (as Phoenix answers).
     """
-    header = await queries.get_export_header(connection, _rowid(experiment_id, "Experiment"))
+    header = await queries.get_export_header(connection, rowid_or_404(experiment_id, "Experiment"))
     if header is None:
         raise NotFoundError(f"Experiment with ID {experiment_id} does not exist")
     name, has_runs = header
