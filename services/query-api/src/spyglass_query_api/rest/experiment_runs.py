@@ -24,8 +24,9 @@ from sqlalchemy.exc import IntegrityError
 
 from spyglass_core.errors import ConflictError, InvalidArgumentError, NotFoundError
 from spyglass_query_api.dependencies import Db
+from spyglass_query_api.queries import experiment_runs as run_queries
 from spyglass_query_api.queries import experiments as queries
-from spyglass_query_api.queries.experiments import ExampleRow, RunRefusal, RunRow
+from spyglass_query_api.queries.experiment_runs import ExampleRow, RunRefusal, RunRow
 from spyglass_query_api.queries.ids import global_id
 from spyglass_query_api.rest.errors import UnprocessableParameterError
 from spyglass_query_api.rest.experiments import MAX_PAGE, ExperimentId, rowid_or_404
@@ -199,7 +200,7 @@ class ExperimentRunController(Controller):
     ) -> CreatedIdBody:
         """Store the task's result for one (example, repetition): 409 if a successful run is
         there already (nothing changes), a failed one is replaced."""
-        outcome = await queries.create_run(
+        outcome = await run_queries.create_run(
             connection,
             experiment_id=rowid_or_404(experiment_id, "Experiment"),
             example_id=rowid_or_404(data.dataset_example_id, "DatasetExample"),
@@ -240,7 +241,7 @@ class ExperimentRunController(Controller):
         if await queries.get_experiment_name(connection, rowid) is None:
             raise NotFoundError(f"Experiment with ID {experiment_id} does not exist")
         if limit is not None:
-            rows = await queries.list_runs(connection, rowid, page.start, page.fetch)
+            rows = await run_queries.list_runs(connection, rowid, page.start, page.fetch)
             cut = page_of(rows, page, "ExperimentRun")
             return Response(
                 ExperimentRunsPage(
@@ -252,7 +253,7 @@ class ExperimentRunController(Controller):
         async def chunks() -> AsyncIterator[bytes]:
             separator = b'{"data":['
             async with engine.connect() as reader:
-                async for batch in queries.stream_runs(reader, rowid):
+                async for batch in run_queries.stream_runs(reader, rowid):
                     out = bytearray()
                     for row in batch:
                         out += separator
@@ -280,7 +281,7 @@ class ExperimentRunController(Controller):
         page = page_request(cursor, limit, "DatasetExample", default=50, maximum=MAX_PAGE)
         if await queries.get_experiment_name(connection, rowid) is None:
             raise NotFoundError(f"Experiment with ID {experiment_id} does not exist")
-        rows = await queries.list_incomplete_runs(connection, rowid, page.start, page.fetch)
+        rows = await run_queries.list_incomplete_runs(connection, rowid, page.start, page.fetch)
         cut = page_of(rows, page, "DatasetExample")
         return IncompleteExperimentRunsPage(
             data=[
@@ -314,7 +315,7 @@ class ExperimentRunController(Controller):
             raise InvalidArgumentError("At least one evaluation_name must be provided")
         if await queries.get_experiment_name(connection, rowid) is None:
             raise NotFoundError(f"Experiment with ID {experiment_id} does not exist")
-        rows = await queries.list_incomplete_evaluations(
+        rows = await run_queries.list_incomplete_evaluations(
             connection, rowid, names, page.start, page.fetch
         )
         cut = page_of(rows, page, "ExperimentRun")
@@ -355,7 +356,7 @@ class ExperimentRunController(Controller):
         }
         missing = f"ExperimentRun with ID {data.experiment_run_id} does not exist"
         try:
-            evaluation_id = await queries.upsert_evaluation(connection, run_rowid, values)
+            evaluation_id = await run_queries.upsert_evaluation(connection, run_rowid, values)
         except IntegrityError:  # the run was deleted while this was written
             raise NotFoundError(missing) from None
         if evaluation_id is None:

@@ -27,6 +27,7 @@ from spyglass_core.errors import NotFoundError
 from spyglass_db.deletion import delete_projects
 from spyglass_db.models.experiments import EXPERIMENT_PROJECT_PREFIX
 from spyglass_query_api.dependencies import Db
+from spyglass_query_api.queries import experiment_runs as run_queries
 from spyglass_query_api.queries import experiments as queries
 from spyglass_query_api.queries.experiments import (
     ExperimentRow,
@@ -310,7 +311,7 @@ class ExperimentController(Controller):
         async def chunks() -> AsyncIterator[bytes]:
             separator = b"["
             async with engine.connect() as reader:
-                async for batch in queries.stream_export_rows(reader, rowid):
+                async for batch in run_queries.stream_export_rows(reader, rowid):
                     out = bytearray()
                     for row in batch:
                         out += separator
@@ -334,7 +335,7 @@ class ExperimentController(Controller):
         """Every run as a CSV row, with a group of columns per evaluation name."""
         name = await _export_name(connection, experiment_id)
         rowid = rowid_or_404(experiment_id, "Experiment")
-        evaluation_names = await queries.list_evaluation_names(connection, rowid)
+        evaluation_names = await run_queries.list_evaluation_names(connection, rowid)
         engine = connection.engine
 
         async def chunks() -> AsyncIterator[str]:
@@ -342,7 +343,7 @@ class ExperimentController(Controller):
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow(_csv_header(evaluation_names))
             async with engine.connect() as reader:
-                async for batch in queries.stream_export_rows(reader, rowid):
+                async for batch in run_queries.stream_export_rows(reader, rowid):
                     for row in batch:
                         writer.writerow(_csv_row(row._mapping, evaluation_names))
                     yield out.getvalue()
@@ -429,11 +430,11 @@ async def _export_name(connection: AsyncConnection, experiment_id: str) -> str:
     Raises:
         NotFoundError: no such experiment, or it has no runs (as Phoenix answers).
     """
-    header = await queries.get_export_header(connection, rowid_or_404(experiment_id, "Experiment"))
-    if header is None:
+    rowid = rowid_or_404(experiment_id, "Experiment")
+    name = await queries.get_experiment_name(connection, rowid)
+    if name is None:
         raise NotFoundError(f"Experiment with ID {experiment_id} does not exist")
-    name, has_runs = header
-    if not has_runs:
+    if not await run_queries.has_runs(connection, rowid):
         raise NotFoundError(f"Experiment with ID {experiment_id} has no runs")
     return name
 
