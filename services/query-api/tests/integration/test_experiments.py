@@ -155,6 +155,7 @@ async def test_create_uses_the_latest_version_and_names_a_project(
         api, seed.dataset, name="e1", description="first", metadata={"model": "m"}, repetitions=2
     )
     projects = await api.get("/v1/projects", params={"include_experiment_projects": "true"})
+    default_list = await api.get("/v1/projects")
 
     assert experiment["dataset_id"] == seed.dataset
     assert experiment["dataset_version_id"] == seed.v2
@@ -166,6 +167,8 @@ async def test_create_uses_the_latest_version_and_names_a_project(
     assert (experiment["successful_run_count"], experiment["failed_run_count"]) == (0, 0)
     assert experiment["missing_run_count"] == 6
     assert experiment["project_name"] in [p["name"] for p in projects.json()["data"]]
+    # as in Phoenix, experiments' projects are listed only when asked for
+    assert experiment["project_name"] not in [p["name"] for p in default_list.json()["data"]]
 
 
 async def test_create_over_a_version_and_splits(api: Client, seed: Seeded) -> None:

@@ -1,4 +1,4 @@
-"""Our OpenAPI document offers every tracing operation of Phoenix's REST contract.
+"""Our OpenAPI document offers Phoenix's tracing, dataset and experiment operations.
 
 Phoenix's clients call these paths with these parameters and expect these success statuses;
 the extract of the contract they are checked against is `tests/contract/`. Parameters we add
@@ -15,8 +15,13 @@ import pytest
 
 from spyglass_query_api.contracts import openapi_document
 
-CONTRACT = Path(__file__).parents[1] / "contract" / "phoenix_tracing_operations.json"
-OPERATIONS: dict[str, dict[str, Any]] = json.loads(CONTRACT.read_text())["operations"]
+CONTRACTS = sorted((Path(__file__).parents[1] / "contract").glob("phoenix_*_operations.json"))
+"""The extracts: tracing operations, and the dataset and experiment operations served so far."""
+OPERATIONS: dict[str, dict[str, Any]] = {
+    path: methods
+    for contract in CONTRACTS
+    for path, methods in json.loads(contract.read_text())["operations"].items()
+}
 CASES = [(path, method) for path, methods in OPERATIONS.items() for method in methods]
 
 

@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import any_, bindparam, func, insert, select, update
+from sqlalchemy import any_, bindparam, exists, func, insert, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from spyglass_query_api.queries.lookup import ProjectRow
 from spyglass_query_api.queries.pages import Keyset, keyset_page
-from spyglass_query_api.queries.tables import PROJECTS, rowids
+from spyglass_query_api.queries.tables import EXPERIMENTS, PROJECTS, rowids
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,8 @@ _BY_ROWID = select(*PROJECT_COLUMNS).where(PROJECTS.c.id == any_(rowids("project
 _BY_NAME = select(*PROJECT_COLUMNS).where(PROJECTS.c.name == bindparam("name"))
 _LIST = select(*PROJECT_COLUMNS)
 _NAME_CONTAINS = func.strpos(func.lower(PROJECTS.c.name), func.lower(bindparam("contains"))) > 0
+_NOT_AN_EXPERIMENTS = ~exists().where(EXPERIMENTS.c.project_name == PROJECTS.c.name)
+"""Projects that hold no experiment's task traces (Phoenix lists those only when asked)."""
 _CREATE = (
     insert(PROJECTS)
     .values(name=bindparam("name"), description=bindparam("description"))
@@ -83,10 +85,16 @@ async def find_project_node(connection: AsyncConnection, name: str) -> ProjectNo
 
 
 async def list_projects(
-    connection: AsyncConnection, page: Keyset, name_contains: str | None = None
+    connection: AsyncConnection,
+    page: Keyset,
+    name_contains: str | None = None,
+    include_experiment_projects: bool = True,
 ) -> list[ProjectNode]:
-    """Up to ``page.fetch`` projects by rowid, whose name contains ``name_contains`` (any case)."""
+    """Up to ``page.fetch`` projects by rowid, whose name contains ``name_contains`` (any case),
+    without the projects of experiments' task traces unless ``include_experiment_projects``."""
     statement = _LIST
+    if not include_experiment_projects:
+        statement = statement.where(_NOT_AN_EXPERIMENTS)
     values: dict[str, object] = {}
     if name_contains:
         statement = statement.where(_NAME_CONTAINS)

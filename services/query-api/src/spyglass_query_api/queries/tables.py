@@ -12,7 +12,7 @@ from sqlalchemy import BigInteger, Table, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import BindParameter
 
-from spyglass_db.models import Project, ProjectSession, Span, Trace, metadata
+from spyglass_db.models import Experiment, Project, ProjectSession, Span, Trace, metadata
 
 
 def _table(model: type[Any]) -> Table:
@@ -20,6 +20,7 @@ def _table(model: type[Any]) -> Table:
 
 
 PROJECTS = _table(Project)
+EXPERIMENTS = _table(Experiment)
 PROJECT_SESSIONS = _table(ProjectSession)
 TRACES = _table(Trace)
 SPANS = _table(Span)

@@ -86,7 +86,7 @@ class ProjectController(Controller):
             after_rowid=page.start,
             inclusive=True,
         )
-        rows = await list_projects(connection, keyset, name_contains)
+        rows = await list_projects(connection, keyset, name_contains, include_experiment_projects)
         cut = page_of(rows, page, "Project")
         return ProjectsPage(data=[_project(row) for row in cut.rows], next_cursor=cut.next_cursor)
 
