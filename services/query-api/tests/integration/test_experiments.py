@@ -181,6 +181,42 @@ async def test_create_over_a_version_and_splits(api: Client, seed: Seeded) -> No
     assert re.fullmatch(r"qa-[0-9a-f]{8}", unnamed["name"])
 
 
+async def test_an_experiment_keeps_its_examples_when_splits_change_later(
+    api: Client, seed: Seeded, database_url: str
+) -> None:
+    train = await _create(api, seed.dataset, splits=["train"])  # a and d
+    connection = await asyncpg.connect(database_url)
+    try:  # b joins the split and d leaves it, after the experiment was created
+        await connection.execute(
+            "INSERT INTO dataset_splits_dataset_examples"
+            " SELECT id, $1 FROM dataset_splits WHERE name = 'train'",
+            _rowid(seed.examples["b"]),
+        )
+        await connection.execute(
+            "DELETE FROM dataset_splits_dataset_examples WHERE dataset_example_id = $1",
+            _rowid(seed.examples["d"]),
+        )
+    finally:
+        await connection.close()
+    path = f"/v1/experiments/{train['id']}"
+
+    incomplete = (await api.get(f"{path}/incomplete-runs")).json()["data"]
+    refused = await api.post(f"{path}/runs", json=_run(seed.examples["b"]))
+    accepted = await api.post(f"{path}/runs", json=_run(seed.examples["d"]))
+
+    assert [item["dataset_example"]["node_id"] for item in incomplete] == [
+        seed.examples["a"],
+        seed.examples["d"],
+    ]
+    assert (await api.get(path)).json()["data"]["example_count"] == 2
+    assert refused.status_code == 422, refused.text
+    assert accepted.status_code == 200, accepted.text
+
+
+def _rowid(global_id: str) -> int:
+    return int(base64.b64decode(global_id).decode().rsplit(":", 1)[1])
+
+
 @pytest.mark.parametrize(
     ("body", "status", "message"),
     [

@@ -25,6 +25,7 @@ from spyglass_db.models.datasets import (
 from spyglass_db.models.experiments import (
     EXPERIMENT_PROJECT_PREFIX,
     Experiment,
+    ExperimentDatasetExample,
     ExperimentDatasetSplit,
     ExperimentRun,
     ExperimentRunAnnotation,
@@ -62,6 +63,7 @@ __all__ = [
     "DatasetVersion",
     "DocumentAnnotation",
     "Experiment",
+    "ExperimentDatasetExample",
     "ExperimentDatasetSplit",
     "ExperimentRun",
     "ExperimentRunAnnotation",

@@ -98,6 +98,23 @@ class ExperimentDatasetSplit(SQLModel, table=True):
     dataset_split_id: int = Field(sa_column=_reference("dataset_splits.id", primary_key=True))
 
 
+class ExperimentDatasetExample(SQLModel, table=True):
+    """One of an experiment's examples, with the revision it runs on: taken when the experiment
+    is created, so its examples stay what they were when splits later gain or lose examples.
+
+    Keyed by (experiment, example): an experiment's examples in id order, and the check that a
+    run's example is one of them, are index reads. No foreign keys to the example or revision:
+    both belong to the experiment's dataset and go with it through the experiment (each would
+    need an index that only that cascade reads, and 100,000 probes to delete a dataset).
+    """
+
+    __tablename__ = "experiments_dataset_examples"
+
+    experiment_id: int = Field(sa_column=_reference("experiments.id", primary_key=True))
+    dataset_example_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    dataset_example_revision_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
 class ExperimentTag(SQLModel, table=True):
     """A named pointer to one experiment of a dataset (``baseline``, ...), as in Phoenix.
 

@@ -22,8 +22,8 @@ from sqlalchemy.types import BigInteger, DateTime, Double, Integer, Text
 
 from spyglass_query_api.queries.experiments import (
     EXAMPLE_REVISIONS_SQL,
-    LATEST_REVISION_SQL,
     OF_EXPERIMENT_SQL,
+    RUN_EXAMPLE_SQL,
 )
 
 BATCH = 1000
@@ -273,8 +273,7 @@ _INCOMPLETE_EVALUATIONS = text(
     SELECT {_RUN_COLUMNS_SQL}, {_EXAMPLE_COLUMNS_SQL}, missing.names
     FROM experiments AS x
     JOIN experiment_runs AS r ON r.experiment_id = x.id
-    JOIN dataset_examples AS e ON e.id = r.dataset_example_id
-    CROSS JOIN LATERAL ({LATEST_REVISION_SQL}) AS rv
+    {RUN_EXAMPLE_SQL}
     CROSS JOIN LATERAL (
         SELECT array_agg(wanted.name ORDER BY wanted.name) AS names
         FROM unnest(CAST(:names AS text[])) AS wanted(name)
@@ -378,8 +377,7 @@ _EXPORT_RUNS = text(
         ), '[]'::jsonb) AS annotations
     FROM experiments AS x
     JOIN experiment_runs AS r ON r.experiment_id = x.id
-    JOIN dataset_examples AS e ON e.id = r.dataset_example_id
-    CROSS JOIN LATERAL ({LATEST_REVISION_SQL}) AS rv
+    {RUN_EXAMPLE_SQL}
     WHERE x.id = :experiment_id
     ORDER BY r.dataset_example_id, r.repetition_number
     """

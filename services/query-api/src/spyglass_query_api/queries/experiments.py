@@ -2,8 +2,11 @@
 "an experiment's examples" means, for every statement that reads them.
 
 An experiment runs over the examples of one dataset version, limited to its splits if it has
-any: ``OF_EXPERIMENT_SQL`` says which, the same way for counts here and for run checks,
-"incomplete runs" and exports in ``experiment_runs.py`` (runs, evaluations, exports).
+any. It takes the list of those examples, with the revision of each, when it is created
+(``experiments_dataset_examples``), so later changes to splits leave it as it was; every
+statement reads that list through ``EXAMPLE_REVISIONS_SQL`` / ``OF_EXPERIMENT_SQL`` (or
+``RUN_EXAMPLE_SQL`` from a run): counts here, run checks, "incomplete runs" and exports in
+``experiment_runs.py``.
 """
 
 from __future__ import annotations
@@ -20,37 +23,51 @@ from sqlalchemy.types import BigInteger, Integer, Text
 
 from spyglass_query_api.queries.tables import ROWIDS
 
-LATEST_REVISION_SQL = """
-    SELECT rv.revision_kind, rv.input, rv.output, rv.metadata, rv.created_at
-    FROM dataset_example_revisions AS rv
-    WHERE rv.dataset_example_id = e.id AND rv.dataset_version_id <= x.dataset_version_id
-    ORDER BY rv.dataset_version_id DESC
-    LIMIT 1
+EXAMPLE_REVISIONS_SQL = """
+    experiments_dataset_examples AS xe
+    JOIN dataset_examples AS e ON e.id = xe.dataset_example_id
+    JOIN dataset_example_revisions AS rv ON rv.id = xe.dataset_example_revision_id
 """
-"""Example ``e``'s content as experiment ``x``'s version left it (one backward index step)."""
+"""Experiments' examples ``e`` with the revisions ``rv`` they run on (``xe``: the list each
+experiment took when it was created); with ``OF_EXPERIMENT_SQL``, those of experiment ``x``."""
 
-IN_SPLITS_SQL = """
-    (NOT EXISTS (SELECT 1 FROM experiments_dataset_splits AS s WHERE s.experiment_id = x.id)
-     OR EXISTS (
-        SELECT 1 FROM experiments_dataset_splits AS s
-        JOIN dataset_splits_dataset_examples AS l ON l.dataset_split_id = s.dataset_split_id
-        WHERE s.experiment_id = x.id AND l.dataset_example_id = e.id))
+OF_EXPERIMENT_SQL = "xe.experiment_id = x.id"
+"""``e`` is one of experiment ``x``'s examples (``x`` must be in scope)."""
+
+RUN_EXAMPLE_SQL = """
+    JOIN experiments_dataset_examples AS xe
+      ON xe.experiment_id = r.experiment_id AND xe.dataset_example_id = r.dataset_example_id
+    JOIN dataset_examples AS e ON e.id = xe.dataset_example_id
+    JOIN dataset_example_revisions AS rv ON rv.id = xe.dataset_example_revision_id
 """
-"""Example ``e`` is in one of experiment ``x``'s splits, or ``x`` has none."""
+"""Run ``r``'s example ``e`` and the revision ``rv`` its experiment runs on."""
 
-EXAMPLE_REVISIONS_SQL = f"dataset_examples AS e CROSS JOIN LATERAL ({LATEST_REVISION_SQL}) AS rv"
-"""Examples ``e`` with their revisions ``rv`` at experiment ``x``'s version (``x`` must be to
-the left of it in a join, or outside the subquery)."""
-
-OF_EXPERIMENT_SQL = (
-    f"e.dataset_id = x.dataset_id AND rv.revision_kind <> 'DELETE' AND {IN_SPLITS_SQL}"
-)
-"""``e`` is one of experiment ``x``'s examples: in its version (and splits, if it has any)."""
+_TAKE_EXAMPLES = text(
+    """
+    INSERT INTO experiments_dataset_examples
+        (experiment_id, dataset_example_id, dataset_example_revision_id)
+    SELECT x.id, e.id, rv.id
+    FROM experiments AS x
+    JOIN dataset_examples AS e ON e.dataset_id = x.dataset_id
+    CROSS JOIN LATERAL (
+        SELECT r.id, r.revision_kind FROM dataset_example_revisions AS r
+        WHERE r.dataset_example_id = e.id AND r.dataset_version_id <= x.dataset_version_id
+        ORDER BY r.dataset_version_id DESC LIMIT 1
+    ) AS rv
+    WHERE x.id = :experiment_id AND rv.revision_kind <> 'DELETE'
+      AND (CAST(:split_ids AS bigint[]) = '{}' OR EXISTS (
+            SELECT 1 FROM dataset_splits_dataset_examples AS l
+            WHERE l.dataset_example_id = e.id AND l.dataset_split_id = ANY(:split_ids)))
+    """
+).bindparams(bindparam("experiment_id", type_=BigInteger), bindparam("split_ids", type_=ROWIDS))
+"""Take experiment ``x``'s examples: those of its version (each at its latest revision there,
+one backward index step), in one of ``split_ids`` if any are given."""
 
 _EXPERIMENT_COLUMNS_SQL = f"""
     x.id, x.dataset_id, x.dataset_version_id, x.name, x.description, x.repetitions,
     x.metadata, x.project_name, x.created_at, x.updated_at,
-    (SELECT count(*) FROM {EXAMPLE_REVISIONS_SQL} WHERE {OF_EXPERIMENT_SQL}) AS example_count,
+    (SELECT count(*) FROM experiments_dataset_examples AS xe
+     WHERE xe.experiment_id = x.id) AS example_count,
     (SELECT count(*) FROM experiment_runs AS r WHERE r.experiment_id = x.id) AS run_count,
     (SELECT count(*) FROM experiment_runs AS r
      WHERE r.experiment_id = x.id AND r.error IS NOT NULL) AS failed_run_count
@@ -281,6 +298,9 @@ async def create_experiment(
         await connection.execute(
             _LINK_SPLITS, {"experiment_id": experiment_id, "split_ids": list(split_ids)}
         )
+    await connection.execute(
+        _TAKE_EXAMPLES, {"experiment_id": experiment_id, "split_ids": list(split_ids)}
+    )
     await connection.execute(
         _CREATE_PROJECT, {"name": project_name, "description": project_description}
     )
