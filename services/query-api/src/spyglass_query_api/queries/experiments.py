@@ -63,7 +63,7 @@ _TAKE_EXAMPLES = text(
 """Take experiment ``x``'s examples: those of its version (each at its latest revision there,
 one backward index step), in one of ``split_ids`` if any are given."""
 
-_EXPERIMENT_COLUMNS_SQL = f"""
+_EXPERIMENT_COLUMNS_SQL = """
     x.id, x.dataset_id, x.dataset_version_id, x.name, x.description, x.repetitions,
     x.metadata, x.project_name, x.created_at, x.updated_at,
     (SELECT count(*) FROM experiments_dataset_examples AS xe
