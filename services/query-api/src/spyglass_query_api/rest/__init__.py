@@ -10,6 +10,9 @@ from litestar.types import ControllerRouterHandler
 from spyglass_query_api.dependencies import connection_provider
 from spyglass_query_api.rest.annotation_configs import AnnotationConfigController
 from spyglass_query_api.rest.annotations import AnnotationController
+from spyglass_query_api.rest.dataset_exports import DatasetExportController
+from spyglass_query_api.rest.dataset_labels import DatasetLabelController
+from spyglass_query_api.rest.dataset_splits import DatasetSplitController
 from spyglass_query_api.rest.datasets import DatasetController
 from spyglass_query_api.rest.experiment_runs import ExperimentRunController
 from spyglass_query_api.rest.experiments import ExperimentController
@@ -71,6 +74,9 @@ def rest_handlers() -> list[ControllerRouterHandler]:
                 ExperimentController,
                 ExperimentRunController,
                 DatasetController,
+                DatasetLabelController,
+                DatasetSplitController,
+                DatasetExportController,
             ],
             before_request=input_guard(bodies_made_safe=[create_spans]),
         )

@@ -37,8 +37,10 @@ from litestar.params import FromQuery, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from spyglass_core.errors import ConflictError, NotFoundError
+from spyglass_core.storable import MAX_NAME_LENGTH
 from spyglass_query_api.dependencies import Db
 from spyglass_query_api.queries import datasets as queries
 from spyglass_query_api.queries.datasets import DatasetRow, NewExample
@@ -214,6 +216,26 @@ def _rowid(value: str, type_name: str, parameter: str, location: str = "path") -
             parameter, f"Invalid {type_name} ID: {value!r}", location=location
         )
     return rowid
+
+
+async def dataset_by_identifier(connection: AsyncConnection, identifier: str) -> DatasetRow:
+    """The dataset a ``{dataset_identifier}`` names: its GlobalID, else its name (Phoenix's rule).
+
+    Raises:
+        NotFoundError: no dataset has that id or name.
+    """
+    rowid = rowid_of(identifier, "Dataset")
+    if rowid is not None:
+        row = await queries.get_dataset_by_rowid(connection, rowid)
+        if row is None:
+            raise NotFoundError(f"Dataset with ID {identifier} not found")
+        return row
+    # a name longer than any dataset may have names none (and is no key to look up)
+    fits = len(identifier) <= MAX_NAME_LENGTH
+    row = await queries.find_dataset_by_name(connection, identifier) if fits else None
+    if row is None:
+        raise NotFoundError(f"Dataset with name {identifier} not found")
+    return row
 
 
 async def _get_dataset(connection: Db, dataset_id: str) -> DatasetRow:
