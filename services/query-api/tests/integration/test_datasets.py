@@ -458,3 +458,81 @@ async def test_concurrent_appends_to_a_new_name_both_land(api: Client) -> None:
     assert len(versions) == 3
     got = (await api.get(f"/v1/datasets/{dataset_id}")).json()["data"]
     assert got["example_count"] == 6_000
+
+
+async def test_flatten_keys_lift_an_objects_keys_into_the_example(api: Client) -> None:
+    csv_file = (
+        b"question,context,answer\n"
+        b'hi,"{""lang"": ""en"", ""tone"": null}",a\n'
+        b'yo,"{""lang"": ""fr"", ""level"": 2}",b\n'
+    )
+    jsonl_file = b'{"q": "hi", "ctx": {"lang": "en", "n": [1]}, "a": {"x": 1}}\n'
+
+    from_csv = await _upload_file(
+        api, csv_file, name="flat-csv",
+        **{"input_keys[]": ["question", "context"], "output_keys[]": ["answer"],
+           "flatten_keys[]": ["context"]},
+    )  # fmt: skip
+    from_jsonl = await _upload_file(
+        api, jsonl_file, name="flat-jsonl", content_type="application/jsonl",
+        filename="x.jsonl",
+        **{"input_keys[]": ["q", "ctx"], "output_keys[]": ["a"], "flatten_keys[]": ["ctx", "a"]},
+    )  # fmt: skip
+
+    assert from_csv.status_code == 200, from_csv.text
+    csv_examples = await _examples(api, from_csv.json()["data"]["dataset_id"])
+    assert [example["input"] for example in csv_examples["examples"]] == [
+        {"question": "hi", "lang": "en"},  # an empty value is left out, as Phoenix does
+        {"question": "yo", "lang": "fr", "level": 2},
+    ]
+    assert from_jsonl.status_code == 200, from_jsonl.text
+    [jsonl_example] = (await _examples(api, from_jsonl.json()["data"]["dataset_id"]))["examples"]
+    assert (jsonl_example["input"], jsonl_example["output"]) == (
+        {"q": "hi", "lang": "en", "n": [1]}, {"x": 1}
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"q,ctx\nhi,not json\n", "CSV line 2: can't flatten 'ctx': expected an object"),
+        (b'q,ctx\nhi,"[1, 2]"\n', "CSV line 2: can't flatten 'ctx': expected an object"),
+        (b"q,ctx\nhi,\n", "CSV line 2: can't flatten 'ctx': expected an object"),
+        (
+            b'q,ctx\nhi,"{""q"": 1}"\n',
+            "CSV line 2: can't flatten 'ctx': its key 'q' is a selected column too",
+        ),
+        (
+            b'q,ctx\nhi,"{""a\\u0000"": 1}"\n',
+            "CSV line 2, column 'ctx': NUL characters (\\u0000) can't be stored",
+        ),
+        (
+            b'q,ctx\nhi,"' + b'{""k"": ' * 150 + b"1" + b"}" * 150 + b'"\n',
+            "CSV line 2, column 'ctx': must not nest objects and arrays deeper than 100 levels",
+        ),
+    ],
+    ids=["not-json", "a-list", "empty", "key-clash", "nul", "too-deep"],
+)
+async def test_a_value_that_cannot_be_flattened_is_refused(
+    api: Client, content: bytes, message: str
+) -> None:
+    response = await _upload_file(
+        api, content, name="flat",
+        **{"input_keys[]": ["q", "ctx"], "flatten_keys[]": ["ctx"]},
+    )  # fmt: skip
+
+    assert (response.status_code, response.text) == (422, message)
+    assert (await api.get("/v1/datasets")).json()["data"] == []
+
+
+async def test_two_flattened_objects_with_one_key_are_refused(api: Client) -> None:
+    jsonl_file = b'{"a": {"k": 1}, "b": {"k": 2}}\n'
+
+    response = await _upload_file(
+        api, jsonl_file, name="clash", content_type="application/jsonl", filename="x.jsonl",
+        **{"input_keys[]": ["a", "b"], "flatten_keys[]": ["a", "b"]},
+    )  # fmt: skip
+
+    assert (response.status_code, response.text) == (
+        422, "JSONL line 1: can't flatten 'b': its key 'k' is the key of 'a' too"
+    )  # fmt: skip

@@ -4,6 +4,9 @@ Files are read as a stream, one example at a time (:func:`file_examples`), so th
 store them in chunks without holding the whole table as Python objects; a gzip-compressed file
 (``Content-Encoding: gzip`` on the part, or gzip's magic bytes) is decompressed as it is read.
 CSV values arrive as strings, as Phoenix stores them; JSONL values keep their JSON types.
+``flatten_keys[]`` names selected keys whose objects (JSON text in a CSV cell) give their keys
+to the example instead (Phoenix's rule); a clash between keys is refused row by row, where
+Phoenix compares the keys of the whole file (which a stream can't know in advance).
 
 Every refusal is an :class:`UnprocessableEntityError` (422, plain text, as Phoenix answers a
 bad upload) naming what is wrong: the line and column of a malformed row, the keys missing.
@@ -22,7 +25,13 @@ from typing import IO, Any
 
 import orjson
 
-from spyglass_core.storable import MAX_NAME_LENGTH, NUL, has_nul
+from spyglass_core.storable import (
+    MAX_JSON_DEPTH,
+    MAX_NAME_LENGTH,
+    NUL,
+    has_nul,
+    json_depth_exceeds,
+)
 from spyglass_query_api.queries.datasets import NewExample
 from spyglass_query_api.rest.errors import UnprocessableEntityError
 
@@ -156,6 +165,9 @@ class KeySelection:
     split_key: str | None = None
     example_id_key: str | None = None
     span_id_key: str | None = None
+    flatten_keys: frozenset[str] = frozenset()
+    """Selected keys holding objects whose keys become the example's own (Phoenix's
+    ``flatten_keys[]``): ``{"ctx": {"a": 1}}`` selected as input gives ``{"a": 1}``."""
 
     def required(self) -> list[str]:
         """Every key named, once, in order."""
@@ -167,8 +179,11 @@ class KeySelection:
         """The keys named that ``available`` lacks."""
         return [key for key in self.required() if key not in available]
 
-    def example(self, row: Mapping[str, Any], where: str) -> NewExample:
-        """The example a row (column -> value) makes."""
+    def example(
+        self, row: Mapping[str, Any], where: str, *, text_cells: bool = False
+    ) -> NewExample:
+        """The example a row (column -> value) makes; ``text_cells``: a CSV row, whose
+        flattened columns hold JSON objects as text."""
         splits: list[str] = []
         for key in self.split_keys:
             splits.extend(_split_names(row[key], where))
@@ -181,13 +196,67 @@ class KeySelection:
         external_id = row[self.example_id_key] if self.example_id_key else None
         span_id = row[self.span_id_key] if self.span_id_key else None
         return NewExample(
-            input={key: row[key] for key in self.input_keys},
-            output={key: row[key] for key in self.output_keys},
-            metadata={key: row[key] for key in self.metadata_keys},
+            input=self._bucket(row, self.input_keys, where, text_cells),
+            output=self._bucket(row, self.output_keys, where, text_cells),
+            metadata=self._bucket(row, self.metadata_keys, where, text_cells),
             external_id=None if external_id in (None, "") else str(external_id),
             splits=tuple(dict.fromkeys(splits)),
             span_id=span_id if isinstance(span_id, str) and span_id else None,
         )
+
+    def _bucket(
+        self, row: Mapping[str, Any], keys: tuple[str, ...], where: str, text_cells: bool
+    ) -> dict[str, Any]:
+        """The selected ``keys`` of ``row``, those in ``flatten_keys`` replaced by their
+        object's keys (in CSV, those without a value are left out, as Phoenix leaves them).
+
+        Raises:
+            UnprocessableEntityError: a flattened value is not an object, or one of its keys
+                is also a selected key or another flattened object's key.
+        """
+        bucket = {key: row[key] for key in keys if key not in self.flatten_keys}
+        flattened_from: dict[str, str] = {}
+        for key in keys:
+            if key not in self.flatten_keys:
+                continue
+            for child, value in _object_to_flatten(row[key], key, where, text_cells).items():
+                if text_cells and (value is None or (isinstance(value, str) and not value.strip())):
+                    continue
+                if child in bucket:
+                    clash = (
+                        f"the key of {flattened_from[child]!r} too"
+                        if child in flattened_from
+                        else "a selected column too"
+                    )
+                    raise UnprocessableEntityError(
+                        f"{where}: can't flatten {key!r}: its key {child!r} is {clash}"
+                    )
+                bucket[child] = value
+                flattened_from[child] = key
+        return bucket
+
+
+def _object_to_flatten(value: Any, key: str, where: str, text: bool) -> dict[str, Any]:
+    """The object a flattened key holds (in a CSV cell, as JSON text).
+
+    Raises:
+        UnprocessableEntityError: it is not an object, or one PostgreSQL can't store.
+    """
+    if text and isinstance(value, str):
+        with contextlib.suppress(orjson.JSONDecodeError):
+            value = orjson.loads(value)
+        if _holds_nul(value):
+            raise UnprocessableEntityError(
+                f"{where}, column {key!r}: NUL characters (\\u0000) can't be stored"
+            )
+        if json_depth_exceeds(value):
+            raise UnprocessableEntityError(
+                f"{where}, column {key!r}: must not nest objects and arrays deeper than "
+                f"{MAX_JSON_DEPTH} levels"
+            )
+    if not isinstance(value, dict):
+        raise UnprocessableEntityError(f"{where}: can't flatten {key!r}: expected an object")
+    return value
 
 
 def _missing_keys(missing: list[str]) -> UnprocessableEntityError:
@@ -283,7 +352,8 @@ def _csv_rows(stream: IO[str], keys: KeySelection) -> Iterator[NewExample]:
                         f"CSV line {line}, column {column + 1} ({header[column]!r}): "
                         "NUL characters can't be stored"
                     )
-            yield keys.example(dict(zip(header, fields, strict=True)), f"CSV line {line}")
+            row = dict(zip(header, fields, strict=True))
+            yield keys.example(row, f"CSV line {line}", text_cells=True)
     except csv.Error as error:
         raise UnprocessableEntityError(f"CSV line {reader.line_num}: {error}") from None
 

@@ -176,6 +176,9 @@ UPLOAD_REQUEST_BODY = RequestBody(
                     "example_id_key": Schema(
                         type=OpenAPIType.STRING, description="A column of stable example ids"
                     ),
+                    "flatten_keys[]": _strings(
+                        "Selected columns holding objects whose keys become the example's own"
+                    ),
                     "span_id_key": Schema(
                         type=OpenAPIType.STRING,
                         description="A column of span ids linking examples to their spans",
@@ -466,6 +469,7 @@ class DatasetController(Controller):
                 split_key=_form_text(form, "split_key"),
                 example_id_key=_form_text(form, "example_id_key"),
                 span_id_key=_form_text(form, "span_id_key"),
+                flatten_keys=frozenset(_form_keys(form, "flatten_keys[]")),
             )
             if not keys.input_keys:
                 raise UnprocessableEntityError("`input_keys[]` must name at least one column")
