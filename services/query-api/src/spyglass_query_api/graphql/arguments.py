@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from spyglass_core.storable import MAX_BIGINT
+from spyglass_core.storable import MAX_BIGINT, has_nul
 from spyglass_query_api.filters import FilterExpressionError, SqlCondition, compile_span_filter
 from spyglass_query_api.graphql.errors import ArgumentError, FilterArgumentError
 from spyglass_query_api.queries.pages import Keyset
@@ -27,7 +27,10 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 
 Node = TypeVar("Node")
-SortValue = datetime | float | int
+SortValue = datetime | float | int | str
+
+TEXT_SORT_COLUMNS = frozenset({"name"})
+"""Sort columns whose values are text (a cursor holds the text itself)."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,10 @@ def decode_cursor(cursor: str, sort: Sort, argument: str = "after") -> Position:
         )
     if not _is_bigint(rowid):
         raise ArgumentError(argument, f"Invalid cursor: {cursor!r}")
+    if sort.column in TEXT_SORT_COLUMNS:
+        if not isinstance(value, str) or has_nul(value):
+            raise ArgumentError(argument, f"Invalid cursor: {cursor!r}")
+        return Position(value, rowid)
     if sort.column in ("startTime", "createdAt"):
         try:
             return Position(datetime.fromisoformat(value), rowid)

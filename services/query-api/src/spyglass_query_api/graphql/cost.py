@@ -62,6 +62,19 @@ FIELD_COSTS: dict[tuple[str, str], int] = {
     ("Project", "stats"): 10,
     ("Project", "timeSeries"): 10,
     ("Trace", "outline"): 10,
+    ("Query", "datasets"): 1,
+    ("Query", "dataset"): 1,
+    ("Dataset", "examples"): 2,
+    ("Dataset", "versions"): 2,
+    ("Dataset", "example"): 1,
+    ("Dataset", "exampleCount"): 1,
+    ("DatasetVersionDiff", "changes"): 2,
+    ("Dataset", "versionDiff"): 2,
+    ("Query", "experiment"): 1,
+    ("Query", "experiments"): 1,
+    ("Query", "compareExperiments"): 2,
+    ("Dataset", "experiments"): 2,
+    ("Experiment", "runs"): 2,
 }
 """Weights of the fields that run a statement of their own each time they resolve: aggregates
 over a project's time range and a trace's whole outline weigh 10, a page of a list 2, a

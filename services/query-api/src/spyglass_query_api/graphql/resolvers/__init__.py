@@ -5,6 +5,27 @@ from __future__ import annotations
 from ariadne import MutationType, ObjectType, QueryType
 
 from spyglass_query_api.graphql.resolvers.annotations import annotation
+from spyglass_query_api.graphql.resolvers.dataset_mutations import dataset_mutation
+from spyglass_query_api.graphql.resolvers.datasets import (
+    dataset,
+    dataset_example,
+    dataset_example_revision,
+    dataset_label,
+    dataset_query,
+    dataset_split,
+    dataset_version,
+    dataset_version_diff,
+)
+from spyglass_query_api.graphql.resolvers.experiments import (
+    dataset_experiments,
+    experiment,
+    experiment_comparison,
+    experiment_example,
+    experiment_mutation,
+    experiment_query,
+    experiment_run,
+    experiment_run_annotation,
+)
 from spyglass_query_api.graphql.resolvers.projects import project
 from spyglass_query_api.graphql.resolvers.query import query
 from spyglass_query_api.graphql.resolvers.retention import (
@@ -33,4 +54,21 @@ def object_types() -> list[ObjectType | QueryType | MutationType]:
         project_retention,
         retention_query,
         retention_mutation,
+        dataset_query,
+        dataset,
+        dataset_version,
+        dataset_example,
+        dataset_example_revision,
+        dataset_split,
+        dataset_label,
+        dataset_version_diff,
+        dataset_mutation,
+        experiment,
+        experiment_run,
+        experiment_run_annotation,
+        experiment_example,
+        experiment_comparison,
+        experiment_query,
+        experiment_mutation,
+        dataset_experiments,
     ]
