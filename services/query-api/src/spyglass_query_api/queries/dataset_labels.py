@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.types import BigInteger, Boolean, Integer
+from sqlalchemy.types import BigInteger, Boolean
 
-from spyglass_core.storable import MAX_BIGINT
+from spyglass_query_api.queries.pages import newest_first, page_start
 from spyglass_query_api.queries.tables import ROWIDS
 
 
@@ -28,10 +28,7 @@ class LabelRow:
 
 _COLUMNS_SQL = "l.id, l.name, l.description, l.color"
 
-_LIST = text(
-    f"SELECT {_COLUMNS_SQL} FROM dataset_labels AS l WHERE l.id <= :start "
-    "ORDER BY l.id DESC LIMIT :fetch"
-).bindparams(bindparam("start", type_=BigInteger), bindparam("fetch", type_=Integer))
+_LIST = newest_first(f"SELECT {_COLUMNS_SQL} FROM dataset_labels AS l", "l.id")
 _GET = text(f"SELECT {_COLUMNS_SQL} FROM dataset_labels AS l WHERE l.id = :id").bindparams(
     bindparam("id", type_=BigInteger)
 )
@@ -102,7 +99,7 @@ _REPLACE = text(
 
 async def list_labels(connection: AsyncConnection, start: int | None, fetch: int) -> list[LabelRow]:
     """Up to ``fetch`` labels, newest first, from id ``start`` (inclusive) on."""
-    values = {"start": MAX_BIGINT if start is None else start, "fetch": fetch}
+    values = {"start": page_start(start), "fetch": fetch}
     return [LabelRow(*row) for row in await connection.execute(_LIST, values)]
 
 

@@ -22,11 +22,10 @@ from typing import Any
 import orjson
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.types import BigInteger, Integer
+from sqlalchemy.types import BigInteger
 
-from spyglass_core.storable import MAX_BIGINT
 from spyglass_db.datasets import EXAMPLES_AT_VERSION
-from spyglass_query_api.queries.pages import Keyset
+from spyglass_query_api.queries.pages import Keyset, newest_first, page_start
 from spyglass_query_api.queries.tables import ROWIDS
 
 
@@ -71,22 +70,20 @@ _BY_NAME = text(f"SELECT {_DATASET_COLUMNS_SQL} FROM datasets AS d WHERE d.name 
 
 
 _LISTS = {
-    by_name: text(
-        f"SELECT {_DATASET_COLUMNS_SQL} FROM datasets AS d "
-        f"WHERE d.id <= :start {'AND d.name = :name' if by_name else ''} "
-        "ORDER BY d.id DESC LIMIT :fetch"
-    ).bindparams(bindparam("start", type_=BigInteger), bindparam("fetch", type_=Integer))
+    by_name: newest_first(
+        f"SELECT {_DATASET_COLUMNS_SQL} FROM datasets AS d",
+        "d.id",
+        "d.name = :name" if by_name else "TRUE",
+    )
     for by_name in (False, True)
 }
-"""Datasets newest first from ``start`` on (``MAX_BIGINT`` on a first page), by name or all."""
+"""Datasets newest first, by name or all."""
 
-_VERSIONS = text(
-    "SELECT v.id, v.description, v.metadata, v.created_at FROM dataset_versions AS v "
-    "WHERE v.dataset_id = :dataset_id AND v.id <= :start ORDER BY v.id DESC LIMIT :fetch"
-).bindparams(
-    bindparam("dataset_id", type_=BigInteger),
-    bindparam("start", type_=BigInteger),
-    bindparam("fetch", type_=Integer),
+_VERSIONS = newest_first(
+    "SELECT v.id, v.description, v.metadata, v.created_at FROM dataset_versions AS v",
+    "v.id",
+    "v.dataset_id = :dataset_id",
+    dataset_id=BigInteger(),
 )
 _LATEST_VERSION = text(
     "SELECT max(v.id) FROM dataset_versions AS v WHERE v.dataset_id = :dataset_id"
@@ -160,6 +157,35 @@ _SPAN_BY_ID_SQL = """
 """
 """The stored span with an OTel span id (any partition), for an example's source link."""
 
+_LINK_SPLITS_SQL = """
+    split_members AS ({members}),
+    split_names AS (
+        SELECT DISTINCT n.name
+        FROM split_members AS m, jsonb_array_elements_text(m.splits) AS n(name)
+    ),
+    new_splits AS (
+        INSERT INTO dataset_splits (name, color)
+        SELECT name, :color FROM split_names
+        ON CONFLICT (name) DO NOTHING
+        RETURNING id, name
+    ),
+    splits AS (
+        SELECT id, name FROM new_splits
+        UNION ALL
+        SELECT s.id, s.name FROM dataset_splits AS s JOIN split_names USING (name)
+    ),
+    links AS (
+        INSERT INTO dataset_splits_dataset_examples (dataset_split_id, dataset_example_id)
+        SELECT DISTINCT splits.id, m.id
+        FROM split_members AS m, jsonb_array_elements_text(m.splits) AS n(name)
+        JOIN splits ON splits.name = n.name
+        ON CONFLICT DO NOTHING
+    )
+"""
+"""The last CTEs of a statement that writes examples: each example of ``{members}`` (a query of
+example ``id`` and ``splits``, a JSON array of split names) joins its splits, those missing
+created with ``:color``; an example already in a split stays in it once."""
+
 # One chunk of an upload. The rows are one JSON array of {i, o, m, x, s}: input, output,
 # metadata, external id, split names. Example ids are drawn from the identity first, so that
 # examples, revisions and split links are written by one statement.
@@ -183,26 +209,7 @@ _WRITE_EXAMPLES = text(
             (dataset_example_id, dataset_version_id, input, output, metadata, revision_kind)
         SELECT id, :version_id, input, output, metadata, 'CREATE' FROM rows ORDER BY ordinality
     ),
-    split_names AS (
-        SELECT DISTINCT n.name FROM rows, jsonb_array_elements_text(rows.splits) AS n(name)
-    ),
-    new_splits AS (
-        INSERT INTO dataset_splits (name, color)
-        SELECT name, :color FROM split_names
-        ON CONFLICT (name) DO NOTHING
-        RETURNING id, name
-    ),
-    splits AS (
-        SELECT id, name FROM new_splits
-        UNION ALL
-        SELECT s.id, s.name FROM dataset_splits AS s JOIN split_names USING (name)
-    ),
-    links AS (
-        INSERT INTO dataset_splits_dataset_examples (dataset_split_id, dataset_example_id)
-        SELECT DISTINCT splits.id, rows.id
-        FROM rows, jsonb_array_elements_text(rows.splits) AS n(name)
-        JOIN splits ON splits.name = n.name
-    )
+    {_LINK_SPLITS_SQL.format(members="SELECT id, splits FROM rows")}
     SELECT count(*) FROM rows
     """
 ).bindparams(bindparam("dataset_id", type_=BigInteger), bindparam("version_id", type_=BigInteger))
@@ -238,8 +245,7 @@ async def list_datasets(
 ) -> list[DatasetRow]:
     """Up to ``page.fetch`` datasets by id, newest first, from ``page.after_rowid`` (inclusive)
     on, only the one named ``name`` if it is given."""
-    start = MAX_BIGINT if page.after_rowid is None else page.after_rowid
-    values: dict[str, object] = {"fetch": page.fetch, "start": start}
+    values: dict[str, object] = {"fetch": page.fetch, "start": page_start(page.after_rowid)}
     if name is not None:
         values["name"] = name
     return [DatasetRow(*row) for row in await connection.execute(_LISTS[name is not None], values)]
@@ -249,7 +255,7 @@ async def list_dataset_versions(
     connection: AsyncConnection, dataset_rowid: int, page: Keyset
 ) -> list[DatasetVersionRow]:
     """Up to ``page.fetch`` versions of a dataset, newest first, from ``page.after_rowid`` on."""
-    start = MAX_BIGINT if page.after_rowid is None else page.after_rowid
+    start = page_start(page.after_rowid)
     values = {"dataset_id": dataset_rowid, "fetch": page.fetch, "start": start}
     result = await connection.execute(_VERSIONS, values)
     return [DatasetVersionRow(*row) for row in result]
@@ -441,29 +447,11 @@ _APPLY_UPDATE = text(
     uploaded AS (
         SELECT n, id FROM matched UNION ALL SELECT n, id FROM new_rows
     ),
-    split_names AS (
-        SELECT DISTINCT n.name
-        FROM dataset_upload AS u, jsonb_array_elements_text(u.splits) AS n(name)
-    ),
-    new_splits AS (
-        INSERT INTO dataset_splits (name, color)
-        SELECT name, :color FROM split_names
-        ON CONFLICT (name) DO NOTHING
-        RETURNING id, name
-    ),
-    splits AS (
-        SELECT id, name FROM new_splits
-        UNION ALL
-        SELECT s.id, s.name FROM dataset_splits AS s JOIN split_names USING (name)
-    ),
-    links AS (
-        INSERT INTO dataset_splits_dataset_examples (dataset_split_id, dataset_example_id)
-        SELECT DISTINCT splits.id, uploaded.id
-        FROM uploaded JOIN dataset_upload AS u USING (n),
-             jsonb_array_elements_text(u.splits) AS n(name)
-        JOIN splits ON splits.name = n.name
-        ON CONFLICT DO NOTHING
-    )
+    {
+        _LINK_SPLITS_SQL.format(
+            members="SELECT uploaded.id, u.splits FROM uploaded JOIN dataset_upload AS u USING (n)"
+        )
+    }
     SELECT (SELECT count(*) FROM new_rows), (SELECT count(*) FROM matched WHERE changed),
            (SELECT count(*) FROM gone)
     """

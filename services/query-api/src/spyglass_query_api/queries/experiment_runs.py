@@ -25,6 +25,7 @@ from spyglass_query_api.queries.experiments import (
     OF_EXPERIMENT_SQL,
     RUN_EXAMPLE_SQL,
 )
+from spyglass_query_api.queries.pages import newest_first, page_start
 
 BATCH = 1000
 """Runs read (and written out) at a time by the long reads (every run, the exports): memory
@@ -188,17 +189,11 @@ async def create_run(
     return RunRefusal(True, bool(why[1]), bool(why[2]), int(why[0]), why[3])
 
 
-_LIST_RUNS = text(
-    f"""
-    SELECT {_RUN_COLUMNS_SQL} FROM experiment_runs AS r
-    WHERE r.experiment_id = :experiment_id AND r.id <= :start
-    ORDER BY r.id DESC
-    LIMIT :fetch
-    """
-).bindparams(
-    bindparam("experiment_id", type_=BigInteger),
-    bindparam("start", type_=BigInteger),
-    bindparam("fetch", type_=BigInteger),
+_LIST_RUNS = newest_first(
+    f"SELECT {_RUN_COLUMNS_SQL} FROM experiment_runs AS r",
+    "r.id",
+    "r.experiment_id = :experiment_id",
+    experiment_id=BigInteger(),
 )
 
 
@@ -208,11 +203,7 @@ async def list_runs(
     """Up to ``fetch`` (None: all) of an experiment's runs, newest first, from id ``start``."""
     result = await connection.execute(
         _LIST_RUNS,
-        {
-            "experiment_id": experiment_id,
-            "start": start if start is not None else 2**63 - 1,
-            "fetch": fetch,  # LIMIT NULL: no limit
-        },
+        {"experiment_id": experiment_id, "start": page_start(start), "fetch": fetch},
     )
     return [RunRow(*row) for row in result]
 
@@ -223,7 +214,7 @@ async def stream_runs(
     """All of an experiment's runs, newest first, in batches of ``BATCH`` read through a
     server-side cursor (one statement: one snapshot, memory bounded at any count)."""
     result = await connection.stream(
-        _LIST_RUNS, {"experiment_id": experiment_id, "start": 2**63 - 1, "fetch": None}
+        _LIST_RUNS, {"experiment_id": experiment_id, "start": page_start(None), "fetch": None}
     )
     async for batch in result.partitions(BATCH):
         yield [RunRow(*row) for row in batch]

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import BigInteger, Integer, Text
 
+from spyglass_query_api.queries.pages import newest_first, page_start
 from spyglass_query_api.queries.tables import ROWIDS
 
 EXAMPLE_REVISIONS_SQL = """
@@ -122,17 +123,11 @@ _GET_EXPERIMENT = text(
     f"SELECT {_EXPERIMENT_COLUMNS_SQL} FROM experiments AS x WHERE x.id = :experiment_id"
 ).bindparams(bindparam("experiment_id", type_=BigInteger))
 
-_LIST_EXPERIMENTS = text(
-    f"""
-    SELECT {_EXPERIMENT_COLUMNS_SQL} FROM experiments AS x
-    WHERE x.dataset_id = :dataset_id AND x.id <= :start
-    ORDER BY x.id DESC
-    LIMIT :fetch
-    """
-).bindparams(
-    bindparam("dataset_id", type_=BigInteger),
-    bindparam("start", type_=BigInteger),
-    bindparam("fetch", type_=Integer),
+_LIST_EXPERIMENTS = newest_first(
+    f"SELECT {_EXPERIMENT_COLUMNS_SQL} FROM experiments AS x",
+    "x.id",
+    "x.dataset_id = :dataset_id",
+    dataset_id=BigInteger(),
 )
 
 _DATASET_NAME = text("SELECT name FROM datasets WHERE id = :dataset_id").bindparams(
@@ -225,10 +220,8 @@ async def list_experiments(
 ) -> list[ExperimentRow]:
     """Up to ``fetch`` of a dataset's experiments, newest first, from id ``start`` down."""
     result = await connection.execute(
-        _LIST_EXPERIMENTS,
-        {"dataset_id": dataset_id, "start": start if start is not None else 2**63 - 1,
-         "fetch": fetch},
-    )  # fmt: skip
+        _LIST_EXPERIMENTS, {"dataset_id": dataset_id, "start": page_start(start), "fetch": fetch}
+    )
     return [_experiment(row) for row in result]
 
 

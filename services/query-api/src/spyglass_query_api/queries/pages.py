@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, bindparam, tuple_
+from sqlalchemy import ColumnElement, Select, TextClause, bindparam, text, tuple_
+from sqlalchemy.types import BigInteger, TypeEngine
+
+from spyglass_core.storable import MAX_BIGINT
 
 Node = TypeVar("Node")
 
@@ -78,3 +81,29 @@ def order_sql(page: Keyset, sort_sql: str, rowid_sql: str) -> str:
     """The ORDER BY clause of ``page``'s order, as SQL text."""
     direction = "DESC" if page.descending else "ASC"
     return f"ORDER BY {sort_sql} {direction}, {rowid_sql} {direction}"
+
+
+def newest_first(
+    select_sql: str, rowid_sql: str, where_sql: str = "TRUE", **parameters: TypeEngine[Any]
+) -> TextClause:
+    """A REST page's statement (Phoenix's cursor pages): the rows of ``select_sql`` (``SELECT
+    ... FROM table AS t``) that meet ``where_sql``, newest first from row id ``:start``
+    (inclusive, :func:`page_start`) down, ``:fetch`` of them (NULL: all).
+
+    Args:
+        rowid_sql: the row id column (``t.id``).
+        parameters: the types of ``where_sql``'s own bind parameters.
+    """
+    return text(
+        f"{select_sql} WHERE ({where_sql}) AND {rowid_sql} <= :start "
+        f"ORDER BY {rowid_sql} DESC LIMIT :fetch"
+    ).bindparams(
+        bindparam("start", type_=BigInteger),
+        bindparam("fetch", type_=BigInteger),
+        *(bindparam(name, type_=kind) for name, kind in parameters.items()),
+    )
+
+
+def page_start(start: int | None) -> int:
+    """The ``:start`` of a :func:`newest_first` page: ``start``, or every row for None."""
+    return MAX_BIGINT if start is None else start

@@ -102,6 +102,13 @@ def _label_rowid(label_id: str, field: str = "label_id", location: str = "path")
     return rowid
 
 
+def _found(row: LabelRow | None) -> DatasetLabelBody:
+    """The label's answer; a 404 for None."""
+    if row is None:
+        raise NotFoundError("Dataset label not found")
+    return DatasetLabelBody(data=_label(row))
+
+
 def _taken(name: str) -> ConflictError:
     return ConflictError(f"A dataset label named '{name}' already exists")
 
@@ -139,9 +146,7 @@ class DatasetLabelController(Controller):
     async def get_dataset_label(self, connection: Db, label_id: LabelId) -> DatasetLabelBody:
         """One label."""
         row = await queries.get_label(connection, _label_rowid(label_id))
-        if row is None:
-            raise NotFoundError("Dataset label not found")
-        return DatasetLabelBody(data=_label(row))
+        return _found(row)
 
     @patch("/dataset_labels/{label_id:str}", summary="Update a dataset label by ID")
     async def update_dataset_label(
@@ -161,9 +166,7 @@ class DatasetLabelController(Controller):
             row = await queries.update_label(connection, label_rowid, changes)
         except IntegrityError:
             raise _taken(data.name or "") from None
-        if row is None:
-            raise NotFoundError("Dataset label not found")
-        return DatasetLabelBody(data=_label(row))
+        return _found(row)
 
     @delete(
         "/dataset_labels/{label_id:str}",
@@ -227,9 +230,7 @@ class DatasetLabelController(Controller):
         label_rowid = _label_rowid(label_id)
         dataset = await dataset_by_identifier(connection, dataset_identifier)
         row = await queries.apply_label(connection, dataset.id, label_rowid)
-        if row is None:
-            raise NotFoundError("Dataset label not found")
-        return DatasetLabelBody(data=_label(row))
+        return _found(row)
 
     @delete(
         "/datasets/{dataset_identifier:str}/labels/{label_id:str}",
