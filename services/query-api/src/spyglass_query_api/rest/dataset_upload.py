@@ -32,6 +32,7 @@ from spyglass_core.storable import (
     has_nul,
     json_depth_exceeds,
 )
+from spyglass_query_api.queries.dataset_spans import MAX_SPANS
 from spyglass_query_api.queries.datasets import NewExample
 from spyglass_query_api.rest.errors import UnprocessableEntityError
 
@@ -152,6 +153,30 @@ def json_examples(body: Mapping[str, Any]) -> list[NewExample]:
         )
         for index in range(count)
     ]
+
+
+def spans_only(body: Mapping[str, Any]) -> list[str] | None:
+    """The span ids of an upload that takes its examples from spans (``span_ids`` without
+    ``inputs``), each once; None for an upload of ``inputs``.
+
+    Raises:
+        UnprocessableEntityError: ``span_ids`` is not a list of span ids, is empty, or names
+            more than ``MAX_SPANS``.
+    """
+    span_ids = body.get("span_ids")
+    if body.get("inputs") is not None or span_ids is None:
+        return None
+    if not isinstance(span_ids, list) or not all(
+        isinstance(span_id, str) and span_id for span_id in span_ids
+    ):
+        raise UnprocessableEntityError("`span_ids` must be a list of span ids (strings)")
+    if not span_ids:
+        raise UnprocessableEntityError("`span_ids` must name at least one span")
+    if len(span_ids) > MAX_SPANS:
+        raise UnprocessableEntityError(
+            f"`span_ids` names {len(span_ids)} spans; at most {MAX_SPANS} an upload"
+        )
+    return list(dict.fromkeys(span_ids))
 
 
 @dataclass(frozen=True)

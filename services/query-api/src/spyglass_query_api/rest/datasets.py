@@ -12,6 +12,10 @@ failed upload leaves no version behind. ``action=update`` (Phoenix's declarative
 the new version hold exactly the uploaded examples: each matches a current one by its client id
 or, without one, by equal content; changed matches are patched, the rest created, and current
 examples left unmatched deleted; split memberships are added, never removed.
+
+A JSON upload with ``span_ids`` and no ``inputs`` (our extension) takes each example's input,
+output and metadata from the stored span it names, as Phoenix's ``addSpansToDataset`` does, and
+links the example to it; a span id that names no stored span is a 422 naming it.
 """
 
 from __future__ import annotations
@@ -42,7 +46,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from spyglass_core.errors import ConflictError, NotFoundError
 from spyglass_core.storable import MAX_NAME_LENGTH
 from spyglass_query_api.dependencies import Db
+from spyglass_query_api.queries import dataset_spans as span_queries
 from spyglass_query_api.queries import datasets as queries
+from spyglass_query_api.queries.dataset_spans import UnknownSpansError
 from spyglass_query_api.queries.datasets import DatasetRow, NewExample
 from spyglass_query_api.queries.ids import global_id, rowid_of
 from spyglass_query_api.queries.pages import Keyset
@@ -54,6 +60,7 @@ from spyglass_query_api.rest.dataset_upload import (
     file_examples,
     is_jsonl,
     json_examples,
+    spans_only,
     upload_target,
 )
 from spyglass_query_api.rest.errors import UnprocessableEntityError, UnprocessableParameterError
@@ -131,7 +138,7 @@ UPLOAD_REQUEST_BODY = RequestBody(
         "application/json": OpenAPIMediaType(
             schema=Schema(
                 type=OpenAPIType.OBJECT,
-                required=["name", "inputs"],
+                required=["name"],
                 properties={
                     "action": _ACTION,
                     "name": Schema(type=OpenAPIType.STRING),
@@ -152,7 +159,12 @@ UPLOAD_REQUEST_BODY = RequestBody(
                         ),
                         description="Split per example: string, string array, or null",
                     ),
-                    "span_ids": Schema(type=OpenAPIType.ARRAY, items=_NULLABLE_STRING),
+                    "span_ids": Schema(
+                        type=OpenAPIType.ARRAY,
+                        items=_NULLABLE_STRING,
+                        description="OTel span ids linking examples to their spans; without "
+                        "`inputs`, each example's input, output and metadata come from its span",
+                    ),
                     "example_ids": Schema(type=OpenAPIType.ARRAY, items=_NULLABLE_STRING),
                 },
             )
@@ -275,6 +287,22 @@ async def _write(
             "An example id of the upload is taken in the dataset (or repeated in the upload)"
         ) from None
     return written
+
+
+async def _span_examples(connection: Db, span_ids: list[str]) -> list[NewExample]:
+    """The examples the spans give (an upload of ``span_ids`` without ``inputs``).
+
+    Raises:
+        UnprocessableParameterError: a span id names no stored span (the first one named).
+    """
+    try:
+        return await span_queries.examples_from_spans(connection, span_ids=span_ids)
+    except UnknownSpansError as error:
+        index = span_ids.index(str(error.unknown[0]))
+        shown = ", ".join(repr(span_id) for span_id in error.unknown[:10])
+        raise UnprocessableParameterError(
+            f"span_ids.{index}", f"Unknown span ids: {shown}", location="body"
+        ) from None
 
 
 async def _version_for(connection: Db, target: UploadTarget) -> tuple[int, int, int | None]:
@@ -489,7 +517,11 @@ class DatasetController(Controller):
             if not isinstance(body, dict):
                 raise UnprocessableEntityError("The body must be a JSON object")
             target = upload_target(body.get("action"), body.get("name"), body.get("description"))
-            examples = json_examples(body)
+            span_ids = spans_only(body)
+            if span_ids is None:
+                examples = json_examples(body)
+            else:
+                examples = await _span_examples(connection, span_ids)
         dataset_rowid, version_id, previous_version = await _version_for(connection, target)
         if previous_version is None:
             created = await _write(connection, dataset_rowid, version_id, examples)

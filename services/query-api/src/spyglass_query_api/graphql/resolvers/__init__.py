@@ -6,6 +6,7 @@ from ariadne import MutationType, ObjectType, QueryType
 
 from spyglass_query_api.graphql.resolvers.annotations import annotation
 from spyglass_query_api.graphql.resolvers.dataset_mutations import dataset_mutation
+from spyglass_query_api.graphql.resolvers.dataset_spans import dataset_span_mutation
 from spyglass_query_api.graphql.resolvers.datasets import (
     dataset,
     dataset_example,
@@ -63,6 +64,7 @@ def object_types() -> list[ObjectType | QueryType | MutationType]:
         dataset_label,
         dataset_version_diff,
         dataset_mutation,
+        dataset_span_mutation,
         experiment,
         experiment_run,
         experiment_run_annotation,
