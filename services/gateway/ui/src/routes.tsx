@@ -2,7 +2,9 @@
 // page (route `lazy`, not React's: a Suspense fallback would hold the page back by React's 300 ms
 // reveal throttle, and its reads would start only once it is on screen). The trace page's reads
 // start in its loader, beside its chunk. Deep links: `/traces/<OTel trace id>?span=<span id>` and
-// `/spans/<span id>` work from anywhere (the gateway answers index.html for them).
+// `/spans/<span id>` work from anywhere (the gateway answers index.html for them). A dataset's
+// tabs are children of `/datasets/<id>` (Experiments first); an example opens beside the list at
+// `/datasets/<id>/examples/<example id>`, the version, split and search kept in the query.
 import type { QueryClient } from "@tanstack/react-query";
 import type { ComponentType } from "react";
 import { createBrowserRouter, Navigate, useParams } from "react-router";
@@ -58,6 +60,26 @@ export function createRoutes(queryClient: QueryClient): RouteObject[] {
           lazy: page(() => import("./pages/TracePage")),
         },
         { path: "/spans/:spanId", lazy: page(() => import("./pages/SpanRedirectPage")) },
+        { path: "/datasets", lazy: page(() => import("./pages/DatasetsPage")) },
+        {
+          path: "/datasets/:datasetId",
+          lazy: page(() => import("./pages/DatasetPage")),
+          children: [
+            { index: true, element: <Navigate to="experiments" replace /> },
+            {
+              path: "experiments",
+              lazy: page(() => import("./pages/DatasetExperimentsPage")),
+            },
+            {
+              path: "examples",
+              lazy: page(() => import("./pages/DatasetExamplesPage")),
+              children: [
+                { path: ":exampleId", lazy: page(() => import("./pages/DatasetExamplePanel")) },
+              ],
+            },
+            { path: "versions", lazy: page(() => import("./pages/DatasetVersionsPage")) },
+          ],
+        },
         { path: "*", element: <NotFoundPage /> },
       ],
     },

@@ -17,6 +17,7 @@ export function Layout() {
           <NavLink to="/" end>
             Projects
           </NavLink>
+          <NavLink to="/datasets">Datasets</NavLink>
         </nav>
       </header>
       {navigating ? (
