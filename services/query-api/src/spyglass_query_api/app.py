@@ -28,6 +28,7 @@ from spyglass_db import check_database, create_engine, create_session_maker, dat
 from spyglass_db.retention import RetentionService
 from spyglass_query_api.annotations.pending import PendingAnnotationService
 from spyglass_query_api.compression import compression_config
+from spyglass_query_api.dependencies import autocommit_provider
 from spyglass_query_api.graphql import graphql_handlers
 from spyglass_query_api.rest import connection_provider, rest_handlers, version_header
 from spyglass_query_api.rest.encoded_slash import EncodedSlashMiddleware
@@ -88,6 +89,7 @@ def build_services(
             create_app(settings, resources),
             settings.server,
             settings.shutdown_timeout_seconds / 2,
+            http_parser="httptools",
         ),
     ]
 
@@ -116,6 +118,7 @@ def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Lite
         ],
         dependencies={
             "connection": connection_provider(resources.engine),
+            "statement": autocommit_provider(resources.engine),
             "span_upload": span_upload_provider(resources.span_upload),
         },
         exception_handlers=EXCEPTION_HANDLERS,

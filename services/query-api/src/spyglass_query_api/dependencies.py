@@ -1,5 +1,5 @@
 """What REST handlers and the GraphQL endpoint receive: ``connection: Db``, one transaction
-per request."""
+per request; or ``statement: Autocommit`` for a handler whose writes are one statement each."""
 
 from __future__ import annotations
 
@@ -13,6 +13,12 @@ Db: TypeAlias = NamedDependency[AsyncConnection]
 """The request's database connection, inside a transaction that commits when the handler
 returns and rolls back if it raises."""
 
+Autocommit: TypeAlias = NamedDependency[AsyncConnection]
+"""A connection on which each statement commits by itself: no ``BEGIN`` / ``COMMIT`` round
+trips around it. For handlers that write with one statement (a run, an evaluation: posted a
+thousand a second by a running experiment), where those two round trips were most of the
+request's database time."""
+
 
 def connection_provider(engine: AsyncEngine) -> Provide:
     """Provide ``connection``: one transaction a request."""
@@ -22,3 +28,13 @@ def connection_provider(engine: AsyncEngine) -> Provide:
             yield transaction
 
     return Provide(connection)
+
+
+def autocommit_provider(engine: AsyncEngine) -> Provide:
+    """Provide ``statement``: a pooled connection in autocommit mode."""
+
+    async def statement() -> AsyncIterator[AsyncConnection]:
+        async with engine.connect() as connection:
+            yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+
+    return Provide(statement)

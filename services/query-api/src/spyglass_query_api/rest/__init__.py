@@ -42,8 +42,11 @@ async def phoenix_version() -> str:
     return PHOENIX_COMPATIBLE_VERSION
 
 
-def version_header(response: Response[Any]) -> Response[Any]:
-    """Every response names the compatible Phoenix version, as Phoenix's own do."""
+async def version_header(response: Response[Any]) -> Response[Any]:
+    """Every response names the compatible Phoenix version, as Phoenix's own do.
+
+    A coroutine: litestar runs a plain function hook in its thread pool, which cost a fifth
+    of a small request's CPU time."""
     response.headers[VERSION_HEADER] = PHOENIX_COMPATIBLE_VERSION
     return response
 

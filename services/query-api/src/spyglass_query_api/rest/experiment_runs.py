@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 
 from spyglass_core.errors import ConflictError, InvalidArgumentError, NotFoundError
-from spyglass_query_api.dependencies import Db
+from spyglass_query_api.dependencies import Autocommit, Db
 from spyglass_query_api.queries import experiment_runs as run_queries
 from spyglass_query_api.queries import experiments as queries
 from spyglass_query_api.queries.experiment_runs import ExampleRow, RunRefusal, RunRow
@@ -194,14 +194,14 @@ class ExperimentRunController(Controller):
     )
     async def create_experiment_run(
         self,
-        connection: Db,
+        statement: Autocommit,
         experiment_id: ExperimentId,
         data: JSONBody[CreateExperimentRunRequest],
     ) -> CreatedIdBody:
         """Store the task's result for one (example, repetition): 409 if a successful run is
         there already (nothing changes), a failed one is replaced."""
         outcome = await run_queries.create_run(
-            connection,
+            statement,
             experiment_id=rowid_or_404(experiment_id, "Experiment"),
             example_id=rowid_or_404(data.dataset_example_id, "DatasetExample"),
             repetition_number=data.repetition_number,
@@ -337,7 +337,7 @@ class ExperimentRunController(Controller):
         status_code=HTTP_200_OK,
     )
     async def upsert_experiment_evaluation(
-        self, connection: Db, data: JSONBody[UpsertExperimentEvaluationRequest]
+        self, statement: Autocommit, data: JSONBody[UpsertExperimentEvaluationRequest]
     ) -> CreatedIdBody:
         """Store a run's evaluation, replacing the run's evaluation of the same name."""
         run_rowid = rowid_or_404(data.experiment_run_id, "ExperimentRun")
@@ -356,7 +356,7 @@ class ExperimentRunController(Controller):
         }
         missing = f"ExperimentRun with ID {data.experiment_run_id} does not exist"
         try:
-            evaluation_id = await run_queries.upsert_evaluation(connection, run_rowid, values)
+            evaluation_id = await run_queries.upsert_evaluation(statement, run_rowid, values)
         except IntegrityError:  # the run was deleted while this was written
             raise NotFoundError(missing) from None
         if evaluation_id is None:
