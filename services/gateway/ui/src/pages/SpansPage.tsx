@@ -1,6 +1,7 @@
 // `/projects/<name>/spans`: every span of the project in the chosen time range (or only root
 // spans), filtered, sorted, a page at a time; a row opens its trace with the span selected. The
-// first page polls, so new spans appear without a reload.
+// first page polls, so new spans appear without a reload. Rows picked with their checkboxes can
+// be added to a dataset.
 import { ProjectSpanList } from "../components/tables/ProjectSpanList";
 import type { SpanListPage } from "../components/tables/SpanList";
 import { tracePath } from "../components/tables/SpanTable";
@@ -90,6 +91,7 @@ export default function SpansPage() {
       toPage={spansPage}
       noun="spans"
       filterScope="each span"
+      selectable
     />
   );
 }

@@ -28,6 +28,8 @@ export interface ProjectSpanListProps<TResult, TVariables extends ListVariables>
   toPage: (data: TResult) => SpanListPage;
   noun: string;
   filterScope: string;
+  /** Rows can be picked and added to a dataset (the spans list). */
+  selectable?: boolean;
 }
 
 export function ProjectSpanList<TResult, TVariables extends ListVariables>({
@@ -37,6 +39,7 @@ export function ProjectSpanList<TResult, TVariables extends ListVariables>({
   toPage,
   noun,
   filterScope,
+  selectable = false,
 }: ProjectSpanListProps<TResult, TVariables>) {
   const { projectName = "" } = useParams();
   const { key: rangeKey, timeRange } = useTimeRange();
@@ -71,6 +74,7 @@ export function ProjectSpanList<TResult, TVariables extends ListVariables>({
         error={error}
         updating={isPlaceholderData}
         live={live}
+        selectable={selectable}
         toolbar={
           rootSpansToggle ? (
             <label className="root-spans-toggle">

@@ -12,8 +12,9 @@ import { EmptyState, ErrorState, Loading } from "../States";
 import type { Pager } from "../../lib/pager";
 import type { ListSearch } from "./listSearch";
 import { LiveStatus } from "./LiveStatus";
+import { AddToDatasetButton } from "../spansToDataset/AddToDataset";
 import { SpanTable } from "./SpanTable";
-import type { SpanRow } from "./SpanTable";
+import type { RowSelection, SpanRow } from "./SpanTable";
 
 /** One answer of the list's query, as rows. `rows` is null when the project does not exist. */
 export interface SpanListPage {
@@ -39,6 +40,8 @@ export interface SpanListProps {
   live: boolean;
   /** Extra controls beside the live indicator (the root-spans toggle). */
   toolbar?: ReactNode;
+  /** Rows can be picked with checkboxes and added to a dataset (row keys are span GlobalIDs). */
+  selectable?: boolean;
 }
 
 export function SpanList(props: SpanListProps) {
@@ -47,6 +50,20 @@ export function SpanList(props: SpanListProps) {
   // The last answer that had rows to show, kept for when the next request is refused.
   const [lastPage, setLastPage] = useState<SpanListPage | undefined>(undefined);
   if (page?.rows && page !== lastPage) setLastPage(page);
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const shownKeys = page?.rows?.map((row) => row.key) ?? [];
+  const selection: RowSelection | undefined = props.selectable
+    ? {
+        selected,
+        onToggle: (key) =>
+          setSelected((current) => {
+            const next = new Set(current);
+            if (!next.delete(key)) next.add(key);
+            return next;
+          }),
+        onToggleAll: (select) => setSelected(new Set(select ? shownKeys : [])),
+      }
+    : undefined;
 
   const table = (rows: SpanRow[]) => (
     <div className="panel span-table-panel">
@@ -56,6 +73,7 @@ export function SpanList(props: SpanListProps) {
         onSort={search.toggleSort}
         testId={`${noun}-table`}
         rowTestId={`${noun.replace(/s$/, "")}-row`}
+        selection={selection}
       />
     </div>
   );
@@ -115,6 +133,9 @@ export function SpanList(props: SpanListProps) {
       />
       <div className="list-toolbar">
         {props.toolbar}
+        {props.selectable ? (
+          <AddToDatasetButton spanIds={[...selected]} onAdded={() => setSelected(new Set())} />
+        ) : null}
         <LiveStatus
           noun={noun}
           updating={props.updating}

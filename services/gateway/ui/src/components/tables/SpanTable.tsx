@@ -37,19 +37,31 @@ export function tracePath(traceId: string, spanId?: string): string {
   return spanId ? `${path}?span=${encodeURIComponent(spanId)}` : path;
 }
 
+/** Rows picked with their checkboxes (by `key`), for actions on several rows at once. */
+export interface RowSelection {
+  selected: ReadonlySet<string>;
+  onToggle: (key: string) => void;
+  /** Select every row shown, or none. */
+  onToggleAll: (select: boolean) => void;
+}
+
 export function SpanTable({
   rows,
   sort,
   onSort,
   testId,
   rowTestId,
+  selection,
 }: {
   rows: SpanRow[];
   sort: Required<SpanSort>;
   onSort: (column: SpanSortColumn) => void;
   testId: string;
   rowTestId: string;
+  /** Given: a checkbox column to pick rows with. */
+  selection?: RowSelection;
 }) {
+  const allSelected = rows.length > 0 && rows.every((row) => selection?.selected.has(row.key));
   const header = (column: SpanSortColumn, label: string, numeric = false) => (
     <SortHeader column={column} label={label} sort={sort} onSort={onSort} numeric={numeric} />
   );
@@ -57,6 +69,17 @@ export function SpanTable({
     <table className="data span-table" data-testid={testId}>
       <thead>
         <tr>
+          {selection ? (
+            <th className="select-cell">
+              <input
+                type="checkbox"
+                aria-label="Select every row shown"
+                data-testid="select-all-rows"
+                checked={allSelected}
+                onChange={(event) => selection.onToggleAll(event.target.checked)}
+              />
+            </th>
+          ) : null}
           <th>Name</th>
           <th>Input</th>
           <th>Output</th>
@@ -77,6 +100,17 @@ export function SpanTable({
             data-trace-id={row.traceId}
             data-span-id={row.spanId ?? undefined}
           >
+            {selection ? (
+              <td className="select-cell">
+                <input
+                  type="checkbox"
+                  aria-label={`Select ${row.name}`}
+                  data-testid="select-row"
+                  checked={selection.selected.has(row.key)}
+                  onChange={() => selection.onToggle(row.key)}
+                />
+              </td>
+            ) : null}
             <td>
               <span className="span-table-name">
                 <SpanKindIcon kind={row.spanKind} />

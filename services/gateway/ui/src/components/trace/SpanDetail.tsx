@@ -1,5 +1,6 @@
 // The selected span, read on demand with `span(spanId:)`: a summary (kind, status, latency,
-// tokens, cost) over tabs for what it did, its attributes, its events and its annotations.
+// tokens, cost) over tabs for what it did, its attributes, its events and its annotations; the
+// span can be added to a dataset from its title.
 import { useState } from "react";
 import { JsonView, defaultStyles } from "react-json-view-lite";
 import "react-json-view-lite/dist/index.css";
@@ -7,6 +8,7 @@ import "react-json-view-lite/dist/index.css";
 import { formatCost, formatCount, formatLatency, formatTime } from "../../lib/format";
 import { AnnotationChips } from "../AnnotationChips";
 import { SpanKindIcon } from "../SpanKindIcon";
+import { AddToDatasetButton } from "../spansToDataset/AddToDataset";
 import { EmptyState, ErrorState, Loading } from "../States";
 import { StatusBadge } from "../StatusBadge";
 import { SpanAnnotations } from "./SpanAnnotations";
@@ -89,6 +91,9 @@ export function SpanDetail({ target }: { target: SpanTarget }) {
         <h2>{span.name}</h2>
         <StatusBadge status={span.statusCode} />
         <AnnotationChips summaries={span.annotationSummaries} />
+        <span className="span-detail-actions">
+          <AddToDatasetButton spanIds={[span.id]} />
+        </span>
       </div>
       <dl className="figures" data-testid="span-figures">
         <Figure label="Kind">{span.spanKind}</Figure>

@@ -35,6 +35,7 @@ export const TraceDetailQuery = graphql(`
 
 graphql(`
   fragment SpanDetailFields on Span {
+    id
     spanId
     traceId
     name
