@@ -44,6 +44,25 @@ async def test_projects_page_by_page_with_rest_ids(graphql_api: Any, support_pro
     }
 
 
+async def test_experiments_projects_are_listed_only_when_asked_for(graphql_api: Any) -> None:
+    client = graphql_api.client
+    upload = await client.post(
+        "/v1/datasets/upload?sync=true",
+        json={"action": "create", "name": "qa", "inputs": [{"q": "hi"}]},
+    )
+    dataset = upload.json()["data"]["dataset_id"]
+    experiment = (await client.post(f"/v1/datasets/{dataset}/experiments", json={})).json()
+    project_name = experiment["data"]["project_name"]
+    query = """query ($all: Boolean) { projects(includeExperimentProjects: $all) {
+      edges { node { name } } } }"""
+
+    default = (await graphql_api.query(query))["data"]["projects"]["edges"]
+    everything = (await graphql_api.query(query, all=True))["data"]["projects"]["edges"]
+
+    assert project_name not in [edge["node"]["name"] for edge in default]
+    assert project_name in [edge["node"]["name"] for edge in everything]
+
+
 async def test_project_by_id_or_name_and_unknown_ones_are_null(
     graphql_api: Any, support_project: str
 ) -> None:

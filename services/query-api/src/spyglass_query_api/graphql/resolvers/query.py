@@ -34,11 +34,14 @@ async def resolve_projects(
     first: int | None = None,
     after: str | None = None,
     name_contains: str | None = None,
+    include_experiment_projects: bool = False,
 ) -> dict[str, Any]:
-    """Projects, newest first."""
+    """Projects, newest first; experiments' projects only when asked for."""
     context = request_context(info)
     page = window(first, after, Sort("id", descending=True))
-    nodes = await context.read(list_projects, page.keyset, name_contains)
+    nodes = await context.read(
+        list_projects, page.keyset, name_contains, include_experiment_projects
+    )
     return connection(nodes, page, lambda node: node, lambda node: node.id)
 
 
