@@ -71,6 +71,11 @@ export function createRoutes(queryClient: QueryClient): RouteObject[] {
               lazy: page(() => import("./pages/DatasetExperimentsPage")),
             },
             {
+              path: "experiments/:experimentId",
+              lazy: page(() => import("./pages/ExperimentRunsPage")),
+            },
+            { path: "compare", lazy: page(() => import("./pages/ExperimentComparePage")) },
+            {
               path: "examples",
               lazy: page(() => import("./pages/DatasetExamplesPage")),
               children: [
