@@ -4,6 +4,7 @@ versions, and the mutations that edit a dataset, including every hostile input t
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -584,3 +585,24 @@ async def test_statements_do_not_grow_with_the_page(graphql_api: GraphqlClient) 
 
     assert counts[0] == counts[1]
     assert lists[0] == lists[1]
+
+
+async def test_two_deletes_of_one_example_racing_make_one_version(
+    graphql_api: GraphqlClient,
+) -> None:
+    created = await qa_dataset(graphql_api.client)
+    math, *_ = await example_ids(graphql_api, created["dataset_id"])
+
+    answers = await asyncio.gather(
+        *(graphql_api.query(DELETE_EXAMPLES, input={"exampleIds": [math]}) for _ in range(2))
+    )
+
+    refused = [answer for answer in answers if answer.get("errors")]
+    assert len(refused) == 1
+    assert refused[0]["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert "deleted meanwhile" in refused[0]["errors"][0]["message"]
+    versions = data(await graphql_api.query(VERSIONS, id=created["dataset_id"]))["dataset"]
+    assert [edge["node"]["changes"] for edge in versions["versions"]["edges"]] == [
+        {"created": 0, "patched": 0, "deleted": 1},
+        {"created": 3, "patched": 0, "deleted": 0},
+    ]
