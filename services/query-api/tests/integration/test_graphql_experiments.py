@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -572,3 +573,43 @@ async def test_the_json_groups_are_the_typed_groups(
     assert len(nodes) == 5
     for node in nodes:
         assert node["repeatedRunGroupsJson"] == node["repeatedRunGroups"]
+
+
+RUNS = """query ($id: ID!, $after: String) { experiment(id: $id) {
+  runs(after: $after) { edges { node { id } } } } }"""
+"""Runs alone: a refused argument beside fields still reading fails the request (reported)."""
+
+
+def _cursor(column: str, value: Any, rowid: Any) -> str:
+    return base64.b64encode(orjson.dumps([column, value, rowid])).decode()
+
+
+async def test_hostile_arguments_are_refused_by_name_or_find_nothing(
+    graphql_api: Any, experiments: Experiments
+) -> None:
+    compare = {"base": experiments.baseline, "others": [experiments.better]}
+    runs_cursor = _cursor("exampleRepetition", 1, 1)
+    refusals = [
+        (COMPARE, {**compare, "first": -1}, "first"),
+        (COMPARE, {**compare, "after": "garbage"}, "after"),
+        (COMPARE, {**compare, "after": runs_cursor}, "after"),
+        (COMPARE, {**compare, "filter": {"annotationName": " ", "comparison": "EQUAL"}},
+         "filter.annotationName"),
+        (RUNS, {"id": experiments.baseline, "after": _cursor("exampleRepetition", 1.5, 1)},
+         "after"),
+    ]  # fmt: skip
+    for document, variables, argument in refusals:
+        error = _error(await graphql_api.query(document, **variables))
+        assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": argument}, variables
+
+    far = _cursor("exampleRepetition", 2**62, 2**62)
+    past = await graphql_api.query(RUNS, id=experiments.baseline, after=far)
+    wildcard = await _compare(graphql_api, experiments.baseline, [experiments.better], search="%")
+    huge = await _compare(
+        graphql_api, experiments.baseline, [experiments.better], first=10**6,
+        after=_cursor("exampleId", 2**63 - 1, 2**63 - 1),
+    )  # fmt: skip
+
+    assert past["data"]["experiment"]["runs"]["edges"] == []
+    assert wildcard["edges"] == []  # "%" is a character, not a pattern
+    assert huge["edges"] == []

@@ -396,7 +396,7 @@ _RUNS = text(
 ).bindparams(
     bindparam("experiment_id", type_=BigInteger),
     bindparam("after_example", type_=BigInteger),
-    bindparam("after_repetition", type_=Integer),
+    bindparam("after_repetition", type_=BigInteger),  # a cursor may hold any bigint
     bindparam("fetch", type_=Integer),
 )
 """A page of an experiment's runs in (example, repetition) order, after a position."""
