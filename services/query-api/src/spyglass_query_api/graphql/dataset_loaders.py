@@ -16,15 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from spyglass_query_api.graphql.context import RequestContext
 from spyglass_query_api.graphql.dataloader import DataLoader
 from spyglass_query_api.queries import dataset_pages
+from spyglass_query_api.queries.dataset_labels import LabelRow
 from spyglass_query_api.queries.dataset_pages import (
     DatasetNode,
     DiffCounts,
-    LabelRow,
     RevisionRow,
-    SplitRow,
     VersionChanges,
     VersionNode,
 )
+from spyglass_query_api.queries.dataset_splits import SplitRow
 from spyglass_query_api.queries.spans import SpanNode
 
 Key = TypeVar("Key", bound=Hashable)

@@ -26,16 +26,17 @@ class LabelRow:
     color: str
 
 
-_COLUMNS_SQL = "l.id, l.name, l.description, l.color"
+LABEL_COLUMNS_SQL = "l.id, l.name, l.description, l.color"
+"""A label's columns (of ``dataset_labels AS l``), in ``LabelRow``'s order."""
 
-_LIST = newest_first(f"SELECT {_COLUMNS_SQL} FROM dataset_labels AS l", "l.id")
-_GET = text(f"SELECT {_COLUMNS_SQL} FROM dataset_labels AS l WHERE l.id = :id").bindparams(
+_LIST = newest_first(f"SELECT {LABEL_COLUMNS_SQL} FROM dataset_labels AS l", "l.id")
+_GET = text(f"SELECT {LABEL_COLUMNS_SQL} FROM dataset_labels AS l WHERE l.id = :id").bindparams(
     bindparam("id", type_=BigInteger)
 )
 _CREATE = text(
     "INSERT INTO dataset_labels AS l (name, description, color) "
     "VALUES (:name, :description, :color) "
-    f"ON CONFLICT (name) DO NOTHING RETURNING {_COLUMNS_SQL}"
+    f"ON CONFLICT (name) DO NOTHING RETURNING {LABEL_COLUMNS_SQL}"
 )
 _UPDATE = text(
     f"""
@@ -44,7 +45,7 @@ _UPDATE = text(
         color = CASE WHEN :set_color THEN :color ELSE l.color END,
         description = CASE WHEN :set_description THEN :description ELSE l.description END
     WHERE l.id = :id
-    RETURNING {_COLUMNS_SQL}
+    RETURNING {LABEL_COLUMNS_SQL}
     """
 ).bindparams(
     bindparam("id", type_=BigInteger),
@@ -58,7 +59,7 @@ _DELETE = text("DELETE FROM dataset_labels WHERE id = :id RETURNING id").bindpar
 
 _OF_DATASET = text(
     f"""
-    SELECT {_COLUMNS_SQL} FROM dataset_labels AS l
+    SELECT {LABEL_COLUMNS_SQL} FROM dataset_labels AS l
     JOIN datasets_dataset_labels AS dl ON dl.dataset_label_id = l.id
     WHERE dl.dataset_id = :dataset_id
     ORDER BY l.id DESC
@@ -66,7 +67,7 @@ _OF_DATASET = text(
 ).bindparams(bindparam("dataset_id", type_=BigInteger))
 _APPLY = text(
     f"""
-    WITH label AS (SELECT {_COLUMNS_SQL} FROM dataset_labels AS l WHERE l.id = :label_id),
+    WITH label AS (SELECT {LABEL_COLUMNS_SQL} FROM dataset_labels AS l WHERE l.id = :label_id),
     applied AS (
         INSERT INTO datasets_dataset_labels (dataset_id, dataset_label_id)
         SELECT :dataset_id, id FROM label

@@ -29,6 +29,8 @@ from sqlalchemy.types import BigInteger, Integer, Text
 
 from spyglass_core.storable import MAX_BIGINT
 from spyglass_db.datasets import EXAMPLES_AT_VERSION
+from spyglass_query_api.queries.dataset_labels import LABEL_COLUMNS_SQL, LabelRow
+from spyglass_query_api.queries.dataset_splits import SPLIT_COLUMNS_SQL, SplitRow
 from spyglass_query_api.queries.pages import Keyset, keyset_sql, order_sql
 from spyglass_query_api.queries.spans import SPAN_LIST_COLUMNS, SpanNode, span_node
 from spyglass_query_api.queries.tables import ROWIDS, SPANS, TRACES, rowids
@@ -93,25 +95,6 @@ class ExampleNode:
     revision: RevisionRow | None
 
 
-@dataclass(frozen=True)
-class SplitRow:
-    id: int
-    name: str
-    description: str | None
-    color: str
-    metadata: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class LabelRow:
-    id: int
-    name: str
-    description: str | None
-    color: str
-
-
 ChangeKind = Literal["ADDED", "DELETED", "PATCHED"]
 
 
@@ -171,24 +154,33 @@ _VERSION_CHANGES = text(
     GROUP BY r.dataset_version_id
     """
 ).bindparams(bindparam("ids", type_=ROWIDS))
-_EXAMPLE_COUNTS = text(
+
+
+def example_count_sql(dataset: str, version: str | None = None) -> str:
+    """A scalar subquery: the example count of dataset ``dataset`` (an SQL expression) as of
+    version ``version`` (one too; None: its latest), +1 per ``CREATE`` and -1 per ``DELETE``
+    (Phoenix's count, libs/db's rule summed)."""
+    up_to = "" if version is None else f" AND r.dataset_version_id <= {version}"
+    return f"""
+    (SELECT COALESCE(SUM(CASE r.revision_kind WHEN 'CREATE' THEN 1
+                                              WHEN 'DELETE' THEN -1 ELSE 0 END), 0)
+     FROM dataset_examples AS e
+     JOIN dataset_example_revisions AS r ON r.dataset_example_id = e.id
+     WHERE e.dataset_id = {dataset}{up_to})::bigint
     """
-    SELECT k.n, (
-        SELECT COALESCE(SUM(CASE r.revision_kind WHEN 'CREATE' THEN 1
-                                                 WHEN 'DELETE' THEN -1 ELSE 0 END), 0)
-        FROM dataset_examples AS e
-        JOIN dataset_example_revisions AS r ON r.dataset_example_id = e.id
-        WHERE e.dataset_id = k.dataset_id AND r.dataset_version_id <= k.version_id
-    )::bigint
+
+
+_EXAMPLE_COUNTS = text(
+    f"""
+    SELECT k.n, {example_count_sql("k.dataset_id", "k.version_id")}
     FROM unnest(CAST(:dataset_ids AS bigint[]), CAST(:version_ids AS bigint[]))
          WITH ORDINALITY AS k(dataset_id, version_id, n)
     """
 ).bindparams(bindparam("dataset_ids", type_=ROWIDS), bindparam("version_ids", type_=ROWIDS))
 
-_SPLIT_COLUMNS = "s.id, s.name, s.description, s.color, s.metadata, s.created_at, s.updated_at"
 _DATASET_SPLITS = text(
     f"""
-    SELECT k.id, {_SPLIT_COLUMNS}
+    SELECT k.id, {SPLIT_COLUMNS_SQL}
     FROM unnest(CAST(:ids AS bigint[])) AS k(id)
     JOIN dataset_splits AS s ON EXISTS (
         SELECT 1 FROM dataset_splits_dataset_examples AS l
@@ -200,7 +192,7 @@ _DATASET_SPLITS = text(
 ).bindparams(bindparam("ids", type_=ROWIDS))
 _EXAMPLE_SPLITS = text(
     f"""
-    SELECT l.dataset_example_id, {_SPLIT_COLUMNS}
+    SELECT l.dataset_example_id, {SPLIT_COLUMNS_SQL}
     FROM dataset_splits_dataset_examples AS l
     JOIN dataset_splits AS s ON s.id = l.dataset_split_id
     WHERE l.dataset_example_id = ANY(:ids)
@@ -208,8 +200,8 @@ _EXAMPLE_SPLITS = text(
     """
 ).bindparams(bindparam("ids", type_=ROWIDS))
 _DATASET_LABELS = text(
-    """
-    SELECT k.dataset_id, l.id, l.name, l.description, l.color
+    f"""
+    SELECT k.dataset_id, {LABEL_COLUMNS_SQL}
     FROM datasets_dataset_labels AS k
     JOIN dataset_labels AS l ON l.id = k.dataset_label_id
     WHERE k.dataset_id = ANY(:ids)

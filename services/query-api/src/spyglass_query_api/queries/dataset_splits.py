@@ -20,27 +20,35 @@ from sqlalchemy.types import BigInteger, Boolean
 
 from spyglass_query_api.queries.tables import ROWIDS
 
+SPLIT_COLUMNS_SQL = "s.id, s.name, s.description, s.color, s.metadata, s.created_at, s.updated_at"
+"""A split's own columns (of ``dataset_splits AS s``), in ``SplitRow``'s order."""
+
 
 @dataclass(frozen=True)
 class SplitRow:
-    """A split, with how many of one dataset's examples it holds."""
+    """A split's own columns."""
 
     id: int
     name: str
     description: str | None
     color: str
     metadata: dict[str, Any]
-    example_count: int
     created_at: datetime
     updated_at: datetime
 
 
-_COLUMNS_SQL = """
-    s.id, s.name, s.description, s.color, s.metadata,
+@dataclass(frozen=True)
+class DatasetSplitRow(SplitRow):
+    """A split, with how many of one dataset's examples it holds."""
+
+    example_count: int
+
+
+_COLUMNS_SQL = f"""
+    {SPLIT_COLUMNS_SQL},
     (SELECT count(*) FROM dataset_splits_dataset_examples AS l
      JOIN dataset_examples AS e ON e.id = l.dataset_example_id
-     WHERE l.dataset_split_id = s.id AND e.dataset_id = :dataset_id),
-    s.created_at, s.updated_at
+     WHERE l.dataset_split_id = s.id AND e.dataset_id = :dataset_id)
 """
 
 _MISSING_EXAMPLES = text(
@@ -90,11 +98,13 @@ async def find_missing_examples(
     return [int(rowid) for rowid in (await connection.execute(_MISSING_EXAMPLES, values)).scalars()]
 
 
-async def get_split(connection: AsyncConnection, split_id: int, dataset_id: int) -> SplitRow | None:
+async def get_split(
+    connection: AsyncConnection, split_id: int, dataset_id: int
+) -> DatasetSplitRow | None:
     """The split with ``split_id`` as the dataset sees it, or None."""
     values = {"id": split_id, "dataset_id": dataset_id}
     row = (await connection.execute(_GET, values)).one_or_none()
-    return None if row is None else SplitRow(*row)
+    return None if row is None else DatasetSplitRow(*row)
 
 
 async def create_split(
@@ -106,7 +116,7 @@ async def create_split(
     color: str,
     metadata: dict[str, Any],
     example_ids: Sequence[int],
-) -> SplitRow | None:
+) -> DatasetSplitRow | None:
     """A new split holding ``example_ids`` (the caller has checked they are the dataset's), or
     None if the name is taken."""
     values = {

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import BigInteger
 
 from spyglass_db.datasets import EXAMPLES_AT_VERSION
+from spyglass_query_api.queries.dataset_pages import example_count_sql
 from spyglass_query_api.queries.pages import Keyset, newest_first, page_start
 from spyglass_query_api.queries.tables import ROWIDS
 
@@ -50,17 +51,9 @@ class DatasetVersionRow:
     created_at: datetime
 
 
-# Σ(CREATE = +1, DELETE = -1) over the dataset's revisions up to its latest version: Phoenix's
-# example count.
-_EXAMPLE_COUNT_SQL = """
-    (SELECT COALESCE(SUM(CASE r.revision_kind WHEN 'CREATE' THEN 1
-                                              WHEN 'DELETE' THEN -1 ELSE 0 END), 0)
-     FROM dataset_examples AS e
-     JOIN dataset_example_revisions AS r ON r.dataset_example_id = e.id
-     WHERE e.dataset_id = d.id)::bigint
-"""
 _DATASET_COLUMNS_SQL = (
-    f"d.id, d.name, d.description, d.metadata, d.created_at, d.updated_at, {_EXAMPLE_COUNT_SQL}"
+    "d.id, d.name, d.description, d.metadata, d.created_at, d.updated_at, "
+    f"{example_count_sql('d.id')}"
 )
 
 _BY_ROWID = text(f"SELECT {_DATASET_COLUMNS_SQL} FROM datasets AS d WHERE d.id = :id").bindparams(

@@ -25,7 +25,7 @@ from spyglass_core.errors import ConflictError, NotFoundError
 from spyglass_core.storable import MAX_NAME_LENGTH
 from spyglass_query_api.dependencies import Db
 from spyglass_query_api.queries import dataset_splits as queries
-from spyglass_query_api.queries.dataset_splits import SplitChanges, SplitRow
+from spyglass_query_api.queries.dataset_splits import DatasetSplitRow, SplitChanges
 from spyglass_query_api.queries.datasets import SPLIT_COLOR
 from spyglass_query_api.queries.ids import global_id, rowid_of
 from spyglass_query_api.rest.datasets import dataset_by_identifier
@@ -80,7 +80,7 @@ class UpdateDatasetSplitRequest(BaseModel):
     )
 
 
-def _split(row: SplitRow) -> DatasetSplit:
+def _split(row: DatasetSplitRow) -> DatasetSplit:
     return DatasetSplit(
         id=global_id("DatasetSplit", row.id),
         name=row.name,

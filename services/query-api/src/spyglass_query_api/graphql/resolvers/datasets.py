@@ -20,20 +20,21 @@ from ariadne import ObjectType, QueryType
 from spyglass_query_api.graphql import dataset_loaders
 from spyglass_query_api.graphql.arguments import Sort, connection, exactly_one, window
 from spyglass_query_api.graphql.context import Info, RequestContext, request_context
+from spyglass_query_api.graphql.dataset_arguments import rowid_argument
 from spyglass_query_api.graphql.errors import ArgumentError
 from spyglass_query_api.queries import dataset_pages
+from spyglass_query_api.queries.dataset_labels import LabelRow
 from spyglass_query_api.queries.dataset_pages import (
     DatasetNode,
     DatasetSortColumn,
     DiffCounts,
     ExampleNode,
     ExampleSearch,
-    LabelRow,
     RevisionRow,
-    SplitRow,
     VersionChanges,
     VersionNode,
 )
+from spyglass_query_api.queries.dataset_splits import SplitRow
 from spyglass_query_api.queries.ids import global_id, rowid_of
 from spyglass_query_api.queries.spans import SpanNode
 
@@ -62,13 +63,6 @@ class VersionDiff:
     to_version: VersionNode
 
 
-def _rowid(value: str, type_name: str, argument: str) -> int:
-    rowid = rowid_of(value, type_name)
-    if rowid is None:
-        raise ArgumentError(argument, f"`{argument}` is not a {type_name} id: {value!r}")
-    return rowid
-
-
 def split_rowids(values: list[str] | None, argument: str = "splitIds") -> list[int] | None:
     """The row ids of ``splitIds`` (None when not given).
 
@@ -77,7 +71,7 @@ def split_rowids(values: list[str] | None, argument: str = "splitIds") -> list[i
     """
     if values is None:
         return None
-    return [_rowid(value, "DatasetSplit", argument) for value in values]
+    return [rowid_argument(value, "DatasetSplit", argument) for value in values]
 
 
 async def version_of(
@@ -89,7 +83,7 @@ async def version_of(
         ArgumentError: not a ``DatasetVersion`` GlobalID, or not one of this dataset's.
     """
     version = await dataset_loaders.versions(context).load(
-        _rowid(value, "DatasetVersion", argument)
+        rowid_argument(value, "DatasetVersion", argument)
     )
     if version is None or version.dataset_id != dataset_id:
         raise ArgumentError(argument, f"`{argument}` is not a version of this dataset: {value}")
@@ -157,7 +151,7 @@ async def resolve_example_count(
     version_id: int | None = None
     if dataset_version_id is not None:
         version = await dataset_loaders.versions(context).load(
-            _rowid(dataset_version_id, "DatasetVersion", "datasetVersionId")
+            rowid_argument(dataset_version_id, "DatasetVersion", "datasetVersionId")
         )
         if version is None or version.dataset_id != node.id:
             return 0
