@@ -14,10 +14,12 @@ Db: TypeAlias = NamedDependency[AsyncConnection]
 returns and rolls back if it raises."""
 
 Autocommit: TypeAlias = NamedDependency[AsyncConnection]
-"""A connection on which each statement commits by itself: no ``BEGIN`` / ``COMMIT`` round
-trips around it. For handlers that write with one statement (a run, an evaluation: posted a
-thousand a second by a running experiment), where those two round trips were most of the
-request's database time."""
+"""A connection that has begun no transaction: a statement run on its driver
+(``queries.driver``) commits by itself, with no ``BEGIN`` / ``COMMIT`` round trips around it.
+For handlers that write with one statement (a run, an evaluation: posted a thousand a second by
+a running experiment), where those two round trips were most of the request's database time.
+A statement through SQLAlchemy on it begins a transaction that is rolled back at the end: use
+it only to read."""
 
 
 def connection_provider(engine: AsyncEngine) -> Provide:
@@ -31,10 +33,10 @@ def connection_provider(engine: AsyncEngine) -> Provide:
 
 
 def autocommit_provider(engine: AsyncEngine) -> Provide:
-    """Provide ``statement``: a pooled connection in autocommit mode."""
+    """Provide ``statement``: a pooled connection outside any transaction."""
 
     async def statement() -> AsyncIterator[AsyncConnection]:
         async with engine.connect() as connection:
-            yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+            yield connection
 
     return Provide(statement)

@@ -3,7 +3,8 @@ evaluate, and the rows the exports stream.
 
 A run is inserted, or replaces a failed run of the same (example, repetition), in one
 ``INSERT ... ON CONFLICT DO UPDATE ... WHERE error IS NOT NULL``; an evaluation is upserted on
-(run, name). When a write changes nothing, a second read says why (no experiment, an example
+(run, name); both on asyncpg directly (``driver.py``: a running experiment posts them by the
+thousand). When a write changes nothing, a second read says why (no experiment, an example
 outside its version, a successful run already there), so the common path never reads before
 it writes. Long reads (every run, the exports) go through a server-side cursor in batches.
 """
@@ -15,11 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Row, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import BigInteger, DateTime, Double, Integer, Text
 
+from spyglass_query_api.queries.driver import DriverStatement
 from spyglass_query_api.queries.experiments import (
     EXAMPLE_REVISIONS_SQL,
     OF_EXPERIMENT_SQL,
@@ -120,6 +123,7 @@ _CREATE_RUN = text(
 )
 """Insert a run, or replace a failed one; nothing if a successful run is there, the experiment
 does not exist, or the example or repetition is not one of the experiment's."""
+_CREATE_RUN_ON_DRIVER = DriverStatement.of(_CREATE_RUN)
 
 _WHY_NO_RUN = text(
     f"""
@@ -169,18 +173,17 @@ async def create_run(
         "example_id": example_id,
         "repetition_number": repetition_number,
     }
-    result = await connection.execute(
-        _CREATE_RUN,
+    run_id = await _CREATE_RUN_ON_DRIVER.fetchval(
+        connection,
         {
             **values,
             "trace_id": trace_id,
-            "output": {"task_output": output},
+            "output": orjson.dumps({"task_output": output}).decode(),
             "start_time": start_time,
             "end_time": end_time,
             "error": error,
         },
     )
-    run_id = result.scalar_one_or_none()
     if run_id is not None:
         return int(run_id)
     why = (await connection.execute(_WHY_NO_RUN, values)).one_or_none()
@@ -336,6 +339,7 @@ _UPSERT_EVALUATION = text(
     bindparam("start_time", type_=DateTime(timezone=True)),
     bindparam("end_time", type_=DateTime(timezone=True)),
 )
+_UPSERT_EVALUATION_ON_DRIVER = DriverStatement.of(_UPSERT_EVALUATION)
 
 
 async def upsert_evaluation(
@@ -343,8 +347,10 @@ async def upsert_evaluation(
 ) -> int | None:
     """Store the evaluation ``values["name"]`` of run ``run_id``, replacing one of that name;
     its id, or None if there is no such run."""
-    result = await connection.execute(_UPSERT_EVALUATION, {"run_id": run_id, **values})
-    evaluation_id = result.scalar_one_or_none()
+    evaluation_id = await _UPSERT_EVALUATION_ON_DRIVER.fetchval(
+        connection,
+        {"run_id": run_id, **values, "metadata": orjson.dumps(values["metadata"]).decode()},
+    )
     return None if evaluation_id is None else int(evaluation_id)
 
 
