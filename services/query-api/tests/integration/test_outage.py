@@ -78,3 +78,49 @@ async def test_a_database_outage_is_503_and_passes(
     assert after.status_code == 200, after.text
     assert [project["name"] for project in after.json()["data"]] == ["default"]
     assert created.status_code == 200, created.text
+
+
+async def test_runs_written_on_the_driver_pass_an_outage_too(
+    outage_api: httpx.AsyncClient, own_postgres: EmbeddedPostgres, background_loop: LoopThread
+) -> None:
+    upload = await outage_api.post(
+        "/v1/datasets/upload?sync=true",
+        json={"action": "create", "name": "qa", "inputs": [{"q": "a"}, {"q": "b"}]},
+    )
+    dataset = upload.json()["data"]["dataset_id"]
+    examples = (await outage_api.get(f"/v1/datasets/{dataset}/examples")).json()["data"]
+    experiment = (await outage_api.post(f"/v1/datasets/{dataset}/experiments", json={})).json()
+    runs = f"/v1/experiments/{experiment['data']['id']}/runs"
+
+    def run(example: dict[str, object]) -> dict[str, object]:
+        return {
+            "dataset_example_id": example["id"],
+            "output": "ok",
+            "repetition_number": 1,
+            "start_time": "2026-12-03T12:00:00Z",
+            "end_time": "2026-12-03T12:00:01Z",
+        }
+
+    first, second = examples["examples"]
+    before = await outage_api.post(runs, json=run(first))  # pooled connections are live
+    background_loop.run(own_postgres.stop())
+    try:
+        during = await outage_api.post(runs, json=run(second))
+    finally:
+        background_loop.run(own_postgres.start())
+    refusals = 0
+    deadline = time.monotonic() + 30
+    while (after := await outage_api.post(runs, json=run(second))).status_code != 200:
+        assert after.status_code == 503, after.text
+        assert time.monotonic() < deadline, "the runs endpoint never came back"
+        refusals += 1
+        await asyncio.sleep(0.2)
+    stored = (await outage_api.get(runs)).json()["data"]
+
+    assert before.status_code == 200, before.text
+    assert during.status_code == 503, during.text
+    assert "database is unavailable" in during.text
+    assert refusals <= 2  # at most one a pooled connection lost with the server: then dropped
+    assert sorted(item["dataset_example_id"] for item in stored) == sorted(
+        [first["id"], second["id"]]
+    )

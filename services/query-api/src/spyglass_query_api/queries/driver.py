@@ -8,7 +8,8 @@ what the statement costs. The statement stays a SQLAlchemy ``text()`` with typed
 parameters (one definition, readable like the others), compiled once to asyncpg's ``$n`` form.
 
 Run on a connection that has not begun a transaction (the ``statement`` dependency), each
-statement commits by itself. JSON parameters are passed as JSON text.
+statement commits by itself. JSON parameters are passed as JSON text. A connection lost
+meanwhile is invalidated, so the pool replaces it (SQLAlchemy does that for its own statements).
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import TextClause
-
 
 _DIALECT: Dialect = asyncpg_dialect()  # type: ignore[no-untyped-call]
 
@@ -42,4 +43,10 @@ class DriverStatement:
         """The first column of the first row the statement returns (None if none)."""
         raw = await connection.get_raw_connection()
         driver: Any = raw.driver_connection
-        return await driver.fetchval(self.sql, *(values[name] for name in self.names))
+        try:
+            return await driver.fetchval(self.sql, *(values[name] for name in self.names))
+        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+            # Lost under SQLAlchemy's feet: drop the connection rather than pool it again (the
+            # error itself answers 503).
+            await connection.invalidate()
+            raise
