@@ -33,7 +33,6 @@ from spyglass_query_api.queries import experiment_pages as store
 from spyglass_query_api.queries.experiment_pages import (
     ComparisonRow,
     CostSummary,
-    EvaluationNode,
     ExampleNode,
     ExperimentFigures,
     RunGroup,
@@ -210,38 +209,45 @@ async def resolve_dataset_experiments(
     return _connection(rows, page, lambda row: encode_cursor(_EXPERIMENT_ORDER, row.id, row.id))
 
 
-# Runs and evaluations ---------------------------------------------------------------------------
-
-
 @dataset_experiments.field("experimentCount")
 async def resolve_experiment_count(dataset: Any, info: Info) -> int:
     loader = _loader(request_context(info), store.count_experiments, lambda: 0)
     return await loader.load(dataset.id)
 
 
-@experiment_run.field("id")
-def resolve_run_id(run: RunNode, _: Info) -> str:
-    return global_id("ExperimentRun", run.id)
+# Runs and evaluations ---------------------------------------------------------------------------
+
+_RUN_FIELDS = (
+    "id", "experimentId", "repetitionNumber", "traceId", "output", "error", "startTime",
+    "endTime", "latencyMs", "costSummary", "annotations",
+)  # fmt: skip
+"""``ExperimentRun``'s fields that PostgreSQL writes into ``RunNode.fields``."""
+
+_EVALUATION_FIELDS = (
+    "id", "name", "annotatorKind", "label", "score", "explanation", "error", "metadata",
+    "traceId", "startTime", "endTime",
+)  # fmt: skip
+"""``ExperimentRunAnnotation``'s fields, the keys of each of a run's ``annotations``."""
 
 
-@experiment_run.field("experimentId")
-def resolve_run_experiment_id(run: RunNode, _: Info) -> str:
-    return global_id("Experiment", run.experiment_id)
+def _run_field(name: str) -> Callable[[RunNode, Info], Any]:
+    def resolve(run: RunNode, _: Info) -> Any:
+        return run.fields[name]
+
+    return resolve
 
 
-@experiment_run.field("costSummary")
-def resolve_run_cost(run: RunNode, _: Info) -> dict[str, Any]:
-    return _cost_summary(run.cost)
+def _evaluation_field(name: str) -> Callable[[dict[str, Any], Info], Any]:
+    def resolve(evaluation: dict[str, Any], _: Info) -> Any:
+        return evaluation[name]
+
+    return resolve
 
 
-@experiment_run.field("annotations")
-def resolve_run_annotations(run: RunNode, _: Info) -> list[EvaluationNode]:
-    return run.evaluations
-
-
-@experiment_run_annotation.field("id")
-def resolve_evaluation_id(evaluation: EvaluationNode, _: Info) -> str:
-    return global_id("ExperimentRunAnnotation", evaluation.id)
+for _name in _RUN_FIELDS:
+    experiment_run.set_field(_name, _run_field(_name))
+for _name in _EVALUATION_FIELDS:
+    experiment_run_annotation.set_field(_name, _evaluation_field(_name))
 
 
 @experiment_example.field("id")
@@ -251,6 +257,8 @@ def resolve_example_id(example: ExampleNode, _: Info) -> str:
 
 # Comparison -------------------------------------------------------------------------------------
 
+_COST_PARTS = ("prompt", "completion", "total")
+
 
 def _comparison_of(mean: float, baseline: float) -> str:
     if mean < baseline:
@@ -258,8 +266,20 @@ def _comparison_of(mean: float, baseline: float) -> str:
     return "IMPROVED" if mean > baseline else "EQUAL"
 
 
+def _summed_costs(runs: list[RunNode]) -> dict[str, dict[str, Any]]:
+    """The runs' tokens and costs added up (None where no run has any)."""
+    sums: dict[str, dict[str, Any]] = {part: {"tokens": None, "cost": None} for part in _COST_PARTS}
+    for run in runs:
+        for part, breakdown in sums.items():
+            for key, value in run.cost[part].items():
+                if value is not None:
+                    breakdown[key] = value if breakdown[key] is None else breakdown[key] + value
+    return sums
+
+
 def _group(group: RunGroup, baseline: RunGroup, names: list[str]) -> dict[str, Any]:
-    """A group of runs with its figures and its means against the baseline's."""
+    """A group of runs with its figures and its means against the baseline's (the names of
+    ``ExperimentRepeatedRunGroup``'s fields in snake case)."""
     runs = group.runs
     is_baseline = group is baseline
     summaries = []
@@ -275,16 +295,13 @@ def _group(group: RunGroup, baseline: RunGroup, names: list[str]) -> dict[str, A
                 "comparison": _comparison_of(mean, base) if compared else None,  # type: ignore[arg-type]
             }
         )
-    cost = CostSummary()
-    for run in runs:
-        cost += run.cost
     return {
         "experiment_id": global_id("Experiment", group.experiment_id),
         "is_baseline": is_baseline,
         "runs": runs,
         "average_latency_ms": sum(run.latency_ms for run in runs) / len(runs) if runs else None,
-        "error_count": sum(run.error is not None for run in runs),
-        "cost_summary": _cost_summary(cost),
+        "error_count": sum(run.failed for run in runs),
+        "cost_summary": _summed_costs(runs),
         "annotation_summaries": summaries,
     }
 
@@ -301,52 +318,17 @@ def resolve_run_groups(row: ComparisonRow, _: Info) -> list[dict[str, Any]]:
     return [_group(group, baseline, names) for group in row.groups]
 
 
-def _cost_json(cost: dict[str, Any]) -> dict[str, Any]:
-    return {part: dict(breakdown) for part, breakdown in cost.items()}
-
-
-def _evaluation_json(evaluation: EvaluationNode) -> dict[str, Any]:
-    return {
-        "id": global_id("ExperimentRunAnnotation", evaluation.id),
-        "name": evaluation.name,
-        "annotatorKind": evaluation.annotator_kind,
-        "label": evaluation.label,
-        "score": evaluation.score,
-        "explanation": evaluation.explanation,
-        "error": evaluation.error,
-        "metadata": evaluation.metadata,
-        "traceId": evaluation.trace_id,
-        "startTime": evaluation.start_time.isoformat(),
-        "endTime": evaluation.end_time.isoformat(),
-    }
-
-
-def _run_json(run: RunNode, experiment_id: str) -> dict[str, Any]:
-    return {
-        "id": global_id("ExperimentRun", run.id),
-        "experimentId": experiment_id,
-        "repetitionNumber": run.repetition_number,
-        "traceId": run.trace_id,
-        "output": run.output,
-        "error": run.error,
-        "startTime": run.start_time.isoformat(),
-        "endTime": run.end_time.isoformat(),
-        "latencyMs": run.latency_ms,
-        "costSummary": _cost_summary(run.cost),
-        "annotations": [_evaluation_json(evaluation) for evaluation in run.evaluations],
-    }
-
-
 @experiment_comparison.field("repeatedRunGroupsJson")
 def resolve_run_groups_json(row: ComparisonRow, info: Info) -> list[dict[str, Any]]:
-    """``repeatedRunGroups`` as one JSON value, with the same names (see the schema)."""
+    """``repeatedRunGroups`` as one JSON value, with the same names (see the schema); the
+    runs are passed on as PostgreSQL wrote them."""
     return [
         {
             "experimentId": group["experiment_id"],
             "isBaseline": group["is_baseline"],
             "averageLatencyMs": group["average_latency_ms"],
             "errorCount": group["error_count"],
-            "costSummary": _cost_json(group["cost_summary"]),
+            "costSummary": group["cost_summary"],
             "annotationSummaries": [
                 {
                     "annotationName": summary["annotation_name"],
@@ -356,7 +338,7 @@ def resolve_run_groups_json(row: ComparisonRow, info: Info) -> list[dict[str, An
                 }
                 for summary in group["annotation_summaries"]
             ],
-            "runs": [_run_json(run, group["experiment_id"]) for run in group["runs"]],
+            "runs": [run.fields for run in group["runs"]],
         }
         for group in resolve_run_groups(row, info)
     ]
