@@ -9,7 +9,8 @@ parameters (one definition, readable like the others), compiled once to asyncpg'
 
 Run on a connection that has not begun a transaction (the ``statement`` dependency), each
 statement commits by itself. JSON parameters are passed as JSON text. A connection lost
-meanwhile is invalidated, so the pool replaces it (SQLAlchemy does that for its own statements).
+meanwhile is invalidated, so the pool replaces it, and a constraint's refusal is raised as
+SQLAlchemy's ``IntegrityError`` (SQLAlchemy does both for its own statements).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import TextClause
 
@@ -45,6 +47,10 @@ class DriverStatement:
         driver: Any = raw.driver_connection
         try:
             return await driver.fetchval(self.sql, *(values[name] for name in self.names))
+        except asyncpg.IntegrityConstraintViolationError as error:
+            # As SQLAlchemy raises it for its own statements, so that callers catch one type (a
+            # run or evaluation whose experiment was deleted meanwhile: a foreign key refuses it).
+            raise IntegrityError(self.sql, None, error) from error
         except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
             # Lost under SQLAlchemy's feet: drop the connection rather than pool it again (the
             # error itself answers 503).

@@ -200,17 +200,22 @@ class ExperimentRunController(Controller):
     ) -> CreatedIdBody:
         """Store the task's result for one (example, repetition): 409 if a successful run is
         there already (nothing changes), a failed one is replaced."""
-        outcome = await run_queries.create_run(
-            statement,
-            experiment_id=rowid_or_404(experiment_id, "Experiment"),
-            example_id=rowid_or_404(data.dataset_example_id, "DatasetExample"),
-            repetition_number=data.repetition_number,
-            output=data.output,
-            start_time=_aware(data.start_time),
-            end_time=_aware(data.end_time),
-            trace_id=data.trace_id,
-            error=data.error,
-        )
+        try:
+            outcome = await run_queries.create_run(
+                statement,
+                experiment_id=rowid_or_404(experiment_id, "Experiment"),
+                example_id=rowid_or_404(data.dataset_example_id, "DatasetExample"),
+                repetition_number=data.repetition_number,
+                output=data.output,
+                start_time=_aware(data.start_time),
+                end_time=_aware(data.end_time),
+                trace_id=data.trace_id,
+                error=data.error,
+            )
+        except IntegrityError:
+            # The experiment (or its dataset, examples and all) was deleted while this was
+            # written: its foreign keys refused the run.
+            raise NotFoundError(f"Experiment with ID {experiment_id} does not exist") from None
         if isinstance(outcome, RunRefusal):
             _run_refused(outcome, experiment_id, data)
             raise AssertionError("unreachable")  # _run_refused always raises
