@@ -610,6 +610,13 @@ async def test_hostile_arguments_are_refused_by_name_or_find_nothing(
         after=_cursor("exampleId", 2**63 - 1, 2**63 - 1),
     )  # fmt: skip
 
+    lowest = await graphql_api.query(
+        "query ($id: ID!, $after: String) { dataset(id: $id) { experiments(after: $after) "
+        "{ edges { node { id } } } } }",
+        id=experiments.dataset, after=_cursor("id", -(2**63), -(2**63)),
+    )  # fmt: skip
+
+    assert lowest["data"]["dataset"]["experiments"]["edges"] == []
     assert past["data"]["experiment"]["runs"]["edges"] == []
     assert wildcard["edges"] == []  # "%" is a character, not a pattern
     assert huge["edges"] == []

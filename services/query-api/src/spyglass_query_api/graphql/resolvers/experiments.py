@@ -201,7 +201,7 @@ async def resolve_dataset_experiments(
     context = request_context(info)
     page = window(first, after, _EXPERIMENT_ORDER)
     dataset_id: int = dataset.id
-    start = None if page.after is None else page.after.rowid - 1
+    start = None if page.after is None else max(page.after.rowid - 1, -1)  # within bigint
     rows = await context.read(list_experiments, dataset_id, start, page.fetch)
     loader = experiments_loader(context)
     for row in rows:
