@@ -120,6 +120,25 @@ async def test_unexpected_errors_are_masked_and_logged_once(
     assert "hunter2" not in str(body)
 
 
+async def test_a_refused_argument_beside_fields_still_reading_is_an_error_not_a_500(
+    graphql_api: Any, support_project: str
+) -> None:
+    # traces(after:) is refused at once while stats is still reading: the answer must wait
+    # for that read before the request's transaction ends.
+    query = """{ project(name: "support") { stats { traceCount spanCount }
+        traces(after: "garbage") { edges { node { traceId } } } } }"""
+
+    responses = [await graphql_api.client.post("/graphql", json={"query": query}) for _ in range(5)]
+
+    for response in responses:
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["data"] == {"project": None}
+        assert [error["path"] for error in body["errors"]] == [["project", "traces"]]
+    follow_up = await graphql_api.query('{ project(name: "support") { name } }')
+    assert follow_up == {"data": {"project": {"name": "support"}}}
+
+
 async def test_syntax_errors_and_unknown_fields_are_reported(graphql_api: Any) -> None:
     syntax = await graphql_api.client.post("/graphql", json={"query": "{ projects { "})
     unknown = await graphql_api.client.post(

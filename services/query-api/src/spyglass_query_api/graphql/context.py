@@ -29,6 +29,8 @@ class RequestContext:
     connection: AsyncConnection
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     loaders: dict[str, Any] = field(default_factory=dict)
+    closed: bool = False
+    _in_flight: set[asyncio.Future[Any]] = field(default_factory=set)
 
     async def read(
         self,
@@ -36,9 +38,49 @@ class RequestContext:
         *arguments: Arguments.args,
         **keywords: Arguments.kwargs,
     ) -> Read:
-        """``query(connection, ...)`` of the query layer (``queries/``), under the lock."""
+        """``query(connection, ...)`` of the query layer (``queries/``), under the lock.
+
+        The statement runs in a task of its own that the resolver only waits for: when
+        graphql-core cancels a resolver (a sibling field failed), its statement still finishes
+        and keeps the lock till then. Cancelling asyncpg mid-statement made SQLAlchemy
+        invalidate the connection, and the request's commit then failed with a 500.
+
+        Raises:
+            RequestEndedError: the request has answered (``close``); nothing may read now.
+        """
+        task = asyncio.ensure_future(self._locked(query, *arguments, **keywords))
+        self._in_flight.add(task)
+        task.add_done_callback(self._finished)
+        return await asyncio.shield(task)
+
+    async def _locked(
+        self,
+        query: Callable[Concatenate[AsyncConnection, Arguments], Awaitable[Read]],
+        *arguments: Arguments.args,
+        **keywords: Arguments.kwargs,
+    ) -> Read:
         async with self.lock:
+            if self.closed:
+                raise RequestEndedError("the GraphQL request has already answered")
             return await query(self.connection, *arguments, **keywords)
+
+    def _finished(self, task: asyncio.Future[Any]) -> None:
+        self._in_flight.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: a cancelled resolver's read may fail unobserved
+
+    async def close(self) -> None:
+        """Let no read start, and wait for those in flight: the transaction may end then.
+
+        graphql-core answers as soon as an error reaches a non-null parent, while sibling
+        fields may still be reading; their answers are not needed, but the connection is."""
+        self.closed = True
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight))
+
+
+class RequestEndedError(RuntimeError):
+    """A resolver read after its request had answered (its result is discarded)."""
 
 
 def request_context(info: Info) -> RequestContext:

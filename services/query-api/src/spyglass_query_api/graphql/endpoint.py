@@ -64,14 +64,18 @@ async def graphql_query(connection: Db, request: Request[Any, Any, Any]) -> Resp
             {"errors": [{"message": "The body must be a JSON object with a 'query'"}]},
             status_code=HTTP_400_BAD_REQUEST,
         )
-    succeeded, result = await graphql(
-        executable_schema(),
-        data,
-        context_value=RequestContext(connection),
-        validation_rules=_validation_rules,
-        error_formatter=format_error,
-        logger=_UNLOGGED,
-    )
+    context = RequestContext(connection)
+    try:
+        succeeded, result = await graphql(
+            executable_schema(),
+            data,
+            context_value=context,
+            validation_rules=_validation_rules,
+            error_formatter=format_error,
+            logger=_UNLOGGED,
+        )
+    finally:
+        await context.close()
     ran = succeeded or "data" in result
     return Response(result, status_code=HTTP_200_OK if ran else HTTP_400_BAD_REQUEST)
 
