@@ -157,12 +157,18 @@ async def test_bodies_that_are_not_queries(graphql_api: Any) -> None:
     not_json = await graphql_api.client.post(
         "/graphql", content=b"{nope", headers={"content-type": "application/json"}
     )
+    a_nan = await graphql_api.client.post(
+        "/graphql",
+        content=b'{"query": "{ projects { edges { cursor } } }", "variables": {"x": NaN}}',
+        headers={"content-type": "application/json"},
+    )
     a_list = await graphql_api.client.post("/graphql", json=[1, 2])
     no_query = await graphql_api.client.post("/graphql", json={"variables": {}})
     mutation = await graphql_api.client.post("/graphql", json={"query": "mutation { x }"})
 
-    assert not_json.status_code == 400
-    assert "JSON object" in not_json.json()["errors"][0]["message"]
+    for invalid in (not_json, a_nan):
+        assert invalid.status_code == 400
+        assert invalid.json()["errors"][0]["message"].startswith("The body is not valid JSON: ")
     assert a_list.status_code == 400
     assert no_query.status_code == 400
     assert "query" in no_query.json()["errors"][0]["message"].lower()

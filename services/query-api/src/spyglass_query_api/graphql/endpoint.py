@@ -57,8 +57,11 @@ async def graphql_query(connection: Db, request: Request[Any, Any, Any]) -> Resp
     """Run one GraphQL query; errors come back in the body's ``errors`` (400 if it never ran)."""
     try:
         data = await request.json()
-    except Exception:
-        data = None
+    except Exception as error:  # litestar's decoder: invalid JSON, NaN, a lone surrogate...
+        return Response(
+            {"errors": [{"message": f"The body is not valid JSON: {error}"}]},
+            status_code=HTTP_400_BAD_REQUEST,
+        )
     if not isinstance(data, dict):
         return Response(
             {"errors": [{"message": "The body must be a JSON object with a 'query'"}]},
