@@ -10,6 +10,10 @@ Phoenix compares the keys of the whole file (which a stream can't know in advanc
 
 Every refusal is an :class:`UnprocessableEntityError` (422, plain text, as Phoenix answers a
 bad upload) naming what is wrong: the line and column of a malformed row, the keys missing.
+
+An upload that wrote ``ANALYZE_AFTER_ROWS`` example rows or more is followed, once committed and
+answered, by :func:`analyze_after_upload`: the planner then knows its rows at once, not when
+autovacuum comes round.
 """
 
 from __future__ import annotations
@@ -18,12 +22,16 @@ import contextlib
 import csv
 import gzip
 import io
+import time
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
 import orjson
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from spyglass_core.storable import (
     MAX_JSON_DEPTH,
@@ -33,10 +41,15 @@ from spyglass_core.storable import (
     json_depth_exceeds,
 )
 from spyglass_query_api.queries.dataset_spans import MAX_SPANS
-from spyglass_query_api.queries.datasets import NewExample
+from spyglass_query_api.queries.datasets import NewExample, analyze_examples
 from spyglass_query_api.rest.errors import UnprocessableEntityError
 
+log = structlog.get_logger(__name__)
+
 ACTIONS = frozenset({"create", "append", "update"})
+ANALYZE_AFTER_ROWS = 10_000
+"""Example rows (revisions) an upload writes from which the example tables are analyzed once it
+has committed (``analyze_after_upload``): fewer leave the planner's picture about right."""
 _GZIP_MAGIC = b"\x1f\x8b"
 _JSONL_TYPES = frozenset({"application/jsonl", "application/x-jsonl", "application/x-ndjson"})
 _CSV_TYPES = frozenset({"text/csv", "application/csv", "text/plain", "application/octet-stream"})
@@ -419,3 +432,22 @@ def _jsonl_rows(stream: IO[str], keys: KeySelection) -> Iterator[NewExample]:
                 f"{', '.join(repr(key) for key in missing)}"
             )
         yield keys.example(row, f"JSONL line {line_number}")
+
+
+async def analyze_after_upload(engine: AsyncEngine, rows: int) -> None:
+    """After an upload of ``rows`` example rows has committed: refresh the planner's statistics
+    of the example tables (``queries.datasets.analyze_examples``) on a connection of its own.
+
+    Run as the upload response's background task, so that its time is not the client's. A
+    failure is logged and dropped: autovacuum analyzes the tables later anyway.
+    """
+    started = time.perf_counter()
+    try:
+        async with engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await analyze_examples(autocommit)
+    except (SQLAlchemyError, OSError) as error:
+        log.warning("dataset_analyze_failed", rows=rows, error=str(error))
+        return
+    elapsed = round((time.perf_counter() - started) * 1000)
+    log.info("dataset_examples_analyzed", rows=rows, ms=elapsed)

@@ -27,6 +27,7 @@ from typing import Annotated, Any, TypeAlias
 
 import orjson
 from litestar import Controller, MediaType, Request, Response, delete, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import UploadFile
 from litestar.exceptions import SerializationException
 from litestar.openapi.spec import (
@@ -53,8 +54,10 @@ from spyglass_query_api.queries.datasets import DatasetRow, NewExample
 from spyglass_query_api.queries.ids import global_id, rowid_of
 from spyglass_query_api.queries.pages import Keyset
 from spyglass_query_api.rest.dataset_upload import (
+    ANALYZE_AFTER_ROWS,
     KeySelection,
     UploadTarget,
+    analyze_after_upload,
     check_file_type,
     check_text,
     file_examples,
@@ -476,7 +479,7 @@ class DatasetController(Controller):
         connection: Db,
         request: Request[Any, Any, Any],
         sync: FromQuery[bool] = False,
-    ) -> UploadDatasetBody | None:
+    ) -> Response[UploadDatasetBody | None]:
         """Create a dataset or add a version of examples to one, from Phoenix's JSON body or a
         multipart form with a CSV or JSONL file; with ``sync=true`` the answer names the
         dataset and version (as Phoenix's), else it is ``null``."""
@@ -530,9 +533,15 @@ class DatasetController(Controller):
             counts = await _update(
                 connection, dataset_rowid, previous_version, version_id, examples
             )
+        written = counts.created + counts.updated + counts.deleted
+        analyze = (
+            BackgroundTask(analyze_after_upload, connection.engine, written)
+            if written >= ANALYZE_AFTER_ROWS
+            else None
+        )  # runs after the response, the upload's transaction committed before it
         if not sync:
-            return None
-        return UploadDatasetBody(
+            return Response(None, background=analyze)
+        body = UploadDatasetBody(
             data=UploadDatasetData(
                 dataset_id=global_id("Dataset", dataset_rowid),
                 version_id=global_id("DatasetVersion", version_id),
@@ -541,3 +550,4 @@ class DatasetController(Controller):
                 num_deleted_examples=counts.deleted,
             )
         )
+        return Response(body, background=analyze)
