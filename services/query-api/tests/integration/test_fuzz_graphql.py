@@ -145,8 +145,6 @@ QUERIES: list[tuple[str, st.SearchStrategy[dict[str, Any]]]] = [
     ),
 ]  # fmt: skip
 
-requests = st.one_of([st.tuples(st.just(document), variables) for document, variables in QUERIES])
-
 
 def _internal_errors(response: httpx.Response) -> list[Any]:
     body = response.json()
@@ -158,30 +156,46 @@ def _internal_errors(response: httpx.Response) -> list[Any]:
     ]
 
 
+def _fuzz_requests(
+    api: httpx.AsyncClient,
+    loop: asyncio.AbstractEventLoop,
+    documents: list[tuple[str, st.SearchStrategy[dict[str, Any]]]],
+    examples: int,
+) -> None:
+    """Post ``examples`` requests drawn from ``documents``; none may be a server error. The body
+    is encoded here (``ensure_ascii``, NaN allowed) so that lone surrogates and NaN reach the
+    server as a hostile client would send them."""
+    drawn = st.one_of([st.tuples(st.just(document), values) for document, values in documents])
+
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(request=drawn)
+    def fuzz(request: tuple[str, dict[str, Any]]) -> None:
+        document, variables = request
+        content = json.dumps({"query": document, "variables": variables}).encode()
+        future = asyncio.run_coroutine_threadsafe(
+            api.post("/graphql", content=content, headers={"content-type": "application/json"}),
+            loop,
+        )
+        response = future.result(timeout=60)
+        assert response.status_code < 500, (document, variables, response.text)
+        assert not _internal_errors(response), (document, variables, response.text)
+
+    fuzz()
+
+
 @pytest.mark.timeout(600)
 async def test_no_graphql_argument_is_an_internal_error(
     api: httpx.AsyncClient, support_project: str
 ) -> None:
     loop = asyncio.get_running_loop()
 
-    @settings(
-        max_examples=300,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(request=requests)
-    def fuzz(request: tuple[str, dict[str, Any]]) -> None:
-        document, variables = request
-        future = asyncio.run_coroutine_threadsafe(
-            api.post("/graphql", json={"query": document, "variables": variables}), loop
-        )
-        response = future.result(timeout=60)
-        assert response.status_code < 500, response.text
-        assert not _internal_errors(response), (variables, response.text)
-
-    await asyncio.to_thread(fuzz)
+    await asyncio.to_thread(_fuzz_requests, api, loop, QUERIES, 300)
 
 
 # Datasets and experiments -----------------------------------------------------------------------
@@ -517,39 +531,6 @@ async def _seed_dataset(api: httpx.AsyncClient) -> Seeded:
         runs=run_ids,
         spans=[edge["node"]["id"] for edge in spans["project"]["spans"]["edges"]],
     )
-
-
-def _fuzz_requests(
-    api: httpx.AsyncClient,
-    loop: asyncio.AbstractEventLoop,
-    documents: list[tuple[str, st.SearchStrategy[dict[str, Any]]]],
-    examples: int,
-) -> None:
-    """Post ``examples`` requests drawn from ``documents``; none may be a server error. The body
-    is encoded here (``ensure_ascii``, NaN allowed) so that lone surrogates and NaN reach the
-    server as a hostile client would send them."""
-    drawn = st.one_of([st.tuples(st.just(document), values) for document, values in documents])
-
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(request=drawn)
-    def fuzz(request: tuple[str, dict[str, Any]]) -> None:
-        document, variables = request
-        content = json.dumps({"query": document, "variables": variables}).encode()
-        future = asyncio.run_coroutine_threadsafe(
-            api.post("/graphql", content=content, headers={"content-type": "application/json"}),
-            loop,
-        )
-        response = future.result(timeout=60)
-        assert response.status_code < 500, (document, variables, response.text)
-        assert not _internal_errors(response), (document, variables, response.text)
-
-    fuzz()
 
 
 @pytest.mark.timeout(900)
