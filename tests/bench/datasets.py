@@ -29,6 +29,8 @@ import argparse
 import asyncio
 import base64
 import csv
+import gc
+import os
 import shutil
 import statistics
 import tempfile
@@ -41,6 +43,7 @@ import aiohttp
 import asyncpg
 import httpx
 import orjson
+import psutil
 
 from tests.bench.ingest import Platform, RssSampler, _percentile
 
@@ -157,6 +160,53 @@ async def post_all(
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         return time.perf_counter() - started, ids
+
+
+def postgres_pids(platform: Platform) -> list[int]:
+    """The embedded PostgreSQL's postmaster and every process it started (backends included)."""
+    pids = []
+    for pid in platform.service_pids("postgres"):
+        try:
+            process = psutil.Process(pid)
+            pids += [pid, *(child.pid for child in process.children(recursive=True))]
+        except psutil.NoSuchProcess:
+            continue
+    return sorted(set(pids))
+
+
+class ProcessCpu:
+    """CPU seconds (user + system) of each role's processes between enter and exit."""
+
+    def __init__(self, roles: dict[str, list[int]]) -> None:
+        self.roles = roles
+        self.seconds: dict[str, float] = {}
+
+    def _read(self) -> dict[str, float]:
+        totals = {}
+        for role, pids in self.roles.items():
+            total = 0.0
+            for pid in pids:
+                try:
+                    times = psutil.Process(pid).cpu_times()
+                except psutil.NoSuchProcess:
+                    continue
+                total += times.user + times.system
+            totals[role] = total
+        return totals
+
+    def __enter__(self) -> ProcessCpu:
+        self._before = self._read()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        after = self._read()
+        self.seconds = {role: after[role] - self._before[role] for role in after}
+
+    def per_item(self, count: int) -> str:
+        """Microseconds of each role per item, as one line."""
+        return ", ".join(
+            f"{role} {seconds / count * 1e6:.0f}" for role, seconds in self.seconds.items()
+        )
 
 
 BULK_RUNS = """
@@ -296,30 +346,42 @@ async def run(arguments: argparse.Namespace, figures: Figures) -> None:
                 response.raise_for_status()
                 experiments.append(response.json()["data"]["id"])
             examples = [example["id"] for example in read_back.examples]
+            del read_back  # 100,000 examples the load generator's collector would walk
+            gc.collect()
             posted = examples[: arguments.posted_runs]
-            run_seconds, run_ids = await post_all(
-                base,
-                f"/v1/experiments/{experiments[0]}/runs",
-                [run_body(example, index) for index, example in enumerate(posted)],
-                arguments.concurrency,
-            )
+            roles = {
+                "query API": platform.service_pids("spyglass_query_api"),
+                "gateway": platform.service_pids("spyglass_gateway"),
+                "PostgreSQL": postgres_pids(platform),
+                "load generator": [os.getpid()],
+            }
+            with ProcessCpu(roles) as run_cpu:
+                run_seconds, run_ids = await post_all(
+                    base,
+                    f"/v1/experiments/{experiments[0]}/runs",
+                    [run_body(example, index) for index, example in enumerate(posted)],
+                    arguments.concurrency,
+                )
             figures.add(
                 f"{len(posted)} runs posted, {arguments.concurrency} at a time",
                 f"{len(posted) / run_seconds:.0f} runs/s",
                 "target >= 1,000 runs/s",
             )
+            figures.add("  CPU a run (µs)", run_cpu.per_item(len(posted)))
             evaluations = [
                 evaluation_body(run_id, name, index)
                 for index, run_id in enumerate(run_ids)
                 for name in EVALUATORS
             ]
-            evaluation_seconds, _ = await post_all(
-                base, "/v1/experiment_evaluations", evaluations, arguments.concurrency
-            )
+            with ProcessCpu(roles) as evaluation_cpu:
+                evaluation_seconds, _ = await post_all(
+                    base, "/v1/experiment_evaluations", evaluations, arguments.concurrency
+                )
             figures.add(
                 f"{len(evaluations)} evaluations posted, {arguments.concurrency} at a time",
                 f"{len(evaluations) / evaluation_seconds:.0f} evaluations/s",
             )
+            figures.add("  CPU an evaluation (µs)", evaluation_cpu.per_item(len(evaluations)))
             print("writing the other runs and evaluations in PostgreSQL...", flush=True)
             await fill_in(platform.database_url, [rowid(item) for item in experiments])
 
