@@ -664,3 +664,82 @@ async def test_tag_refusals(api: Client, seed: Seeded) -> None:
     assert bad_name.status_code == 422
     assert listed.status_code == tagged.status_code == removed.status_code == 404
     assert removed.text == f"Experiment with ID {unknown} does not exist"
+
+
+def _nested(depth: int) -> object:
+    value: object = "leaf"
+    for _ in range(depth):
+        value = {"k": value}
+    return value
+
+
+@pytest.mark.parametrize(
+    ("fields", "status", "named"),
+    [
+        ({"repetition_number": 2**63}, 422, "repetition_number"),
+        ({"error": "boom\x00"}, 422, "error"),
+        ({"trace_id": "ab\x00"}, 422, "trace_id"),
+        ({"output": _nested(600)}, 422, "output"),
+        ({"start_time": "9999-12-31T23:59:59Z", "end_time": "9999-12-31T23:59:59Z"}, 200, ""),
+        ({"output": "x" * 10_000, "error": "e" * 10_000}, 200, ""),
+    ],
+)
+async def test_hostile_run_values_are_refused_naming_the_field_or_stored_whole(
+    api: Client, seed: Seeded, fields: dict[str, Any], status: int, named: str
+) -> None:
+    experiment = await _create(api, seed.dataset)
+    runs = f"/v1/experiments/{experiment['id']}/runs"
+
+    response = await api.post(runs, json=_run(seed.examples["a"], **fields))
+    clean = await api.post(runs, json=_run(seed.examples["b"]))
+
+    assert response.status_code == status, response.text
+    assert named in response.text
+    assert clean.status_code == 200, clean.text  # nothing else harmed
+    stored = (await api.get(runs)).json()["data"]
+    assert len(stored) == (2 if status == 200 else 1)
+    if "output" in fields and status == 200:
+        [run] = [item for item in stored if item["dataset_example_id"] == seed.examples["a"]]
+        assert run["output"] == fields["output"]
+
+
+_EVALUATION_OF_SCORE = (
+    b'{"experiment_run_id": "RUN", "name": "n", "annotator_kind": "CODE", "result": {"score": %s}}'
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        (
+            _EVALUATION_OF_SCORE % b"NaN",
+            "JSON is malformed",
+        ),  # NaN is not JSON
+        (b'{"experiment_run_id": "RUN", "name": "n\\u0000", "annotator_kind": "CODE"}', "name"),
+        (
+            _EVALUATION_OF_SCORE % b"1e400",
+            "Number out of range",
+        ),
+    ],
+)
+async def test_hostile_evaluation_values_are_refused_naming_the_field(
+    api: Client, seed: Seeded, body: bytes, named: str
+) -> None:
+    experiment = await _create(api, seed.dataset)
+    [run_id] = await _run_ids(api, experiment, _run(seed.examples["a"]))
+    payload = body.replace(b"RUN", run_id.encode())
+    payload = payload.replace(
+        b'"CODE"',
+        b'"CODE", "start_time": "2026-11-01T12:00:02Z", "end_time": "2026-11-01T12:00:03Z"',
+    )
+
+    response = await api.post(
+        "/v1/experiment_evaluations",
+        content=payload,
+        headers={"content-type": "application/json"},
+    )
+
+    assert 400 <= response.status_code < 500, response.text
+    assert named in response.text
+    fine = await api.post("/v1/experiment_evaluations", json=_evaluation(run_id))
+    assert fine.status_code == 200, fine.text
