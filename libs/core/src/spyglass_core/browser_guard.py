@@ -404,21 +404,26 @@ class BrowserGuard:
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-def browser_guard(server: GuardedServerSettings) -> DefineMiddleware:
-    """The guard as litestar middleware, with the allowed hosts and origins of ``server`` (a
-    settings class whose fields ``allowed_hosts`` and ``allowed_origins`` are typed
-    :data:`HostPatterns` and :data:`OriginList`): ``Litestar(middleware=[browser_guard(...)])``.
-
-    Litestar runs an app's middleware once a route matched the request: one that no route takes
-    gets the router's 404 or 405 whatever its host, which tells a page nothing.
-    """
+def guard_policy(server: GuardedServerSettings) -> BrowserGuardPolicy:
+    """The policy of the allowed hosts and origins of ``server``: a settings class whose fields
+    ``allowed_hosts`` and ``allowed_origins`` are typed :data:`HostPatterns` and
+    :data:`OriginList` (refusals name their variables)."""
     settings_cls = type(server)
     if not issubclass(settings_cls, BaseSettings):
         raise TypeError(f"{settings_cls.__name__} is not a settings class")
-    policy = BrowserGuardPolicy(
+    return BrowserGuardPolicy(
         allowed_hosts=server.allowed_hosts,
         allowed_origins=server.allowed_origins,
         hosts_setting=env_name(settings_cls, "allowed_hosts"),
         origins_setting=env_name(settings_cls, "allowed_origins"),
     )
-    return DefineMiddleware(BrowserGuard, policy=policy)
+
+
+def browser_guard(server: GuardedServerSettings) -> DefineMiddleware:
+    """The guard as litestar middleware, with the policy of :func:`guard_policy`:
+    ``Litestar(middleware=[browser_guard(...)])``.
+
+    Litestar runs an app's middleware once a route matched the request: one that no route takes
+    gets the router's 404 or 405 whatever its host, which tells a page nothing.
+    """
+    return DefineMiddleware(BrowserGuard, policy=guard_policy(server))

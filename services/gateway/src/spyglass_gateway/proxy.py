@@ -1,8 +1,10 @@
 """Forwarding requests to an upstream service over the gateway's pooled HTTP client.
 
-The request body is streamed to the upstream, and the upstream's body is streamed back unless it
-is small (up to ``BUFFERED_ANSWER_BYTES``, sent in one write), so the gateway holds at most that
-much of an answer in memory. An upstream that is down answers 502, one that is too slow 504,
+A small request body (up to ``BUFFERED_REQUEST_BYTES`` by its Content-Length) is read whole and
+sent with its headers in one write; a larger one, or one of unknown length, is streamed to the
+upstream. The upstream's body is streamed back unless it is small (up to
+``BUFFERED_ANSWER_BYTES``, sent in one write), so the gateway holds at most that much of a
+request or an answer in memory. An upstream that is down answers 502, one that is too slow 504,
 each with a message naming the upstream, never a hang.
 
 Requests go on as the client sent them (the path escaped as the client escaped it, no headers
@@ -20,17 +22,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
 
 import aiohttp
 import anyio
-from litestar import Request
 from litestar.types import Receive, Scope, Send
 from yarl import URL
 
 from spyglass_core.logging import get_logger
 
 log = get_logger(__name__)
+
+BUFFERED_REQUEST_BYTES = 1 << 16
+"""Request bodies up to this size (by their Content-Length) are read whole and sent to the
+upstream with a Content-Length, in one write with the headers; larger ones, and those of
+unknown length, are streamed (chunked). Most API requests are small (a run, an evaluation, a
+GraphQL query): one write instead of three (headers, chunk, last chunk) saves the gateway and
+the upstream a third of their socket work per request."""
 
 BUFFERED_ANSWER_BYTES = 1 << 20
 """Answers up to this size (by their Content-Length) are read whole and sent in one write;
@@ -104,20 +111,20 @@ def create_upstream_session(timeout_seconds: float) -> aiohttp.ClientSession:
 
 
 async def forward(
-    http: aiohttp.ClientSession, request: Request[Any, Any, Any], upstream: str, name: str
+    http: aiohttp.ClientSession, scope: Scope, receive: Receive, upstream: str, name: str
 ) -> Answer | StreamedAnswer:
-    """Send ``request`` to the same path on ``upstream`` and pass back its answer.
+    """Send the client's request to the same path on ``upstream`` and pass back its answer.
 
     Args:
         http: the pooled client (:func:`create_upstream_session`).
-        request: the client's request; its body is streamed to the upstream.
+        scope: the client's request (ASGI).
+        receive: its body: read whole if small, else streamed to the upstream.
         upstream: the upstream's base URL, without a trailing slash.
         name: the upstream's name in the messages of a 502 or 504 ("query API").
 
     Returns:
         An ASGI answer: the upstream's, or a 502 / 504 problem with ``Retry-After``.
     """
-    scope = request.scope
     # The path as the client spelled it: decoding and encoding it again would turn an escaped
     # slash in a name ("%2F") into a separator.
     target = scope.get("raw_path") or scope["path"].encode()
@@ -129,13 +136,22 @@ async def forward(
         for key, value in scope["headers"]
         if key not in _SKIPPED_HEADERS
     ]
-    body = _RequestBody(scope["headers"], request.receive)
+    body = _RequestBody(scope["headers"], receive)
+    data: bytes | AsyncIterator[bytes] | None = None
+    if body.length is not None and body.length <= BUFFERED_REQUEST_BYTES:
+        try:
+            data = b"".join([chunk async for chunk in body.chunks()])
+        except ConnectionAbortedError:
+            log.info("client_left_mid_request", upstream=name, url=url)
+            return _problem(400, "the request's body ended before its Content-Length")
+    elif body.present:
+        data = body.chunks()
     try:
         upstream_response = await http.request(
             scope["method"],
             URL(url, encoded=True),
             headers=headers,
-            data=body.chunks() if body.present else None,
+            data=data,
             allow_redirects=False,
         )
     except TimeoutError:
@@ -182,6 +198,10 @@ class _RequestBody:
             elif key == b"transfer-encoding":
                 transfer_encoding = value
         self.present = length not in (None, b"0") or transfer_encoding is not None
+        self.length = int(length) if length is not None and length.isdigit() else None
+        """The body's size as its Content-Length gives it (None: not given, or streamed)."""
+        if transfer_encoding is not None:
+            self.length = None
         self.finished = not self.present
         """Whether the whole body has been read: until then only the body may call ``receive``."""
         self.client_left = False

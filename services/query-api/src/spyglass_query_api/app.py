@@ -25,10 +25,11 @@ from spyglass_core.health import Readiness, health_routes
 from spyglass_core.http import HttpServerService
 from spyglass_core.lifecycle import BackgroundService, close_on_exit
 from spyglass_db import check_database, create_engine, create_session_maker, database_readiness
+from spyglass_db.pool import LazyPool
 from spyglass_db.retention import RetentionService
 from spyglass_query_api.annotations.pending import PendingAnnotationService
 from spyglass_query_api.compression import compression_config
-from spyglass_query_api.dependencies import autocommit_provider
+from spyglass_query_api.dependencies import statements_provider
 from spyglass_query_api.graphql import graphql_handlers
 from spyglass_query_api.rest import connection_provider, rest_handlers, version_header
 from spyglass_query_api.rest.encoded_slash import EncodedSlashMiddleware
@@ -47,6 +48,9 @@ class QueryApiResources:
     session_maker: async_sessionmaker[AsyncSession]
     span_upload: SpanUpload | None = None
     """The span bus for ``POST /v1/projects/{id}/spans``; without it, uploads answer 503."""
+    statements: LazyPool | None = None
+    """The asyncpg pool of the one-statement writes (``queries.driver``); without it, the app
+    opens its own on first use and closes it when its lifespan ends."""
 
 
 async def open_resources(settings: QueryApiSettings, stack: AsyncExitStack) -> QueryApiResources:
@@ -68,11 +72,19 @@ async def open_resources(settings: QueryApiSettings, stack: AsyncExitStack) -> Q
     engine = create_engine(settings.db)
     close_on_exit(stack, "database", engine.dispose)
     await check_database(engine, settings.db)
+    statements = statement_pool(settings)
+    close_on_exit(stack, "database-statements", statements.close)
     return QueryApiResources(
         engine=engine,
         session_maker=create_session_maker(engine),
         span_upload=SpanUpload(publisher, prices),
+        statements=statements,
     )
+
+
+def statement_pool(settings: QueryApiSettings) -> LazyPool:
+    """The pool of the one-statement writes: as many connections as the engine keeps."""
+    return LazyPool(settings.db, "spyglass-query-api", max_size=settings.db.pool_size)
 
 
 def build_services(
@@ -109,6 +121,7 @@ def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Lite
             documents.append(served_openapi_document(request.app))
         return Response(documents[0])
 
+    statements = resources.statements or statement_pool(settings)
     app = Litestar(
         route_handlers=[
             *health_routes(readiness, in_schema=True),
@@ -118,12 +131,13 @@ def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Lite
         ],
         dependencies={
             "connection": connection_provider(resources.engine),
-            "statement": autocommit_provider(resources.engine),
+            "statements": statements_provider(statements),
             "span_upload": span_upload_provider(resources.span_upload),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[browser_guard(settings.server)],
         after_request=version_header,
+        on_shutdown=[] if resources.statements else [statements.close],
         compression_config=compression_config(settings.server.gzip_level),
         openapi_config=openapi,
         logging_config=None,

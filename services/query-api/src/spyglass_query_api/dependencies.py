@@ -1,5 +1,5 @@
 """What REST handlers and the GraphQL endpoint receive: ``connection: Db``, one transaction
-per request; or ``statement: Autocommit`` for a handler whose writes are one statement each."""
+per request; or ``statements: Statements`` for a handler whose writes are one statement each."""
 
 from __future__ import annotations
 
@@ -9,17 +9,18 @@ from typing import TypeAlias
 from litestar.di import NamedDependency, Provide
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from spyglass_db.pool import LazyPool
+
 Db: TypeAlias = NamedDependency[AsyncConnection]
 """The request's database connection, inside a transaction that commits when the handler
 returns and rolls back if it raises."""
 
-Autocommit: TypeAlias = NamedDependency[AsyncConnection]
-"""A connection that has begun no transaction: a statement run on its driver
-(``queries.driver``) commits by itself, with no ``BEGIN`` / ``COMMIT`` round trips around it.
-For handlers that write with one statement (a run, an evaluation: posted a thousand a second by
-a running experiment), where those two round trips were most of the request's database time.
-A statement through SQLAlchemy on it begins a transaction that is rolled back at the end: use
-it only to read."""
+Statements: TypeAlias = NamedDependency[LazyPool]
+"""The asyncpg pool that statements of ``queries.driver`` run on, each committing by itself
+with no ``BEGIN`` / ``COMMIT`` round trips around it. For handlers that write with one
+statement (a run, an evaluation: posted a thousand a second by a running experiment), where
+those round trips, SQLAlchemy's checkout and the cleanup of a per-request connection were most
+of the request's time outside the framework."""
 
 
 def connection_provider(engine: AsyncEngine) -> Provide:
@@ -32,11 +33,10 @@ def connection_provider(engine: AsyncEngine) -> Provide:
     return Provide(connection)
 
 
-def autocommit_provider(engine: AsyncEngine) -> Provide:
-    """Provide ``statement``: a pooled connection outside any transaction."""
+def statements_provider(pool: LazyPool) -> Provide:
+    """Provide ``statements``: the one pool, with nothing to clean up after the request."""
 
-    async def statement() -> AsyncIterator[AsyncConnection]:
-        async with engine.connect() as connection:
-            yield connection
+    def statements() -> LazyPool:
+        return pool
 
-    return Provide(statement)
+    return Provide(statements, use_cache=True, sync_to_thread=False)

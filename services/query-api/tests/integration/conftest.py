@@ -25,7 +25,7 @@ from spyglass_core.settings import DbSettings, NatsSettings
 from spyglass_db import create_engine, create_session_maker
 from spyglass_launcher.ports import free_port
 from spyglass_proto.bus.v1.spans_pb2 import DecodedSpan, DecodedSpanBatch, StatusCode
-from spyglass_query_api.app import QueryApiResources, create_app
+from spyglass_query_api.app import QueryApiResources, create_app, statement_pool
 from spyglass_query_api.rest.span_upload import SpanUpload
 from spyglass_query_api.settings import QueryApiSettings
 from spyglass_span_store import prepare_connection, write_batches
@@ -42,10 +42,14 @@ async def api(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client of a query API serving this test's own database."""
     settings = QueryApiSettings(db=DbSettings(url=database_url))
     engine = create_engine(settings.db)
-    app = create_app(settings, QueryApiResources(engine, create_session_maker(engine)))
+    statements = statement_pool(settings)
+    app = create_app(
+        settings, QueryApiResources(engine, create_session_maker(engine), statements=statements)
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
         yield client
+    await statements.close()
     await engine.dispose()
 
 

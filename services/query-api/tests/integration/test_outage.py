@@ -14,7 +14,7 @@ from spyglass_core.settings import DbSettings
 from spyglass_db import create_engine, create_session_maker
 from spyglass_db.migrate import upgrade
 from spyglass_launcher.servers import EmbeddedPostgres
-from spyglass_query_api.app import QueryApiResources, create_app
+from spyglass_query_api.app import QueryApiResources, create_app, statement_pool
 from spyglass_query_api.settings import QueryApiSettings
 from tests.support.loop import LoopThread
 
@@ -37,10 +37,14 @@ async def outage_api(own_postgres: EmbeddedPostgres) -> AsyncIterator[httpx.Asyn
         db=DbSettings(url=own_postgres.url, connect_timeout_seconds=2, pool_size=2)
     )
     engine = create_engine(settings.db)
-    app = create_app(settings, QueryApiResources(engine, create_session_maker(engine)))
+    statements = statement_pool(settings)
+    app = create_app(
+        settings, QueryApiResources(engine, create_session_maker(engine), statements=statements)
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
         yield client
+    await statements.close()
     await engine.dispose()
 
 
@@ -115,6 +119,7 @@ async def test_runs_written_on_the_driver_pass_an_outage_too(
         assert time.monotonic() < deadline, "the runs endpoint never came back"
         refusals += 1
         await asyncio.sleep(0.2)
+    await answers_ok(outage_api)  # the reads' pool (SQLAlchemy's) drops its lost connections too
     stored = (await outage_api.get(runs)).json()["data"]
 
     assert before.status_code == 200, before.text

@@ -7,15 +7,17 @@ wrapper, the greenlet bridge); asyncpg's own ``fetchval`` on the same pooled con
 what the statement costs. The statement stays a SQLAlchemy ``text()`` with typed bind
 parameters (one definition, readable like the others), compiled once to asyncpg's ``$n`` form.
 
-Run on a connection that has not begun a transaction (the ``statement`` dependency), each
-statement commits by itself. JSON parameters are passed as JSON text. A connection lost
-meanwhile is invalidated, so the pool replaces it, and a constraint's refusal is raised as
-SQLAlchemy's ``IntegrityError`` (SQLAlchemy does both for its own statements).
+Each runs on a connection of the ``statements`` pool (:class:`spyglass_db.pool.LazyPool`)
+outside any transaction, so it commits by itself with no ``BEGIN`` / ``COMMIT`` round trips
+around it. JSON parameters are passed as JSON text. A connection lost meanwhile is closed, so
+the pool opens another, and its error answers 503; a constraint's refusal is raised as
+SQLAlchemy's ``IntegrityError``, as SQLAlchemy raises it for its own statements.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +25,9 @@ import asyncpg
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import TextClause
+
+from spyglass_db.pool import LazyPool
 
 _DIALECT: Dialect = asyncpg_dialect()  # type: ignore[no-untyped-call]
 
@@ -41,18 +44,27 @@ class DriverStatement:
         compiled = clause.compile(dialect=_DIALECT)
         return cls(str(compiled), tuple(compiled.positiontup or ()))
 
-    async def fetchval(self, connection: AsyncConnection, values: Mapping[str, Any]) -> Any:
+    async def fetchval(self, pool: LazyPool, values: Mapping[str, Any]) -> Any:
         """The first column of the first row the statement returns (None if none)."""
-        raw = await connection.get_raw_connection()
-        driver: Any = raw.driver_connection
-        try:
-            return await driver.fetchval(self.sql, *(values[name] for name in self.names))
-        except asyncpg.IntegrityConstraintViolationError as error:
-            # As SQLAlchemy raises it for its own statements, so that callers catch one type (a
-            # run or evaluation whose experiment was deleted meanwhile: a foreign key refuses it).
-            raise IntegrityError(self.sql, None, error) from error
-        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
-            # Lost under SQLAlchemy's feet: drop the connection rather than pool it again (the
-            # error itself answers 503).
-            await connection.invalidate()
-            raise
+        async with (await pool.opened()).acquire() as connection:
+            with _as_sqlalchemy_raises(self.sql):
+                return await connection.fetchval(self.sql, *(values[name] for name in self.names))
+
+    async def fetchrow(self, pool: LazyPool, values: Mapping[str, Any]) -> asyncpg.Record | None:
+        """The first row the statement returns (None if none)."""
+        async with (await pool.opened()).acquire() as connection:
+            with _as_sqlalchemy_raises(self.sql):
+                row: asyncpg.Record | None = await connection.fetchrow(
+                    self.sql, *(values[name] for name in self.names)
+                )
+                return row
+
+
+@contextmanager
+def _as_sqlalchemy_raises(sql: str) -> Iterator[None]:
+    try:
+        yield
+    except asyncpg.IntegrityConstraintViolationError as error:
+        # As SQLAlchemy raises it for its own statements, so that callers catch one type (a run
+        # or evaluation whose experiment was deleted meanwhile: a foreign key refuses it).
+        raise IntegrityError(sql, None, error) from error

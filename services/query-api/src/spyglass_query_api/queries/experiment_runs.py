@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import BigInteger, DateTime, Double, Integer, Text
 
+from spyglass_db.pool import LazyPool
 from spyglass_query_api.queries.driver import DriverStatement
 from spyglass_query_api.queries.experiments import (
     EXAMPLE_REVISIONS_SQL,
@@ -97,14 +98,16 @@ _RUN_COLUMNS_SQL = (
 )
 
 _CREATE_RUN = text(
-    f"""
+    """
     INSERT INTO experiment_runs AS run
         (experiment_id, dataset_example_id, repetition_number, trace_id, output,
          start_time, end_time, error)
-    SELECT x.id, e.id, :repetition_number, :trace_id, :output, :start_time, :end_time, :error
-    FROM experiments AS x CROSS JOIN {EXAMPLE_REVISIONS_SQL}
-    WHERE x.id = :experiment_id AND e.id = :example_id AND {OF_EXPERIMENT_SQL}
-        AND :repetition_number <= x.repetitions
+    SELECT x.id, xe.dataset_example_id, :repetition_number, :trace_id, :output, :start_time,
+        :end_time, :error
+    FROM experiments AS x
+    JOIN experiments_dataset_examples AS xe
+      ON xe.experiment_id = x.id AND xe.dataset_example_id = :example_id
+    WHERE x.id = :experiment_id AND :repetition_number <= x.repetitions
     ON CONFLICT (experiment_id, dataset_example_id, repetition_number) DO UPDATE SET
         trace_id = excluded.trace_id, output = excluded.output,
         start_time = excluded.start_time, end_time = excluded.end_time, error = excluded.error
@@ -141,6 +144,7 @@ _WHY_NO_RUN = text(
     bindparam("example_id", type_=BigInteger),
     bindparam("repetition_number", type_=Integer),
 )
+_WHY_NO_RUN_ON_DRIVER = DriverStatement.of(_WHY_NO_RUN)
 
 
 @dataclass(frozen=True)
@@ -155,7 +159,7 @@ class RunRefusal:
 
 
 async def create_run(
-    connection: AsyncConnection,
+    statements: LazyPool,
     *,
     experiment_id: int,
     example_id: int,
@@ -174,7 +178,7 @@ async def create_run(
         "repetition_number": repetition_number,
     }
     run_id = await _CREATE_RUN_ON_DRIVER.fetchval(
-        connection,
+        statements,
         {
             **values,
             "trace_id": trace_id,
@@ -186,7 +190,7 @@ async def create_run(
     )
     if run_id is not None:
         return int(run_id)
-    why = (await connection.execute(_WHY_NO_RUN, values)).one_or_none()
+    why = await _WHY_NO_RUN_ON_DRIVER.fetchrow(statements, values)
     if why is None:
         return RunRefusal(experiment_exists=False)
     return RunRefusal(True, bool(why[1]), bool(why[2]), int(why[0]), why[3])
@@ -343,12 +347,12 @@ _UPSERT_EVALUATION_ON_DRIVER = DriverStatement.of(_UPSERT_EVALUATION)
 
 
 async def upsert_evaluation(
-    connection: AsyncConnection, run_id: int, values: dict[str, Any]
+    statements: LazyPool, run_id: int, values: dict[str, Any]
 ) -> int | None:
     """Store the evaluation ``values["name"]`` of run ``run_id``, replacing one of that name;
     its id, or None if there is no such run."""
     evaluation_id = await _UPSERT_EVALUATION_ON_DRIVER.fetchval(
-        connection,
+        statements,
         {"run_id": run_id, **values, "metadata": orjson.dumps(values["metadata"]).decode()},
     )
     return None if evaluation_id is None else int(evaluation_id)

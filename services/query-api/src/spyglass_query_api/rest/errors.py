@@ -170,6 +170,12 @@ def database_error_handler(request: Request[Any, Any, Any], error: Exception) ->
     outage = database_outage(error)
     if outage is not None:
         return unavailable_handler(request, outage)
+    return internal_error_handler(request, error)
+
+
+def internal_error_handler(request: Request[Any, Any, Any], error: Exception) -> Response[str]:
+    """A bug: logged here with its traceback (the operator's only trace of it), answered 500
+    without details."""
     log.error("internal_error", path=request.url.path, exc_info=error)
     return _plain(HTTP_500_INTERNAL_SERVER_ERROR, "Internal Server Error")
 
@@ -184,4 +190,5 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     asyncpg.PostgresError: database_error_handler,
     asyncpg.InterfaceError: database_error_handler,
     OSError: database_error_handler,
+    Exception: internal_error_handler,
 }

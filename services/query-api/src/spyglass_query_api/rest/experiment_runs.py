@@ -23,7 +23,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 
 from spyglass_core.errors import ConflictError, InvalidArgumentError, NotFoundError
-from spyglass_query_api.dependencies import Autocommit, Db
+from spyglass_query_api.compression import ANSWER_ALWAYS_SMALL
+from spyglass_query_api.dependencies import Db, Statements
 from spyglass_query_api.queries import experiment_runs as run_queries
 from spyglass_query_api.queries import experiments as queries
 from spyglass_query_api.queries.experiment_runs import ExampleRow, RunRefusal, RunRow
@@ -191,10 +192,11 @@ class ExperimentRunController(Controller):
         "/experiments/{experiment_id:str}/runs",
         summary="Create run for an experiment",
         status_code=HTTP_200_OK,
+        opt=ANSWER_ALWAYS_SMALL,
     )
     async def create_experiment_run(
         self,
-        statement: Autocommit,
+        statements: Statements,
         experiment_id: ExperimentId,
         data: JSONBody[CreateExperimentRunRequest],
     ) -> CreatedIdBody:
@@ -202,7 +204,7 @@ class ExperimentRunController(Controller):
         there already (nothing changes), a failed one is replaced."""
         try:
             outcome = await run_queries.create_run(
-                statement,
+                statements,
                 experiment_id=rowid_or_404(experiment_id, "Experiment"),
                 example_id=rowid_or_404(data.dataset_example_id, "DatasetExample"),
                 repetition_number=data.repetition_number,
@@ -340,9 +342,10 @@ class ExperimentRunController(Controller):
         "/experiment_evaluations",
         summary="Create or update evaluation for an experiment run",
         status_code=HTTP_200_OK,
+        opt=ANSWER_ALWAYS_SMALL,
     )
     async def upsert_experiment_evaluation(
-        self, statement: Autocommit, data: JSONBody[UpsertExperimentEvaluationRequest]
+        self, statements: Statements, data: JSONBody[UpsertExperimentEvaluationRequest]
     ) -> CreatedIdBody:
         """Store a run's evaluation, replacing the run's evaluation of the same name."""
         run_rowid = rowid_or_404(data.experiment_run_id, "ExperimentRun")
@@ -361,7 +364,7 @@ class ExperimentRunController(Controller):
         }
         missing = f"ExperimentRun with ID {data.experiment_run_id} does not exist"
         try:
-            evaluation_id = await run_queries.upsert_evaluation(statement, run_rowid, values)
+            evaluation_id = await run_queries.upsert_evaluation(statements, run_rowid, values)
         except IntegrityError:  # the run was deleted while this was written
             raise NotFoundError(missing) from None
         if evaluation_id is None:
