@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import aiohttp
 from litestar import Litestar
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from spyglass_core.browser_guard import BrowserGuard, guard_policy
@@ -60,7 +61,7 @@ class Forwarder:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Forward the request, or hand it to the app."""
-        if scope["type"] == "http":
+        if scope["type"] == ScopeType.HTTP:
             upstream = self.upstream(scope["method"], scope["path"])
             if upstream is not None:
                 answer = await forward(self._http, scope, receive, *upstream)

@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Iterable
 
 import aiohttp
 import anyio
-from litestar.types import Receive, Scope, Send
+from litestar.types import HTTPScope, Receive, Scope, Send
 from yarl import URL
 
 from spyglass_core.logging import get_logger
@@ -111,7 +111,7 @@ def create_upstream_session(timeout_seconds: float) -> aiohttp.ClientSession:
 
 
 async def forward(
-    http: aiohttp.ClientSession, scope: Scope, receive: Receive, upstream: str, name: str
+    http: aiohttp.ClientSession, scope: HTTPScope, receive: Receive, upstream: str, name: str
 ) -> Answer | StreamedAnswer:
     """Send the client's request to the same path on ``upstream`` and pass back its answer.
 
