@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import BigInteger, DateTime, Double, Integer, Text
 
 from spyglass_db.pool import LazyPool
-from spyglass_query_api.queries.driver import DriverStatement
+from spyglass_query_api.queries.driver import BatchedStatement, DriverStatement
 from spyglass_query_api.queries.experiments import (
     EXAMPLE_REVISIONS_SQL,
     OF_EXPERIMENT_SQL,
@@ -126,7 +126,44 @@ _CREATE_RUN = text(
 )
 """Insert a run, or replace a failed one; nothing if a successful run is there, the experiment
 does not exist, or the example or repetition is not one of the experiment's."""
-_CREATE_RUN_ON_DRIVER = DriverStatement.of(_CREATE_RUN)
+
+_CREATE_RUNS = text(
+    """
+    INSERT INTO experiment_runs AS run
+        (experiment_id, dataset_example_id, repetition_number, trace_id, output,
+         start_time, end_time, error)
+    SELECT x.id, xe.dataset_example_id, v.repetition_number, v.trace_id, v.output,
+        v.start_time, v.end_time, v.error
+    FROM unnest(:experiment_id, :example_id, :repetition_number, :trace_id, :output,
+                :start_time, :end_time, :error)
+        AS v(experiment_id, example_id, repetition_number, trace_id, output, start_time,
+             end_time, error)
+    JOIN experiments AS x ON x.id = v.experiment_id
+    JOIN experiments_dataset_examples AS xe
+      ON xe.experiment_id = x.id AND xe.dataset_example_id = v.example_id
+    WHERE v.repetition_number <= x.repetitions
+    ON CONFLICT (experiment_id, dataset_example_id, repetition_number) DO UPDATE SET
+        trace_id = excluded.trace_id, output = excluded.output,
+        start_time = excluded.start_time, end_time = excluded.end_time, error = excluded.error
+    WHERE run.error IS NOT NULL
+    RETURNING run.experiment_id, run.dataset_example_id, run.repetition_number, run.id
+    """
+).bindparams(
+    bindparam("experiment_id", type_=ARRAY(BigInteger)),
+    bindparam("example_id", type_=ARRAY(BigInteger)),
+    bindparam("repetition_number", type_=ARRAY(Integer)),
+    bindparam("trace_id", type_=ARRAY(Text)),
+    bindparam("output", type_=ARRAY(JSONB)),
+    bindparam("start_time", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("end_time", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("error", type_=ARRAY(Text)),
+)
+"""``_CREATE_RUN`` for many runs of distinct (experiment, example, repetition)."""
+_CREATE_RUN_ON_DRIVER = BatchedStatement(
+    DriverStatement.of(_CREATE_RUN),
+    DriverStatement.of(_CREATE_RUNS),
+    ("experiment_id", "example_id", "repetition_number"),
+)
 
 _WHY_NO_RUN = text(
     f"""
@@ -343,7 +380,45 @@ _UPSERT_EVALUATION = text(
     bindparam("start_time", type_=DateTime(timezone=True)),
     bindparam("end_time", type_=DateTime(timezone=True)),
 )
-_UPSERT_EVALUATION_ON_DRIVER = DriverStatement.of(_UPSERT_EVALUATION)
+
+_UPSERT_EVALUATIONS = text(
+    """
+    INSERT INTO experiment_run_annotations AS a
+        (experiment_run_id, name, annotator_kind, label, score, explanation, trace_id, error,
+         metadata, start_time, end_time)
+    SELECT r.id, v.name, v.annotator_kind, v.label, v.score, v.explanation, v.trace_id,
+        v.error, v.metadata, v.start_time, v.end_time
+    FROM unnest(:run_id, :name, :annotator_kind, :label, :score, :explanation, :trace_id,
+                :error, :metadata, :start_time, :end_time)
+        AS v(run_id, name, annotator_kind, label, score, explanation, trace_id, error,
+             metadata, start_time, end_time)
+    JOIN experiment_runs AS r ON r.id = v.run_id
+    ON CONFLICT (experiment_run_id, name) DO UPDATE SET
+        annotator_kind = excluded.annotator_kind, label = excluded.label,
+        score = excluded.score, explanation = excluded.explanation,
+        trace_id = excluded.trace_id, error = excluded.error, metadata = excluded.metadata,
+        start_time = excluded.start_time, end_time = excluded.end_time
+    RETURNING a.experiment_run_id, a.name, a.id
+    """
+).bindparams(
+    bindparam("run_id", type_=ARRAY(BigInteger)),
+    bindparam("name", type_=ARRAY(Text)),
+    bindparam("annotator_kind", type_=ARRAY(Text)),
+    bindparam("label", type_=ARRAY(Text)),
+    bindparam("score", type_=ARRAY(Double)),
+    bindparam("explanation", type_=ARRAY(Text)),
+    bindparam("trace_id", type_=ARRAY(Text)),
+    bindparam("error", type_=ARRAY(Text)),
+    bindparam("metadata", type_=ARRAY(JSONB)),
+    bindparam("start_time", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("end_time", type_=ARRAY(DateTime(timezone=True))),
+)
+"""``_UPSERT_EVALUATION`` for many evaluations of distinct (run, name)."""
+_UPSERT_EVALUATION_ON_DRIVER = BatchedStatement(
+    DriverStatement.of(_UPSERT_EVALUATION),
+    DriverStatement.of(_UPSERT_EVALUATIONS),
+    ("run_id", "name"),
+)
 
 
 async def upsert_evaluation(
