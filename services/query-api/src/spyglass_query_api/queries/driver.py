@@ -27,10 +27,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+from sqlalchemy import bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.elements import BindParameter, TextClause
+from sqlalchemy.types import TypeEngine
 
 from spyglass_db.pool import LazyPool
 
@@ -73,6 +76,16 @@ def _as_sqlalchemy_raises(sql: str) -> Iterator[None]:
         # As SQLAlchemy raises it for its own statements, so that callers catch one type (a run
         # or evaluation whose experiment was deleted meanwhile: a foreign key refuses it).
         raise IntegrityError(sql, None, error) from error
+
+
+def typed_parameters(
+    types: Mapping[str, TypeEngine[Any]], *, arrays: bool = False
+) -> list[BindParameter[Any]]:
+    """The bind parameters of a statement's values, each of its type (or, for the statement
+    of a :class:`BatchedStatement` that takes a batch, an array of it)."""
+    return [
+        bindparam(name, type_=ARRAY(type_) if arrays else type_) for name, type_ in types.items()
+    ]
 
 
 BATCH_ROWS = 256

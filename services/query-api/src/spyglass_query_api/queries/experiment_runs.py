@@ -20,10 +20,10 @@ import orjson
 from sqlalchemy import Row, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.types import BigInteger, DateTime, Double, Integer, Text
+from sqlalchemy.types import BigInteger, DateTime, Double, Integer, Text, TypeEngine
 
 from spyglass_db.pool import LazyPool
-from spyglass_query_api.queries.driver import BatchedStatement, DriverStatement
+from spyglass_query_api.queries.driver import BatchedStatement, DriverStatement, typed_parameters
 from spyglass_query_api.queries.experiments import (
     EXAMPLE_REVISIONS_SQL,
     OF_EXPERIMENT_SQL,
@@ -97,6 +97,18 @@ _RUN_COLUMNS_SQL = (
     "r.output -> 'task_output', r.start_time, r.end_time, r.trace_id, r.error"
 )
 
+_RUN_VALUES: dict[str, TypeEngine[Any]] = {
+    "experiment_id": BigInteger(),
+    "example_id": BigInteger(),
+    "repetition_number": Integer(),
+    "trace_id": Text(),
+    "output": JSONB(),
+    "start_time": DateTime(timezone=True),
+    "end_time": DateTime(timezone=True),
+    "error": Text(),
+}
+"""The values of a run as it is written, one row or many."""
+
 _CREATE_RUN = text(
     """
     INSERT INTO experiment_runs AS run
@@ -114,16 +126,7 @@ _CREATE_RUN = text(
     WHERE run.error IS NOT NULL
     RETURNING run.id
     """
-).bindparams(
-    bindparam("experiment_id", type_=BigInteger),
-    bindparam("example_id", type_=BigInteger),
-    bindparam("repetition_number", type_=Integer),
-    bindparam("trace_id", type_=Text),
-    bindparam("output", type_=JSONB),
-    bindparam("start_time", type_=DateTime(timezone=True)),
-    bindparam("end_time", type_=DateTime(timezone=True)),
-    bindparam("error", type_=Text),
-)
+).bindparams(*typed_parameters(_RUN_VALUES))
 """Insert a run, or replace a failed one; nothing if a successful run is there, the experiment
 does not exist, or the example or repetition is not one of the experiment's."""
 
@@ -148,16 +151,7 @@ _CREATE_RUNS = text(
     WHERE run.error IS NOT NULL
     RETURNING run.experiment_id, run.dataset_example_id, run.repetition_number, run.id
     """
-).bindparams(
-    bindparam("experiment_id", type_=ARRAY(BigInteger)),
-    bindparam("example_id", type_=ARRAY(BigInteger)),
-    bindparam("repetition_number", type_=ARRAY(Integer)),
-    bindparam("trace_id", type_=ARRAY(Text)),
-    bindparam("output", type_=ARRAY(JSONB)),
-    bindparam("start_time", type_=ARRAY(DateTime(timezone=True))),
-    bindparam("end_time", type_=ARRAY(DateTime(timezone=True))),
-    bindparam("error", type_=ARRAY(Text)),
-)
+).bindparams(*typed_parameters(_RUN_VALUES, arrays=True))
 """``_CREATE_RUN`` for many runs of distinct (experiment, example, repetition)."""
 _CREATE_RUN_ON_DRIVER = BatchedStatement(
     DriverStatement.of(_CREATE_RUN),
@@ -352,6 +346,21 @@ async def list_incomplete_evaluations(
 
 # Evaluations ------------------------------------------------------------------------------------
 
+_EVALUATION_VALUES: dict[str, TypeEngine[Any]] = {
+    "run_id": BigInteger(),
+    "name": Text(),
+    "annotator_kind": Text(),
+    "label": Text(),
+    "score": Double(),
+    "explanation": Text(),
+    "trace_id": Text(),
+    "error": Text(),
+    "metadata": JSONB(),
+    "start_time": DateTime(timezone=True),
+    "end_time": DateTime(timezone=True),
+}
+"""The values of an evaluation as it is written, one row or many."""
+
 _UPSERT_EVALUATION = text(
     """
     INSERT INTO experiment_run_annotations AS a
@@ -367,19 +376,7 @@ _UPSERT_EVALUATION = text(
         start_time = excluded.start_time, end_time = excluded.end_time
     RETURNING a.id
     """
-).bindparams(
-    bindparam("run_id", type_=BigInteger),
-    bindparam("name", type_=Text),
-    bindparam("annotator_kind", type_=Text),
-    bindparam("label", type_=Text),
-    bindparam("score", type_=Double),
-    bindparam("explanation", type_=Text),
-    bindparam("trace_id", type_=Text),
-    bindparam("error", type_=Text),
-    bindparam("metadata", type_=JSONB),
-    bindparam("start_time", type_=DateTime(timezone=True)),
-    bindparam("end_time", type_=DateTime(timezone=True)),
-)
+).bindparams(*typed_parameters(_EVALUATION_VALUES))
 
 _UPSERT_EVALUATIONS = text(
     """
@@ -400,19 +397,7 @@ _UPSERT_EVALUATIONS = text(
         start_time = excluded.start_time, end_time = excluded.end_time
     RETURNING a.experiment_run_id, a.name, a.id
     """
-).bindparams(
-    bindparam("run_id", type_=ARRAY(BigInteger)),
-    bindparam("name", type_=ARRAY(Text)),
-    bindparam("annotator_kind", type_=ARRAY(Text)),
-    bindparam("label", type_=ARRAY(Text)),
-    bindparam("score", type_=ARRAY(Double)),
-    bindparam("explanation", type_=ARRAY(Text)),
-    bindparam("trace_id", type_=ARRAY(Text)),
-    bindparam("error", type_=ARRAY(Text)),
-    bindparam("metadata", type_=ARRAY(JSONB)),
-    bindparam("start_time", type_=ARRAY(DateTime(timezone=True))),
-    bindparam("end_time", type_=ARRAY(DateTime(timezone=True))),
-)
+).bindparams(*typed_parameters(_EVALUATION_VALUES, arrays=True))
 """``_UPSERT_EVALUATION`` for many evaluations of distinct (run, name)."""
 _UPSERT_EVALUATION_ON_DRIVER = BatchedStatement(
     DriverStatement.of(_UPSERT_EVALUATION),
