@@ -56,11 +56,17 @@ async def test_the_query_api_applies_the_default_days_it_is_given(
         assert rows == [kept]
 
     await asyncio.to_thread(assert_eventually, only_the_recent_trace_is_left, timeout=60)
+
+    def the_run_is_counted() -> None:
+        # The loop counts a policy's run once all its projects are swept, a moment after the
+        # deleted rows are committed.
+        metrics = httpx.get(f"{base_url}/metrics", timeout=10).text
+        assert 'spyglass_retention_policy_executions_total{status="success"} 1.0' in metrics
+        assert "spyglass_retention_traces_deleted_total 1.0" in metrics
+
+    await asyncio.to_thread(assert_eventually, the_run_is_counted, timeout=30)
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
-        metrics = (await client.get("/metrics")).text
         policy = (await client.get("/v1/projects/kept-a-week/retention")).json()
-    assert 'spyglass_retention_policy_executions_total{status="success"} 1.0' in metrics
-    assert "spyglass_retention_traces_deleted_total 1.0" in metrics
     assert policy["data"]["policy"]["rule"] == {"max_days": 7, "max_count": None}
 
 
