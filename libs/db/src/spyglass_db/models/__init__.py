@@ -33,6 +33,15 @@ from spyglass_db.models.experiments import (
 )
 from spyglass_db.models.pending_annotations import PENDING_TARGET_KINDS, PendingAnnotation
 from spyglass_db.models.projects import DEFAULT_PROJECT_NAME, Project
+from spyglass_db.models.prompts import (
+    IDENTIFIER_PATTERN,
+    TEMPLATE_FORMATS,
+    TEMPLATE_TYPES,
+    Prompt,
+    PromptVersion,
+    PromptVersionTag,
+    Secret,
+)
 from spyglass_db.models.retention import (
     DEFAULT_RETENTION_CRON,
     DEFAULT_RETENTION_POLICY_ID,
@@ -49,9 +58,12 @@ __all__ = [
     "DEFAULT_RETENTION_POLICY_ID",
     "DEFAULT_RETENTION_POLICY_NAME",
     "EXPERIMENT_PROJECT_PREFIX",
+    "IDENTIFIER_PATTERN",
     "PENDING_TARGET_KINDS",
     "REVISION_KINDS",
     "SPAN_STATUS_CODES",
+    "TEMPLATE_FORMATS",
+    "TEMPLATE_TYPES",
     "AnnotationConfig",
     "Dataset",
     "DatasetDatasetLabel",
@@ -73,6 +85,10 @@ __all__ = [
     "ProjectAnnotationConfig",
     "ProjectSession",
     "ProjectSessionAnnotation",
+    "Prompt",
+    "PromptVersion",
+    "PromptVersionTag",
+    "Secret",
     "Span",
     "SpanAnnotation",
     "Trace",
