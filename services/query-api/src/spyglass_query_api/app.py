@@ -49,7 +49,7 @@ class QueryApiResources:
     span_upload: SpanUpload | None = None
     """The span bus for ``POST /v1/projects/{id}/spans``; without it, uploads answer 503."""
     statements: LazyPool | None = None
-    """The asyncpg pool of the one-statement writes (``queries.driver``); without it, the app
+    """The asyncpg pool of the one-statement writes (``spyglass_db.driver``); without it, the app
     opens its own on first use and closes it when its lifespan ends."""
 
 

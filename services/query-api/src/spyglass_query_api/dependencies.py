@@ -16,7 +16,7 @@ Db: TypeAlias = NamedDependency[AsyncConnection]
 returns and rolls back if it raises."""
 
 Statements: TypeAlias = NamedDependency[LazyPool]
-"""The asyncpg pool that statements of ``queries.driver`` run on, each committing by itself
+"""The asyncpg pool that statements of ``spyglass_db.driver`` run on, each committing by itself
 with no ``BEGIN`` / ``COMMIT`` round trips around it. For handlers that write with one
 statement (a run, an evaluation: posted a thousand a second by a running experiment), where
 those round trips, SQLAlchemy's checkout and the cleanup of a per-request connection were most

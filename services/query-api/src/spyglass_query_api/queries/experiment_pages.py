@@ -43,10 +43,9 @@ from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.types import BigInteger, Integer, Text
 
 from spyglass_db.deletion import delete_projects
+from spyglass_db.experiment_runs import EXAMPLE_REVISIONS_SQL, OF_EXPERIMENT_SQL
 from spyglass_query_api.queries.experiments import (
     _EXPERIMENT_COLUMNS_SQL,
-    EXAMPLE_REVISIONS_SQL,
-    OF_EXPERIMENT_SQL,
     ExperimentRow,
 )
 from spyglass_query_api.queries.tables import ROWIDS

@@ -22,11 +22,14 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import BigInteger, DateTime, Double, Integer, Text, TypeEngine
 
-from spyglass_db.pool import LazyPool
-from spyglass_query_api.queries.driver import BatchedStatement, DriverStatement, typed_parameters
-from spyglass_query_api.queries.experiments import (
+from spyglass_db.driver import BatchedStatement, DriverStatement, typed_parameters
+from spyglass_db.experiment_runs import (
+    CREATE_RUN_ON_DRIVER,
     EXAMPLE_REVISIONS_SQL,
     OF_EXPERIMENT_SQL,
+)
+from spyglass_db.pool import LazyPool
+from spyglass_query_api.queries.experiments import (
     RUN_EXAMPLE_SQL,
 )
 from spyglass_query_api.queries.pages import newest_first, page_start
@@ -97,68 +100,6 @@ _RUN_COLUMNS_SQL = (
     "r.output -> 'task_output', r.start_time, r.end_time, r.trace_id, r.error"
 )
 
-_RUN_VALUES: dict[str, TypeEngine[Any]] = {
-    "experiment_id": BigInteger(),
-    "example_id": BigInteger(),
-    "repetition_number": Integer(),
-    "trace_id": Text(),
-    "output": JSONB(),
-    "start_time": DateTime(timezone=True),
-    "end_time": DateTime(timezone=True),
-    "error": Text(),
-}
-"""The values of a run as it is written, one row or many."""
-
-_CREATE_RUN = text(
-    """
-    INSERT INTO experiment_runs AS run
-        (experiment_id, dataset_example_id, repetition_number, trace_id, output,
-         start_time, end_time, error)
-    SELECT x.id, xe.dataset_example_id, :repetition_number, :trace_id, :output, :start_time,
-        :end_time, :error
-    FROM experiments AS x
-    JOIN experiments_dataset_examples AS xe
-      ON xe.experiment_id = x.id AND xe.dataset_example_id = :example_id
-    WHERE x.id = :experiment_id AND :repetition_number <= x.repetitions
-    ON CONFLICT (experiment_id, dataset_example_id, repetition_number) DO UPDATE SET
-        trace_id = excluded.trace_id, output = excluded.output,
-        start_time = excluded.start_time, end_time = excluded.end_time, error = excluded.error
-    WHERE run.error IS NOT NULL
-    RETURNING run.id
-    """
-).bindparams(*typed_parameters(_RUN_VALUES))
-"""Insert a run, or replace a failed one; nothing if a successful run is there, the experiment
-does not exist, or the example or repetition is not one of the experiment's."""
-
-_CREATE_RUNS = text(
-    """
-    INSERT INTO experiment_runs AS run
-        (experiment_id, dataset_example_id, repetition_number, trace_id, output,
-         start_time, end_time, error)
-    SELECT x.id, xe.dataset_example_id, v.repetition_number, v.trace_id, v.output,
-        v.start_time, v.end_time, v.error
-    FROM unnest(:experiment_id, :example_id, :repetition_number, :trace_id, :output,
-                :start_time, :end_time, :error)
-        AS v(experiment_id, example_id, repetition_number, trace_id, output, start_time,
-             end_time, error)
-    JOIN experiments AS x ON x.id = v.experiment_id
-    JOIN experiments_dataset_examples AS xe
-      ON xe.experiment_id = x.id AND xe.dataset_example_id = v.example_id
-    WHERE v.repetition_number <= x.repetitions
-    ON CONFLICT (experiment_id, dataset_example_id, repetition_number) DO UPDATE SET
-        trace_id = excluded.trace_id, output = excluded.output,
-        start_time = excluded.start_time, end_time = excluded.end_time, error = excluded.error
-    WHERE run.error IS NOT NULL
-    RETURNING run.experiment_id, run.dataset_example_id, run.repetition_number, run.id
-    """
-).bindparams(*typed_parameters(_RUN_VALUES, arrays=True))
-"""``_CREATE_RUN`` for many runs of distinct (experiment, example, repetition)."""
-_CREATE_RUN_ON_DRIVER = BatchedStatement(
-    DriverStatement.of(_CREATE_RUN),
-    DriverStatement.of(_CREATE_RUNS),
-    ("experiment_id", "example_id", "repetition_number"),
-)
-
 _WHY_NO_RUN = text(
     f"""
     SELECT x.repetitions,
@@ -208,7 +149,7 @@ async def create_run(
         "example_id": example_id,
         "repetition_number": repetition_number,
     }
-    run_id = await _CREATE_RUN_ON_DRIVER.fetchval(
+    run_id = await CREATE_RUN_ON_DRIVER.fetchval(
         statements,
         {
             **values,
@@ -217,6 +158,8 @@ async def create_run(
             "start_time": start_time,
             "end_time": end_time,
             "error": error,
+            "prompt_token_count": None,
+            "completion_token_count": None,
         },
     )
     if run_id is not None:

@@ -24,17 +24,6 @@ from sqlalchemy.types import BigInteger, Integer, Text
 from spyglass_query_api.queries.pages import newest_first, page_start
 from spyglass_query_api.queries.tables import ROWIDS
 
-EXAMPLE_REVISIONS_SQL = """
-    experiments_dataset_examples AS xe
-    JOIN dataset_examples AS e ON e.id = xe.dataset_example_id
-    JOIN dataset_example_revisions AS rv ON rv.id = xe.dataset_example_revision_id
-"""
-"""Experiments' examples ``e`` with the revisions ``rv`` they run on (``xe``: the list each
-experiment took when it was created); with ``OF_EXPERIMENT_SQL``, those of experiment ``x``."""
-
-OF_EXPERIMENT_SQL = "xe.experiment_id = x.id"
-"""``e`` is one of experiment ``x``'s examples (``x`` must be in scope)."""
-
 RUN_EXAMPLE_SQL = """
     JOIN experiments_dataset_examples AS xe
       ON xe.experiment_id = r.experiment_id AND xe.dataset_example_id = r.dataset_example_id
