@@ -23,10 +23,12 @@ from spyglass_db.models.datasets import (
     DatasetVersion,
 )
 from spyglass_db.models.experiments import (
+    EXPERIMENT_JOB_STATUSES,
     EXPERIMENT_PROJECT_PREFIX,
     Experiment,
     ExperimentDatasetExample,
     ExperimentDatasetSplit,
+    ExperimentJob,
     ExperimentRun,
     ExperimentRunAnnotation,
     ExperimentTag,
@@ -57,6 +59,7 @@ __all__ = [
     "DEFAULT_RETENTION_CRON",
     "DEFAULT_RETENTION_POLICY_ID",
     "DEFAULT_RETENTION_POLICY_NAME",
+    "EXPERIMENT_JOB_STATUSES",
     "EXPERIMENT_PROJECT_PREFIX",
     "IDENTIFIER_PATTERN",
     "PENDING_TARGET_KINDS",
@@ -77,6 +80,7 @@ __all__ = [
     "Experiment",
     "ExperimentDatasetExample",
     "ExperimentDatasetSplit",
+    "ExperimentJob",
     "ExperimentRun",
     "ExperimentRunAnnotation",
     "ExperimentTag",

@@ -30,6 +30,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from spyglass_db.models.base import (
@@ -196,3 +197,51 @@ class ExperimentRunAnnotation(SQLModel, table=True):
     )
     start_time: datetime = Field(sa_column=Column(TIMESTAMPTZ, nullable=False))
     end_time: datetime = Field(sa_column=Column(TIMESTAMPTZ, nullable=False))
+
+
+EXPERIMENT_JOB_STATUSES = ("RUNNING", "PAUSED", "CANCELLED", "COMPLETED")
+
+
+class ExperimentJob(SQLModel, table=True):
+    """A server-side experiment: the experiment runner calls a model with a prompt for each
+    (example, repetition) of its experiment and writes the runs.
+
+    ``status``: RUNNING (its chunks are queued or running), PAUSED (the runner stopped it,
+    ``status_reason`` says why: a rejected credential, too many failures in a row), CANCELLED
+    (by a user), COMPLETED (every (example, repetition) has a run). ``epoch`` grows with each
+    resume: a chunk queued before it sees a newer epoch and stops, so a job never has two
+    generations of chunks calling the provider. ``task`` is the prompt as it runs (template,
+    format, provider, model, invocation parameters, tools, response format), copied from the
+    prompt version or playground variant it started from: editing those later changes nothing.
+    One job per experiment; progress is counted from the experiment's runs.
+    """
+
+    __tablename__ = "experiment_jobs"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ({})".format(", ".join(f"'{s}'" for s in EXPERIMENT_JOB_STATUSES)),
+            name="status",
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_column=id_column())
+    experiment_id: int = Field(
+        sa_column=Column(
+            BigInteger,
+            ForeignKey("experiments.id", ondelete="CASCADE"),
+            nullable=False,
+            unique=True,
+        )
+    )
+    status: str = Field(sa_column=Column(Text, nullable=False))
+    status_reason: str | None = Field(default=None, sa_column=Column(Text))
+    epoch: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+    task: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    prompt_version_id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, ForeignKey("prompt_versions.id", ondelete="SET NULL")),
+    )
+    """The prompt version the task was copied from, if it came from one."""
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+    updated_at: datetime | None = Field(default=None, sa_column=updated_at_column())
+    finished_at: datetime | None = Field(default=None, sa_column=Column(TIMESTAMPTZ))
