@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.support.ingest",
     "tests.support.platform",
     "tests.support.browser",
+    "tests.support.fake_provider_fixtures",
 ]
 
 

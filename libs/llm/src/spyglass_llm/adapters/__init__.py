@@ -1,0 +1,1 @@
+"""One module per SDK shape: request translation, answers, and the errors each SDK raises."""
