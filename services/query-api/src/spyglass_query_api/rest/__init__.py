@@ -14,6 +14,7 @@ from spyglass_query_api.rest.dataset_exports import DatasetExportController
 from spyglass_query_api.rest.dataset_labels import DatasetLabelController
 from spyglass_query_api.rest.dataset_splits import DatasetSplitController
 from spyglass_query_api.rest.datasets import DatasetController
+from spyglass_query_api.rest.experiment_jobs import ExperimentJobController
 from spyglass_query_api.rest.experiment_runs import ExperimentRunController
 from spyglass_query_api.rest.experiments import ExperimentController
 from spyglass_query_api.rest.guard import input_guard
@@ -21,6 +22,7 @@ from spyglass_query_api.rest.notes import NoteController
 from spyglass_query_api.rest.otlp_spans import OtlpSpanController
 from spyglass_query_api.rest.project_annotations import ProjectAnnotationController
 from spyglass_query_api.rest.projects import ProjectController
+from spyglass_query_api.rest.prompts import PromptController
 from spyglass_query_api.rest.retention import RetentionController
 from spyglass_query_api.rest.sessions import SessionController
 from spyglass_query_api.rest.span_query import SpanQueryController
@@ -80,6 +82,8 @@ def rest_handlers() -> list[ControllerRouterHandler]:
                 DatasetLabelController,
                 DatasetSplitController,
                 DatasetExportController,
+                PromptController,
+                ExperimentJobController,
             ],
             before_request=input_guard(bodies_made_safe=[create_spans]),
         )
