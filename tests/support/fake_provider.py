@@ -11,7 +11,7 @@ Wire APIs (any path prefix is accepted before these, so a base URL may or may no
   usage chunk when ``stream_options.include_usage``); Azure's
   ``POST /openai/deployments/{deployment}/chat/completions?api-version=...`` (the deployment is
   the model). Key: ``Authorization: Bearer``, or Azure's ``api-key``.
-* Anthropic messages: ``POST .../v1/messages``, JSON or its SSE event stream. Key: ``x-api-key``.
+* Anthropic messages: ``POST .../v1/messages``, JSON or its SSE event stream. Key: ``x-api-key`` or ``Authorization: Bearer``.
 * Google: ``POST /{version}/models/{model}:generateContent`` and
   ``:streamGenerateContent?alt=sse``. Key: ``x-goog-api-key`` or ``?key=``.
 
@@ -354,8 +354,9 @@ def _call(scope: Scope, path: str, body: bytes) -> Call | None:
         document = {}
     if not isinstance(document, dict):
         document = {}
+    bearer = headers.get("authorization", "").removeprefix("Bearer ")
     if path.endswith("/chat/completions"):
-        key = headers.get("api-key") or headers.get("authorization", "").removeprefix("Bearer ")
+        key = headers.get("api-key") or bearer
         model = str(document.get("model") or "")
         parts = path.split("/")
         if "deployments" in parts:
@@ -367,7 +368,7 @@ def _call(scope: Scope, path: str, body: bytes) -> Call | None:
         call = Call(
             "anthropic",
             str(document.get("model") or ""),
-            headers.get("x-api-key", ""),
+            headers.get("x-api-key") or bearer,
             False,
             document,
         )
@@ -375,7 +376,7 @@ def _call(scope: Scope, path: str, body: bytes) -> Call | None:
         return call
     if ":generateContent" in path or ":streamGenerateContent" in path:
         model_part, _, method = path.rpartition("/models/")[2].partition(":")
-        key = headers.get("x-goog-api-key") or (query.get("key") or [""])[0]
+        key = headers.get("x-goog-api-key") or (query.get("key") or [""])[0] or bearer
         call = Call("google", unquote(model_part), key, method == "streamGenerateContent", document)
         _read_google(call)
         return call

@@ -13,12 +13,14 @@ in lower case.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
+from spyglass_core.storable import MAX_JSON_DEPTH, json_depth_exceeds
 from spyglass_llm.providers import ModelProvider
 from spyglass_spans.prices import Cost
 
@@ -221,6 +223,21 @@ class ChatRequest(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
+    def _json_a_provider_can_read(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        for name in ("invocation_parameters", "tools", "response_format", "messages"):
+            value = data.get(name)
+            if value is None or isinstance(value, BaseModel):
+                continue
+            if json_depth_exceeds(value):
+                raise ValueError(f"{name} nests deeper than {MAX_JSON_DEPTH} levels")
+            if not _finite(value):
+                raise ValueError(f"{name} holds NaN or an infinite number, which JSON can't carry")
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
     def _unwrap_invocation_parameters(cls, data: Any) -> Any:
         if not isinstance(data, Mapping):
             return data
@@ -230,6 +247,19 @@ class ChatRequest(BaseModel):
             if isinstance(inner, Mapping) and set(parameters) == {"type", parameters["type"]}:
                 return {**data, "invocation_parameters": dict(inner)}
         return data
+
+
+def _finite(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return False
+        if isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return True
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,11 @@ class LLMClient:
         self._evicted: set[asyncio.Task[None]] = set()
         self._closed = False
 
+    @property
+    def client_count(self) -> int:
+        """How many SDK clients (connection pools) are kept now."""
+        return len(self._clients)
+
     async def __aenter__(self) -> Self:
         return self
 
