@@ -11,7 +11,8 @@ Wire APIs (any path prefix is accepted before these, so a base URL may or may no
   usage chunk when ``stream_options.include_usage``); Azure's
   ``POST /openai/deployments/{deployment}/chat/completions?api-version=...`` (the deployment is
   the model). Key: ``Authorization: Bearer``, or Azure's ``api-key``.
-* Anthropic messages: ``POST .../v1/messages``, JSON or its SSE event stream. Key: ``x-api-key`` or ``Authorization: Bearer``.
+* Anthropic messages: ``POST .../v1/messages``, JSON or its SSE event stream. Key:
+  ``x-api-key`` or ``Authorization: Bearer``.
 * Google: ``POST /{version}/models/{model}:generateContent`` and
   ``:streamGenerateContent?alt=sse``. Key: ``x-goog-api-key`` or ``?key=``.
 
@@ -31,7 +32,8 @@ restores every default and clears the counters):
 ``retry_after``          the 429's ``Retry-After`` seconds (None: no header)
 ``retry_after_ms``       the 429's ``retry-after-ms`` (None: no header)
 ``error_fraction``       that share of calls answer 500
-``hang``                 never answer (until the client goes away)
+``hang``                 never answer (until the client goes away; counted as status ``0``)
+``cut_after_chunks``     drop the connection after that many chunks of a stream
 ``rejected_keys``        keys answered 401
 ``unknown_models``       models answered 404
 ``reply``                a fixed reply instead of the echo
@@ -82,6 +84,7 @@ class Script:
     retry_after_ms: float | None = None
     error_fraction: float = 0.0
     hang: bool = False
+    cut_after_chunks: int | None = None
     rejected_keys: list[str] = field(default_factory=list)
     unknown_models: list[str] = field(default_factory=list)
     reply: str | None = None
@@ -492,6 +495,11 @@ class _Stream:
         self.sent = 0
 
     async def event(self, data: dict[str, Any] | str, event: str | None = None) -> None:
+        cut = self.fake.script.cut_after_chunks
+        if cut is not None and self.sent >= cut:
+            # uvicorn closes the connection of an app that fails mid-response: the client sees
+            # the stream cut short, as when a provider's connection drops.
+            raise ConnectionAbortedError("stream cut by the script")
         if not self.started:
             self.started = True
             await self.send(

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Self
 
+import httpx2
 import structlog
 
 from spyglass_llm.adapters import anthropic_messages, google_genai, openai_chat
@@ -78,6 +79,7 @@ class LLMClient:
         self._clients: OrderedDict[_ClientKey, Any] = OrderedDict()
         self._evicted: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def client_count(self) -> int:
@@ -101,6 +103,16 @@ class LLMClient:
             await _close(client)
 
     def _client(self, credentials: Credentials) -> tuple[ModuleType, Any]:
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        elif loop is not self._loop:
+            # SDK clients hold connections of the loop they were made on; on another loop they
+            # fail later and obscurely ("Event loop is closed"), so say it here.
+            raise RuntimeError(
+                "an LLMClient serves the event loop it was first used on; create one per loop "
+                "(a worker that runs each task with asyncio.run needs one per task, or one loop)"
+            )
         spec = provider_spec(credentials.provider)
         adapter = _ADAPTERS[spec.api]
         key = _ClientKey(
@@ -196,8 +208,10 @@ class LLMClient:
         :class:`~spyglass_llm.chat.StreamEnd` with the finish reason, usage and cost.
 
         Errors are raised from the iteration, as :meth:`complete` raises them; an error after
-        some chunks (the connection lost mid-answer) is a ``TransientProviderError``. Closing
-        the iterator early (``aclose()``, or leaving ``async for``) closes the HTTP response.
+        some chunks (the connection lost mid-answer) is a ``TransientProviderError``. To stop
+        early and free the connection at once, close the iterator (``await stream.aclose()``, or
+        ``async with contextlib.aclosing(llm.stream(...)) as stream``); a ``break`` alone leaves
+        that to the garbage collector.
         """
         timeout = _checked_timeout(timeout)
         _check_match(request, credentials)
@@ -249,6 +263,12 @@ def _translator(adapter: ModuleType, request: ChatRequest) -> Callable[[Exceptio
         )
         if translated is not None:
             return translated
+        if isinstance(error, httpx2.TransportError | httpx2.StreamError):
+            # Raised by the HTTP client itself, past the SDK: a stream cut short, mostly.
+            return TransientProviderError(
+                request.provider.value,
+                f"the connection to {request.provider.value} failed ({type(error).__name__})",
+            )
         log.error(
             "provider_call_failed",
             provider=request.provider.value,

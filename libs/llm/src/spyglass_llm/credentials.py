@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from spyglass_core.errors import DependencyUnavailableError
 from spyglass_llm.errors import MissingCredential
 from spyglass_llm.providers import PROVIDERS, ApiKind, ModelProvider, provider_spec
-from spyglass_llm.secrets import SecretBox, get_secrets
+from spyglass_llm.secrets import SecretBox, get_secret_tokens
 
 log = structlog.get_logger(__name__)
 
@@ -141,45 +141,48 @@ class CredentialResolver:
         self._environ = os.environ if environ is None else environ
         self._cache_seconds = cache_seconds
         self._clock = clock
-        self._stored: dict[str, str] | None = None
+        self._tokens: dict[str, bytes] | None = None
+        self._plaintexts: dict[str, str] = {}
         self._read_at = float("-inf")
         self._lock = asyncio.Lock()
 
     def invalidate(self) -> None:
         """Forget the cached secrets: the next resolve reads the table (after a change)."""
-        self._stored = None
+        self._tokens = None
+        self._plaintexts = {}
 
-    async def stored_secrets(self) -> dict[str, str]:
-        """The providers' variables stored in the secrets table (plaintexts), cached.
-
-        When the table can't be read but an earlier read exists, that is used (and the failure
-        logged); the first read failing raises.
-
-        Raises:
-            DependencyUnavailableError: the database can't be read and nothing is cached.
-            SecretDecryptionError: a stored secret can't be opened with the configured keys.
-        """
+    async def _stored_tokens(self) -> dict[str, bytes]:
+        """The providers' variables in the secrets table (Fernet tokens), read once a period."""
         if self._engine is None or self._box is None:
             return {}
-        if self._stored is not None and self._clock() - self._read_at < self._cache_seconds:
-            return self._stored
+        if self._tokens is not None and self._clock() - self._read_at < self._cache_seconds:
+            return self._tokens
         async with self._lock:
-            if self._stored is not None and self._clock() - self._read_at < self._cache_seconds:
-                return self._stored
+            if self._tokens is not None and self._clock() - self._read_at < self._cache_seconds:
+                return self._tokens
             try:
                 async with self._engine.connect() as connection:
-                    stored = await get_secrets(connection, self._box, ALL_VARIABLES)
+                    tokens = await get_secret_tokens(connection, ALL_VARIABLES)
             except (SQLAlchemyError, OSError) as error:
-                if self._stored is None:
+                if self._tokens is None:
                     raise DependencyUnavailableError(
                         f"cannot read provider secrets from the database: {type(error).__name__}"
                     ) from error
                 log.warning("secrets_read_failed", error=type(error).__name__, using="cached")
                 self._read_at = self._clock()
-                return self._stored
-            self._stored = stored
+                return self._tokens
+            if tokens != self._tokens:
+                self._plaintexts = {}
+            self._tokens = tokens
             self._read_at = self._clock()
-            return stored
+            return tokens
+
+    def _plaintext(self, name: str, token: bytes) -> str:
+        plaintext = self._plaintexts.get(name)
+        if plaintext is None:
+            assert self._box is not None
+            plaintext = self._plaintexts[name] = self._box.decrypt(token, name)
+        return plaintext
 
     async def resolve(self, provider: ModelProvider | str) -> Credentials:
         """The credentials of ``provider``, each value from the secrets table, else environment.
@@ -187,17 +190,23 @@ class CredentialResolver:
         Raises:
             UnsupportedProviderError: AWS, or an unknown provider name.
             MissingCredential: a required value is set nowhere; names the variable to set.
-            DependencyUnavailableError, SecretDecryptionError: see :meth:`stored_secrets`.
+            DependencyUnavailableError: the database can't be read and no earlier read is
+                cached (a later failure keeps using the last read, and logs
+                ``secrets_read_failed``).
+            SecretDecryptionError: one of this provider's stored secrets can't be opened with
+                the configured keys (other providers' secrets don't matter).
         """
         if isinstance(provider, str):
             provider = ModelProvider.parse(provider)
         provider_spec(provider)
-        stored = await self.stored_secrets()
+        tokens = await self._stored_tokens()
 
         def lookup(name: str) -> str | None:
-            value = stored.get(name)
-            if value is not None and value.strip():
-                return value
+            token = tokens.get(name)
+            if token is not None:
+                value = self._plaintext(name, token)
+                if value.strip():
+                    return value
             return self._environ.get(name)
 
         return credentials_from(provider, lookup)

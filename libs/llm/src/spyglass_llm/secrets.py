@@ -251,6 +251,17 @@ async def upsert_or_delete_secrets(
     return SecretsChange(upserted_keys=list(upserts), deleted_keys=deletes)
 
 
+async def get_secret_tokens(connection: AsyncConnection, keys: Iterable[str]) -> dict[str, bytes]:
+    """The Fernet tokens of those of ``keys`` that are stored (nothing decrypted)."""
+    wanted = list(dict.fromkeys(keys))
+    if not wanted:
+        return {}
+    rows = await connection.execute(
+        select(_SECRETS.c.key, _SECRETS.c.value).where(_SECRETS.c.key.in_(wanted))
+    )
+    return {key: bytes(value) for key, value in rows}
+
+
 async def get_secrets(
     connection: AsyncConnection, box: SecretBox, keys: Iterable[str]
 ) -> dict[str, str]:
@@ -259,13 +270,8 @@ async def get_secrets(
     Raises:
         SecretDecryptionError: a stored value can't be opened with the configured keys.
     """
-    wanted = list(dict.fromkeys(keys))
-    if not wanted:
-        return {}
-    rows = await connection.execute(
-        select(_SECRETS.c.key, _SECRETS.c.value).where(_SECRETS.c.key.in_(wanted))
-    )
-    return {key: box.decrypt(value, key) for key, value in rows}
+    tokens = await get_secret_tokens(connection, keys)
+    return {key: box.decrypt(token, key) for key, token in tokens.items()}
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ turned into the error that tells the caller what to do."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
 import pytest
@@ -320,3 +321,34 @@ async def test_one_sdk_client_serves_every_call_of_a_credential(
 
     assert llm.client_count == 2
     assert fake_provider.calls()["by_key"] == {"good-key": {"200": 3}, "other-key": {"200": 1}}
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_a_stream_cut_short_is_transient_after_the_chunks_that_came(
+    llm: LLMClient, fake_provider: FakeProviderServer, provider: ModelProvider
+) -> None:
+    fake_provider.control(cut_after_chunks=2)
+    received: list[object] = []
+
+    with pytest.raises(TransientProviderError):
+        async for chunk in llm.stream(
+            request(provider), credentials(fake_provider, provider), timeout=10
+        ):
+            received.append(chunk)
+
+    assert not any(isinstance(chunk, StreamEnd) for chunk in received)
+
+
+async def test_a_stream_left_early_lets_the_next_call_go_through(
+    llm: LLMClient, fake_provider: FakeProviderServer
+) -> None:
+    provider = ModelProvider.ANTHROPIC
+    given = credentials(fake_provider, provider)
+
+    async with aclosing(llm.stream(request(provider), given, timeout=10)) as stream:
+        async for chunk in stream:
+            assert isinstance(chunk, TextDelta)
+            break
+    completion = await llm.complete(request(provider), given, timeout=10)
+
+    assert completion.text == "the answer is forty two"

@@ -190,3 +190,14 @@ async def test_an_unreachable_database_on_first_read_is_a_dependency_error(
 async def free_engine() -> AsyncIterator[AsyncEngine]:
     async with engine_for(f"postgresql://postgres@127.0.0.1:{free_port()}/nothing") as engine:
         yield engine
+
+
+async def test_a_secret_no_key_opens_fails_its_provider_only(engine: AsyncEngine) -> None:
+    box = SecretBox(KEY)
+    await _store(engine, SecretBox(OTHER_KEY), ("ANTHROPIC_API_KEY", "sk-ant-old"))
+    await _store(engine, box, ("OPENAI_API_KEY", "sk-openai"))
+    resolver = CredentialResolver(engine, box, environ={"ANTHROPIC_API_KEY": "from-env"})
+
+    assert (await resolver.resolve(ModelProvider.OPENAI)).api_key == "sk-openai"
+    with pytest.raises(SecretDecryptionError, match="ANTHROPIC_API_KEY"):
+        await resolver.resolve(ModelProvider.ANTHROPIC)

@@ -3,6 +3,7 @@ providers are sent, and where credentials come from."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -11,9 +12,11 @@ from pydantic import ValidationError
 from spyglass_llm import (
     ChatRequest,
     Credentials,
+    LLMClient,
     MissingCredential,
     ModelProvider,
     ProviderRequestError,
+    TransientProviderError,
     credentials_from,
 )
 from spyglass_llm.adapters import anthropic_messages, google_genai, openai_chat
@@ -257,3 +260,25 @@ def test_a_fingerprint_identifies_a_credential_without_showing_it() -> None:
     assert one.fingerprint == again.fingerprint
     assert len({one.fingerprint, other.fingerprint, elsewhere.fingerprint}) == 3
     assert "sk-secret" not in one.fingerprint and "sk-secret" not in repr(one)
+
+
+def test_an_llm_client_refuses_a_second_event_loop_clearly() -> None:
+    client = LLMClient()
+    given = Credentials(ModelProvider.OPENAI, api_key="k", base_url="http://127.0.0.1:9/v1")
+    request = ChatRequest.model_validate(
+        {"provider": "openai", "model": "m", "messages": [{"role": "user", "content": "x"}]}
+    )
+
+    async def first() -> None:
+        with pytest.raises(TransientProviderError):  # nothing listens there
+            await client.complete(request, given, timeout=1)
+
+    async def second() -> None:
+        try:
+            await client.complete(request, given, timeout=1)
+        finally:
+            await client.aclose()
+
+    asyncio.run(first())
+    with pytest.raises(RuntimeError, match="event loop it was first used on"):
+        asyncio.run(second())
