@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
 from spyglass_core.storable import MAX_JSON_DEPTH, json_depth_exceeds
+from spyglass_llm.errors import UnsupportedProviderError
 from spyglass_llm.providers import ModelProvider
 from spyglass_spans.prices import Cost
 
@@ -211,7 +212,12 @@ class ChatRequest(BaseModel):
     @field_validator("provider", mode="before")
     @classmethod
     def _provider_in_any_case(cls, value: Any) -> Any:
-        return ModelProvider.parse(value) if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        try:
+            return ModelProvider.parse(value)
+        except UnsupportedProviderError as error:
+            raise ValueError(error.message) from None
 
     @field_validator("model")
     @classmethod

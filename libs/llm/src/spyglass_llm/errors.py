@@ -3,17 +3,17 @@
 Every error names the provider (``.provider``, as ``ModelProvider`` spells it) and says in its
 class what to do:
 
-=========================  ===========================================  =====================
-error                      cause                                        caller
-=========================  ===========================================  =====================
-``RateLimited``            429 (``.retry_after`` seconds, when given)   wait, retry
-``TransientProviderError`` 5xx, timeout, connection refused or reset    back off, retry
-``CredentialRejected``     401 / 403                                    stop; fix the key
-``UnknownModel``           404, or the provider says no such model      stop; fix the model
-``ProviderRequestError``   any other 4xx (the provider's own message)   stop; fix the request
-``MissingCredential``      no key configured (names the variable)       stop; set it
-``UnsupportedProviderError``    AWS, or an unknown provider name             stop
-=========================  ===========================================  =====================
+============================  ==========================================  =====================
+error                         cause                                       caller
+============================  ==========================================  =====================
+``RateLimited``               429 (``.retry_after`` seconds, when given)  wait, retry
+``TransientProviderError``    5xx, timeout, connection refused or reset   back off, retry
+``CredentialRejected``        401 / 403                                   stop; fix the key
+``UnknownModel``              404, or the provider says no such model     stop; fix the model
+``ProviderRequestError``      any other 4xx (the provider's own message)  stop; fix the request
+``MissingCredential``         no key configured (names the variable)      stop; set it
+``UnsupportedProviderError``  AWS, or an unknown provider name            stop
+============================  ==========================================  =====================
 
 ``retryable`` is true for the first two only. Messages are safe to show a user: they never
 hold a key, and a provider's message is cut to :data:`MAX_PROVIDER_MESSAGE` characters.

@@ -63,8 +63,7 @@ def request_from_prompt_version(
     Raises:
         MissingVariablesError: ``variables`` lacks some the template uses (callers: 422).
         TemplateError: the template can't be filled in.
-        UnsupportedProviderError: an unknown provider.
-        InvalidArgumentError: another field is malformed; names it.
+        InvalidArgumentError: a field is malformed (an unknown provider too); names it.
     """
     messages = render_messages(prompt_messages(template), template_format, variables)
     try:

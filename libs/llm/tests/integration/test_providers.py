@@ -36,6 +36,7 @@ MODELS = {
     ModelProvider.ANTHROPIC: "claude-3-5-haiku-20241022",
     ModelProvider.GOOGLE: "gemini-2.0-flash",
     ModelProvider.DEEPSEEK: "deepseek-chat",
+    ModelProvider.CUSTOM: "gpt-4.1-mini",
 }
 PROVIDERS = list(MODELS)
 

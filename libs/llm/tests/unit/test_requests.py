@@ -112,6 +112,7 @@ def test_phoenix_shaped_requests_validate_with_providers_in_any_case() -> None:
             "messages nests deeper",
         ),
         ({"surprise": 1}, "surprise"),
+        ({"provider": "bedrock"}, "provider"),
     ],
 )
 def test_malformed_requests_are_refused_naming_the_field(
