@@ -55,7 +55,12 @@ def _identifier(value: str, info: ValidationInfo) -> str:
     return value
 
 
-Identifier = Annotated[str, AfterValidator(_identifier)]
+Identifier = Annotated[
+    str,
+    AfterValidator(_identifier),
+    # documented as Phoenix documents it; checked by ``_identifier``, whose messages name the field
+    Field(json_schema_extra={"pattern": IDENTIFIER_PATTERN, "maxLength": MAX_NAME_LENGTH}),
+]
 """A prompt or tag name: lower case, digits, ``_`` and ``-``, at most ``MAX_NAME_LENGTH``."""
 
 
