@@ -122,6 +122,31 @@ class Observations:
         }
 
 
+def _check(script: Script) -> None:
+    """Refuse a script the fake could not follow (it would fail mid-answer otherwise)."""
+    for name in ("latency_ms", "inter_token_ms"):
+        value = getattr(script, name)
+        if not isinstance(value, int | float) or not 0 <= value <= 3_600_000:
+            raise ValueError(f"{name} must be a number of milliseconds")
+    for name in ("rate_limit_fraction", "error_fraction"):
+        value = getattr(script, name)
+        if not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise ValueError(f"{name} must be between 0 and 1")
+    for name in ("retry_after", "retry_after_ms", "cut_after_chunks"):
+        value = getattr(script, name)
+        if value is not None and (not isinstance(value, int | float) or value < 0):
+            raise ValueError(f"{name} must be a number >= 0, or null")
+    for name in ("rejected_keys", "unknown_models"):
+        value = getattr(script, name)
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ValueError(f"{name} must be a list of strings")
+    for name in ("hang", "call_tools"):
+        if not isinstance(getattr(script, name), bool):
+            raise ValueError(f"{name} must be true or false")
+    if script.reply is not None and not isinstance(script.reply, str):
+        raise ValueError("reply must be a string or null")
+
+
 def _evenly(count: int, fraction: float) -> bool:
     """Whether call number ``count`` (1-based) is one of an even ``fraction`` of calls."""
     if fraction <= 0:
@@ -252,14 +277,18 @@ class FakeProvider:
     async def _control(self, send: Send, body: bytes) -> None:
         try:
             changes = orjson.loads(body or b"{}")
+            if not isinstance(changes, dict):
+                raise ValueError("the script is a JSON object")
             if changes.pop("reset", False):
                 self.script = Script()
                 self.observations = Observations()
-            for name, value in changes.items():
-                if not hasattr(self.script, name):
-                    raise ValueError(f"unknown script field {name!r}")
-                setattr(self.script, name, value)
-        except (ValueError, AttributeError, orjson.JSONDecodeError) as error:
+            unknown = set(changes) - set(Script.__dataclass_fields__)
+            if unknown:
+                raise ValueError(f"unknown script fields {sorted(unknown)}")
+            script = Script(**{**self.script.__dict__, **changes})
+            _check(script)
+            self.script = script
+        except (ValueError, TypeError, orjson.JSONDecodeError) as error:
             await _json(send, 422, {"error": str(error)})
             return
         await _json(send, 200, self.script.__dict__)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
 
+import httpx
 import pytest
 
 from spyglass_launcher.ports import free_port
@@ -353,3 +354,13 @@ async def test_a_stream_left_early_lets_the_next_call_go_through(
     completion = await llm.complete(request(provider), given, timeout=10)
 
     assert completion.text == "the answer is forty two"
+
+
+def test_the_fakes_script_refuses_what_it_could_not_follow(
+    fake_provider: FakeProviderServer,
+) -> None:
+    for script in ({"latency": 5}, {"error_fraction": 2}, {"rejected_keys": "k"}, {"hang": "yes"}):
+        response = httpx.post(f"{fake_provider.base_url}/_control", json=script, timeout=10)
+        assert response.status_code == 422, script
+
+    assert fake_provider.control(latency_ms=1)["latency_ms"] == 1
