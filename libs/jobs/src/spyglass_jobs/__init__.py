@@ -2,6 +2,7 @@
 
 from spyglass_jobs.app import broker_readiness, check_broker, create_celery
 from spyglass_jobs.names import TASK_QUEUES, Queue, TaskName
+from spyglass_jobs.producer import JobProducer
 from spyglass_jobs.worker import (
     WorkerPoolSettings,
     WorkerProcessSettings,
@@ -11,6 +12,7 @@ from spyglass_jobs.worker import (
 
 __all__ = [
     "TASK_QUEUES",
+    "JobProducer",
     "Queue",
     "TaskName",
     "WorkerPoolSettings",

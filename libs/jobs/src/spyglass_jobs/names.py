@@ -17,11 +17,15 @@ class TaskName(StrEnum):
 
     EVALUATE_SPAN = "spyglass.evaluate_span"
     RUN_EXPERIMENT = "spyglass.run_experiment"
+    """Plan an experiment job's epoch: queue a chunk task for what it has left to run."""
+    RUN_EXPERIMENT_CHUNK = "spyglass.run_experiment_chunk"
+    """Run some (example, repetition) pairs of an experiment job."""
     PING = "spyglass.ping"
 
 
 TASK_QUEUES: dict[TaskName, Queue] = {
     TaskName.EVALUATE_SPAN: Queue.EVALUATIONS,
     TaskName.RUN_EXPERIMENT: Queue.EXPERIMENTS,
+    TaskName.RUN_EXPERIMENT_CHUNK: Queue.EXPERIMENTS,
 }
 """Where each task is routed; ``PING`` goes to whichever queue the caller names."""

@@ -6,7 +6,7 @@ launcher (a library) finds it there and never imports this package by name.
 
 from __future__ import annotations
 
-from spyglass_core.services import ServiceSpec
+from spyglass_core.services import ServiceSpec, Upstream
 from spyglass_experiment_runner.settings import ExperimentRunnerSettings
 
 SERVICE = ServiceSpec(
@@ -17,5 +17,6 @@ SERVICE = ServiceSpec(
     settings=ExperimentRunnerSettings,
     listeners=("worker",),
     health="worker",
+    upstreams=(Upstream("experiments.ingest_url", service="ingest-receiver", listener="http"),),
 )
 """A Celery worker on the `experiments` queue; it listens only for health and metrics."""

@@ -27,9 +27,12 @@ from spyglass_core.lifecycle import BackgroundService, close_on_exit
 from spyglass_db import check_database, create_engine, create_session_maker, database_readiness
 from spyglass_db.pool import LazyPool
 from spyglass_db.retention import RetentionService
+from spyglass_jobs import JobProducer
+from spyglass_llm.credentials import CredentialResolver
+from spyglass_llm.secrets import SecretBox
 from spyglass_query_api.annotations.pending import PendingAnnotationService
 from spyglass_query_api.compression import compression_config
-from spyglass_query_api.dependencies import statements_provider
+from spyglass_query_api.dependencies import constant_provider, statements_provider
 from spyglass_query_api.graphql import graphql_handlers
 from spyglass_query_api.rest import connection_provider, rest_handlers, version_header
 from spyglass_query_api.rest.encoded_slash import EncodedSlashMiddleware
@@ -51,6 +54,8 @@ class QueryApiResources:
     statements: LazyPool | None = None
     """The asyncpg pool of the one-statement writes (``spyglass_db.driver``); without it, the app
     opens its own on first use and closes it when its lifespan ends."""
+    producer: JobProducer | None = None
+    """Queues experiment jobs on Redis; without it, the app makes its own from the settings."""
 
 
 async def open_resources(settings: QueryApiSettings, stack: AsyncExitStack) -> QueryApiResources:
@@ -74,11 +79,14 @@ async def open_resources(settings: QueryApiSettings, stack: AsyncExitStack) -> Q
     await check_database(engine, settings.db)
     statements = statement_pool(settings)
     close_on_exit(stack, "database-statements", statements.close)
+    producer = JobProducer(settings.redis, "spyglass-query-api")
+    close_on_exit(stack, "job-producer", producer.close)
     return QueryApiResources(
         engine=engine,
         session_maker=create_session_maker(engine),
         span_upload=SpanUpload(publisher, prices),
         statements=statements,
+        producer=producer,
     )
 
 
@@ -122,6 +130,11 @@ def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Lite
         return Response(documents[0])
 
     statements = resources.statements or statement_pool(settings)
+    producer = resources.producer or JobProducer(settings.redis, "spyglass-query-api")
+    credentials = CredentialResolver(
+        resources.engine, SecretBox.from_settings_or_none(settings.secrets)
+    )
+    prices = ModelPriceTable.load(settings.upload.model_prices_file)
     app = Litestar(
         route_handlers=[
             *health_routes(readiness, in_schema=True),
@@ -133,6 +146,10 @@ def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Lite
             "connection": connection_provider(resources.engine),
             "statements": statements_provider(statements),
             "span_upload": span_upload_provider(resources.span_upload),
+            "engine": constant_provider(resources.engine),
+            "producer": constant_provider(producer),
+            "credentials": constant_provider(credentials),
+            "prices": constant_provider(prices),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[browser_guard(settings.server)],

@@ -40,3 +40,12 @@ def statements_provider(pool: LazyPool) -> Provide:
         return pool
 
     return Provide(statements, use_cache=True, sync_to_thread=False)
+
+
+def constant_provider(value: object) -> Provide:
+    """Provide one object made at start-up (the job producer, the credential resolver)."""
+
+    def provide() -> object:
+        return value
+
+    return Provide(provide, use_cache=True, sync_to_thread=False)

@@ -13,11 +13,13 @@ from spyglass_core.settings import (
     NatsSettings,
     Port,
     ProcessSettings,
+    RedisSettings,
     ServerSettings,
     SettingsGroup,
     group_config,
 )
 from spyglass_db.retention import RetentionSettings
+from spyglass_llm.secrets import SecretsSettings
 
 
 class QueryApiServerSettings(ServerSettings):
@@ -79,3 +81,5 @@ class QueryApiSettings(ProcessSettings):
     nats: NatsSettings = Field(default_factory=NatsSettings)
     upload: SpanUploadSettings = Field(default_factory=SpanUploadSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    secrets: SecretsSettings = Field(default_factory=SecretsSettings)

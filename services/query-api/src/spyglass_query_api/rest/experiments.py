@@ -183,6 +183,44 @@ async def _resolve_splits(connection: AsyncConnection, identifiers: list[str]) -
 # Handlers ---------------------------------------------------------------------------------------
 
 
+async def create_experiment_from(
+    connection: AsyncConnection, dataset_id: str, data: CreateExperimentRequest
+) -> int:
+    """A new experiment over a version of the dataset (its latest if ``version_id`` is
+    omitted), limited to ``splits`` if given, with its trace project ``Experiment-<hex>``;
+    its row id.
+
+    Raises:
+        NotFoundError: no such dataset, version or split.
+    """
+    dataset_rowid = rowid_or_404(dataset_id, "Dataset")
+    dataset_name = await queries.get_dataset_name(connection, dataset_rowid)
+    if dataset_name is None:
+        raise NotFoundError(f"Dataset with ID {dataset_id} does not exist")
+    requested_version = (
+        None if data.version_id is None else rowid_or_404(data.version_id, "DatasetVersion")
+    )
+    version = await queries.get_version(connection, dataset_rowid, requested_version)
+    if version is None:
+        if data.version_id is not None:
+            raise NotFoundError(f"DatasetVersion with ID {data.version_id} does not exist")
+        raise NotFoundError(f"Dataset {dataset_id} does not have any versions")
+    split_ids = await _resolve_splits(connection, data.splits or [])
+    version_gid = global_id("DatasetVersion", version.id)
+    return await queries.create_experiment(
+        connection,
+        dataset_id=dataset_rowid,
+        version_id=version.id,
+        name=data.name or f"{dataset_name[:8].replace(' ', '-')}-{token_hex(4)}",
+        description=data.description,
+        repetitions=data.repetitions,
+        metadata=data.metadata or {},
+        project_name=f"{EXPERIMENT_PROJECT_PREFIX}{token_hex(12)}",
+        project_description=f"dataset_id: {dataset_id}\ndataset_version_id: {version_gid}",
+        split_ids=split_ids,
+    )
+
+
 class ExperimentController(Controller):
     path = "/v1"
     tags = ["experiments"]  # noqa: RUF012 (litestar declares it as an instance variable)
@@ -197,32 +235,7 @@ class ExperimentController(Controller):
     ) -> ExperimentBody:
         """A new experiment over a version of the dataset (its latest if ``version_id`` is
         omitted), limited to ``splits`` if given, with its trace project ``Experiment-<hex>``."""
-        dataset_rowid = rowid_or_404(dataset_id, "Dataset")
-        dataset_name = await queries.get_dataset_name(connection, dataset_rowid)
-        if dataset_name is None:
-            raise NotFoundError(f"Dataset with ID {dataset_id} does not exist")
-        requested_version = (
-            None if data.version_id is None else rowid_or_404(data.version_id, "DatasetVersion")
-        )
-        version = await queries.get_version(connection, dataset_rowid, requested_version)
-        if version is None:
-            if data.version_id is not None:
-                raise NotFoundError(f"DatasetVersion with ID {data.version_id} does not exist")
-            raise NotFoundError(f"Dataset {dataset_id} does not have any versions")
-        split_ids = await _resolve_splits(connection, data.splits or [])
-        version_gid = global_id("DatasetVersion", version.id)
-        experiment_rowid = await queries.create_experiment(
-            connection,
-            dataset_id=dataset_rowid,
-            version_id=version.id,
-            name=data.name or f"{dataset_name[:8].replace(' ', '-')}-{token_hex(4)}",
-            description=data.description,
-            repetitions=data.repetitions,
-            metadata=data.metadata or {},
-            project_name=f"{EXPERIMENT_PROJECT_PREFIX}{token_hex(12)}",
-            project_description=f"dataset_id: {dataset_id}\ndataset_version_id: {version_gid}",
-            split_ids=split_ids,
-        )
+        experiment_rowid = await create_experiment_from(connection, dataset_id, data)
         row = await queries.get_experiment(connection, experiment_rowid)
         assert row is not None  # written in this transaction
         return ExperimentBody(data=_experiment(row))

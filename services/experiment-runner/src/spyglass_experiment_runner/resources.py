@@ -1,0 +1,119 @@
+"""What a runner process holds while it runs jobs: one event loop and the clients on it.
+
+Celery calls tasks on its pool's threads; provider calls, PostgreSQL and Redis are asyncio.
+Each process runs one event loop in a thread of its own (:class:`EventLoopThread`), and every
+task hands its coroutine to it and waits. So the chunks a process works on at once share one
+set of clients: SDK clients with their kept-alive connections, one database pool, one Redis
+connection pool, one cap on calls in flight (``calls_in_flight``). The resources are opened in
+the loop on the first task (after a prefork pool forked the process) and closed when the
+worker stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from celery import Celery
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from spyglass_core.settings import DbSettings, RedisSettings
+from spyglass_db.engine import create_engine
+from spyglass_db.pool import LazyPool
+from spyglass_experiment_runner.limiter import FailureStreak, SharedRateLimit
+from spyglass_experiment_runner.settings import ExperimentJobSettings
+from spyglass_experiment_runner.tracing import RunSink, RunTracing
+from spyglass_llm import LLMClient
+from spyglass_llm.credentials import CredentialResolver
+from spyglass_llm.secrets import SecretBox, SecretsSettings
+
+T = TypeVar("T")
+
+REDIS_PREFIX = "spyglass:experiments"
+
+
+@dataclass
+class RunnerResources:
+    """The live clients every chunk of a process shares."""
+
+    settings: ExperimentJobSettings
+    engine: AsyncEngine
+    statements: LazyPool
+    redis: Redis
+    limiter: SharedRateLimit
+    streak: FailureStreak
+    credentials: CredentialResolver
+    llm: LLMClient
+    tracing: RunTracing
+    sink: RunSink
+    calls: asyncio.Semaphore
+    celery: Celery
+
+    @classmethod
+    def open(
+        cls,
+        settings: ExperimentJobSettings,
+        db: DbSettings,
+        redis: RedisSettings,
+        secrets: SecretsSettings,
+        celery: Celery,
+    ) -> RunnerResources:
+        """Clients for the running loop (they connect on first use)."""
+        engine = create_engine(db)
+        client = Redis.from_url(redis.url)
+        tracing = RunTracing(settings.ingest_url)
+        return cls(
+            settings=settings,
+            engine=engine,
+            statements=LazyPool(db, "spyglass-experiment-runner", settings.calls_in_flight),
+            redis=client,
+            limiter=SharedRateLimit(client, REDIS_PREFIX),
+            streak=FailureStreak(client, REDIS_PREFIX),
+            credentials=CredentialResolver(engine, SecretBox.from_settings_or_none(secrets)),
+            llm=LLMClient(),
+            tracing=tracing,
+            sink=RunSink(tracing),
+            calls=asyncio.Semaphore(settings.calls_in_flight),
+            celery=celery,
+        )
+
+    async def close(self) -> None:
+        """Close every client."""
+        await self.llm.aclose()
+        await self.statements.close()
+        await self.engine.dispose()
+        await self.redis.aclose()
+        self.tracing.close()
+
+
+class EventLoopThread:
+    """An event loop running in a daemon thread, for sync callers to run coroutines on."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    def _started(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name=self._name, daemon=True)
+                thread.start()
+                self._loop = loop
+            return self._loop
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run ``coroutine`` on the loop and wait for its result (or exception)."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self._started()).result()
+
+    def stop(self) -> None:
+        """Stop the loop (after running what is scheduled)."""
+        with self._lock:
+            loop, self._loop = self._loop, None
+        if loop is not None:
+            loop.call_soon_threadsafe(loop.stop)
