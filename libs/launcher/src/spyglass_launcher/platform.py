@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+import secrets
 import signal
 import sys
 from collections.abc import Iterator
@@ -40,8 +41,9 @@ from spyglass_launcher.supervision import Supervisable, Supervisor
 
 log = get_logger(__name__)
 
-SCALED_SERVICE = "ingest-writer"
-"""The service of which ``LauncherSettings.ingest_writers`` copies run (competing consumers)."""
+SECRETS_KEY_FILE = "secrets.key"
+"""Under the launcher's home: the key that encrypts stored provider secrets, made on the first
+run when none is given (``SPYGLASS_SECRETS_KEY``), so the playground's keys can be saved."""
 
 
 @dataclass(frozen=True)
@@ -146,11 +148,15 @@ def port_variables() -> list[str]:
 
 
 def _processes(plan: PlatformPlan, planned: PlannedService, python: str) -> list[ServiceProcess]:
-    """The processes of one service: one, or for the scaled service as many as the launcher's
-    setting asks, each with its own health port (one up), competing for the same work."""
+    """The processes of one service: one, or for a scaled service (ingest writers, experiment
+    runners) as many as the launcher's setting asks, each with its own health port (one up),
+    competing for the same work."""
     spec = planned.spec
     health = planned.listener(spec.health)
-    copies = plan.launcher.ingest_writers if spec.name == SCALED_SERVICE else 1
+    copies = {
+        "ingest-writer": plan.launcher.ingest_writers,
+        "experiment-runner": plan.launcher.experiment_runners,
+    }.get(spec.name, 1)
     if copies == 1:
         return [ServiceProcess(spec.name, spec.argv(python), _health(health))]
     port_variable = env_name(type(health), "port")
@@ -208,6 +214,21 @@ def home_lock(home: Path) -> Iterator[None]:
         handle.close()
 
 
+def local_secrets_key(home: Path) -> str:
+    """The secrets key kept in ``home`` (made, readable by its owner only, on first use).
+
+    For one machine's platform only: a deployment sets ``SPYGLASS_SECRETS_KEY`` from its own
+    secret store, the same in every process.
+    """
+    path = home / SECRETS_KEY_FILE
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
 class Platform:
     """Runs a :class:`PlatformPlan` until a signal or a failure."""
 
@@ -224,6 +245,8 @@ class Platform:
         # The gateway follows the query API and receiver wherever their ports were moved.
         for variable, url in self.plan.upstream_environment().items():
             env.setdefault(variable, url)
+        if not env.get("SPYGLASS_SECRETS_KEY") and not env.get("PHOENIX_SECRET"):
+            env["SPYGLASS_SECRETS_KEY"] = local_secrets_key(self.plan.launcher.home)
         if "SPYGLASS_LOG_FORMAT" not in env:
             env["SPYGLASS_LOG_FORMAT"] = "console" if self.output.isatty() else "json"
         env["PYTHONUNBUFFERED"] = "1"

@@ -56,6 +56,14 @@ class LauncherSettings(SettingsGroup):
         validation_alias=AliasChoices("SPYGLASS_LAUNCHER_WRITERS"),
         description="Ingest writer processes `make run` starts (competing JetStream consumers).",
     )
+    experiment_runners: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        validation_alias=AliasChoices("SPYGLASS_LAUNCHER_EXPERIMENT_RUNNERS"),
+        description="Experiment runner processes `make run` starts (they share the queue and "
+        "each provider's rate limit).",
+    )
     build_ui: bool = Field(
         default=True,
         validation_alias=AliasChoices("SPYGLASS_LAUNCHER_BUILD_UI"),
