@@ -16,6 +16,7 @@ in the job row: a run write touches no shared row.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -111,17 +112,29 @@ async def get_job(connection: AsyncConnection, job_id: int) -> JobRow | None:
 
 async def get_job_of_experiment(connection: AsyncConnection, experiment_id: int) -> JobRow | None:
     """The job that runs ``experiment_id``, or None (an experiment a client ran)."""
+    return (await get_jobs_of_experiments(connection, [experiment_id])).get(experiment_id)
+
+
+_JOBS_OF_EXPERIMENTS = text(
+    f"SELECT {_JOB_COLUMNS} FROM experiment_jobs WHERE experiment_id = ANY(:experiment_ids)"
+).bindparams(bindparam("experiment_ids", type_=ARRAY(BigInteger)))
+
+
+async def get_jobs_of_experiments(
+    connection: AsyncConnection, experiment_ids: Sequence[int]
+) -> dict[int, JobRow]:
+    """The jobs that run these experiments, by experiment id (one statement; experiments a
+    client ran have none and are left out)."""
     result = await connection.execute(
-        text(f"SELECT {_JOB_COLUMNS} FROM experiment_jobs WHERE experiment_id = :id"),
-        {"id": experiment_id},
+        _JOBS_OF_EXPERIMENTS, {"experiment_ids": list(experiment_ids)}
     )
-    row = result.one_or_none()
-    return None if row is None else JobRow(*row)
+    return {row.experiment_id: JobRow(*row) for row in result}
 
 
 _PROGRESS = text(
     f"""
     SELECT
+        x.id,
         (SELECT count(*) FROM experiments_dataset_examples WHERE experiment_id = x.id)
             * x.repetitions,
         count(r.id) FILTER (WHERE r.error IS NULL),
@@ -131,18 +144,25 @@ _PROGRESS = text(
         count(r.id) FILTER (WHERE r.end_time > now() - interval '{RECENT_SECONDS} seconds')
     FROM experiments AS x
     LEFT JOIN experiment_runs AS r ON r.experiment_id = x.id
-    WHERE x.id = :experiment_id
+    WHERE x.id = ANY(:experiment_ids)
     GROUP BY x.id, x.repetitions
     """
-).bindparams(bindparam("experiment_id", type_=BigInteger))
+).bindparams(bindparam("experiment_ids", type_=ARRAY(BigInteger)))
 
 
 async def get_job_progress(connection: AsyncConnection, experiment_id: int) -> JobProgress:
     """The progress of the job of ``experiment_id`` (zeros if the experiment is gone)."""
-    row = (await connection.execute(_PROGRESS, {"experiment_id": experiment_id})).one_or_none()
-    if row is None:
-        return JobProgress(0, 0, 0, 0, 0, 0)
-    return JobProgress(*(int(value) for value in row))
+    progress = await get_jobs_progress(connection, [experiment_id])
+    return progress.get(experiment_id, JobProgress(0, 0, 0, 0, 0, 0))
+
+
+async def get_jobs_progress(
+    connection: AsyncConnection, experiment_ids: Sequence[int]
+) -> dict[int, JobProgress]:
+    """The progress of the jobs of these experiments, by experiment id (one statement; an
+    experiment that is gone is left out)."""
+    result = await connection.execute(_PROGRESS, {"experiment_ids": list(experiment_ids)})
+    return {int(row[0]): JobProgress(*(int(value) for value in row[1:])) for row in result}
 
 
 _PAUSE = text(

@@ -10,6 +10,8 @@ from typing import Any, Concatenate, ParamSpec, TypeAlias, TypeVar
 from graphql import GraphQLResolveInfo
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from spyglass_spans import ModelPriceTable
+
 Arguments = ParamSpec("Arguments")
 Read = TypeVar("Read")
 
@@ -23,10 +25,12 @@ class RequestContext:
 
     Resolvers of a list run concurrently but one connection runs one statement at a time, so
     every statement goes through ``read`` under the lock. ``loaders`` holds this request's
-    DataLoaders by name (see ``loaders.py``), created on first use.
+    DataLoaders by name (see ``loaders.py``), created on first use. ``prices`` prices the
+    tokens of server-side experiments (None: their cost is unknown).
     """
 
     connection: AsyncConnection
+    prices: ModelPriceTable | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     loaders: dict[str, Any] = field(default_factory=dict)
     closed: bool = False

@@ -75,6 +75,10 @@ FIELD_COSTS: dict[tuple[str, str], int] = {
     ("Query", "compareExperiments"): 2,
     ("Dataset", "experiments"): 2,
     ("Experiment", "runs"): 2,
+    ("Query", "prompts"): 1,
+    ("Query", "prompt"): 1,
+    ("Query", "promptVersion"): 1,
+    ("Prompt", "promptVersions"): 2,
 }
 """Weights of the fields that run a statement of their own each time they resolve: aggregates
 over a project's time range and a trace's whole outline weigh 10, a page of a list 2, a

@@ -16,6 +16,7 @@ from ariadne import graphql
 from ariadne.explorer import ExplorerGraphiQL
 from graphql import ASTValidationRule, DocumentNode
 from litestar import MediaType, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK, HTTP_400_BAD_REQUEST
 from litestar.types import ControllerRouterHandler
 
@@ -26,6 +27,7 @@ from spyglass_query_api.graphql.depth import DepthLimitRule
 from spyglass_query_api.graphql.errors import format_error
 from spyglass_query_api.graphql.executable import executable_schema
 from spyglass_query_api.graphql.storable import storable_arguments_rule
+from spyglass_spans import ModelPriceTable
 
 GRAPHQL_PATH = "/graphql"
 
@@ -53,7 +55,9 @@ def _validation_rules(
 
 
 @post(GRAPHQL_PATH, include_in_schema=False, status_code=HTTP_200_OK)
-async def graphql_query(connection: Db, request: Request[Any, Any, Any]) -> Response[Any]:
+async def graphql_query(
+    connection: Db, prices: NamedDependency[ModelPriceTable], request: Request[Any, Any, Any]
+) -> Response[Any]:
     """Run one GraphQL query; errors come back in the body's ``errors`` (400 if it never ran)."""
     try:
         data = await request.json()
@@ -67,7 +71,7 @@ async def graphql_query(connection: Db, request: Request[Any, Any, Any]) -> Resp
             {"errors": [{"message": "The body must be a JSON object with a 'query'"}]},
             status_code=HTTP_400_BAD_REQUEST,
         )
-    context = RequestContext(connection)
+    context = RequestContext(connection, prices)
     try:
         succeeded, result = await graphql(
             executable_schema(),

@@ -11,7 +11,9 @@ another version of the prompt moves it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, bindparam, text
@@ -21,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import BigInteger, Text
 
 from spyglass_query_api.queries.pages import newest_first, page_start
+from spyglass_query_api.queries.tables import ROWIDS
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,8 @@ class PromptRow:
     description: str | None
     source_prompt_id: int | None
     metadata: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ class PromptVersionRow:
     response_format: dict[str, Any] | None
     model_provider: str
     model_name: str
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,7 @@ class PromptVersionTagRow:
     id: int
     name: str
     description: str | None
+    prompt_version_id: int
 
 
 @dataclass(frozen=True)
@@ -69,11 +76,15 @@ class NewPromptVersion:
     model_name: str
 
 
-_PROMPT_COLUMNS_SQL = "p.id, p.name, p.description, p.source_prompt_id, p.metadata"
+_PROMPT_COLUMNS_SQL = (
+    "p.id, p.name, p.description, p.source_prompt_id, p.metadata, p.created_at, p.updated_at"
+)
 _VERSION_COLUMNS_SQL = """
     v.id, v.prompt_id, v.description, v.template_type, v.template_format, v.template,
-    v.invocation_parameters, v.tools, v.response_format, v.model_provider, v.model_name
+    v.invocation_parameters, v.tools, v.response_format, v.model_provider, v.model_name,
+    v.created_at
 """
+_TAG_COLUMNS_SQL = "t.id, t.name, t.description, t.prompt_version_id"
 
 # Prompts ----------------------------------------------------------------------------------------
 
@@ -315,7 +326,7 @@ async def list_prompt_versions(
 # Tags -------------------------------------------------------------------------------------------
 
 _LIST_TAGS = newest_first(
-    "SELECT t.id, t.name, t.description FROM prompt_version_tags AS t",
+    f"SELECT {_TAG_COLUMNS_SQL} FROM prompt_version_tags AS t",
     "t.id",
     "t.prompt_version_id = :version_id",
     version_id=BigInteger(),
@@ -381,3 +392,115 @@ async def delete_prompt_version_tag(
     the version or the prompt's tag doesn't exist."""
     result = await connection.execute(_DELETE_TAG, {"version_id": version_id, "name": name})
     return result.first() is not None
+
+
+# Batches: the rows of many prompts or versions at once, for GraphQL's loaders -------------------
+
+_PROMPTS_BY_IDS = text(
+    f"SELECT {_PROMPT_COLUMNS_SQL} FROM prompts AS p WHERE p.id = ANY(:ids)"
+).bindparams(bindparam("ids", type_=ROWIDS))
+
+_VERSIONS_BY_IDS = text(
+    f"SELECT {_VERSION_COLUMNS_SQL} FROM prompt_versions AS v WHERE v.id = ANY(:ids)"
+).bindparams(bindparam("ids", type_=ROWIDS))
+
+_LATEST_VERSIONS = text(
+    f"""
+    SELECT {_VERSION_COLUMNS_SQL}
+    FROM unnest(:ids) AS p(id)
+    CROSS JOIN LATERAL (
+        SELECT * FROM prompt_versions AS w WHERE w.prompt_id = p.id ORDER BY w.id DESC LIMIT 1
+    ) AS v
+    """
+).bindparams(bindparam("ids", type_=ROWIDS))
+"""Each prompt's newest version: one step down the (prompt_id, id) index per prompt."""
+
+_VERSION_COUNTS = text(
+    """
+    SELECT v.prompt_id, count(*) FROM prompt_versions AS v
+    WHERE v.prompt_id = ANY(:ids) GROUP BY v.prompt_id
+    """
+).bindparams(bindparam("ids", type_=ROWIDS))
+
+_SEQUENCE_NUMBERS = text(
+    """
+    SELECT v.id, (SELECT count(*) FROM prompt_versions AS w
+                  WHERE w.prompt_id = v.prompt_id AND w.id <= v.id)
+    FROM prompt_versions AS v WHERE v.id = ANY(:ids)
+    """
+).bindparams(bindparam("ids", type_=ROWIDS))
+
+_TAGS_OF_PROMPTS = text(
+    f"""
+    SELECT t.prompt_id, {_TAG_COLUMNS_SQL} FROM prompt_version_tags AS t
+    WHERE t.prompt_id = ANY(:ids) ORDER BY t.prompt_id, t.name
+    """
+).bindparams(bindparam("ids", type_=ROWIDS))
+
+_TAGS_OF_VERSIONS = text(
+    f"""
+    SELECT {_TAG_COLUMNS_SQL} FROM prompt_version_tags AS t
+    WHERE t.prompt_version_id = ANY(:ids) ORDER BY t.prompt_version_id, t.name
+    """
+).bindparams(bindparam("ids", type_=ROWIDS))
+
+
+async def get_prompts(
+    connection: AsyncConnection, prompt_ids: Sequence[int]
+) -> dict[int, PromptRow]:
+    """The prompts with these row ids, by id (an unknown id is left out)."""
+    result = await connection.execute(_PROMPTS_BY_IDS, {"ids": list(prompt_ids)})
+    return {row.id: _prompt(row) for row in result}
+
+
+async def get_prompt_versions(
+    connection: AsyncConnection, version_ids: Sequence[int]
+) -> dict[int, PromptVersionRow]:
+    """The versions with these row ids, by id (an unknown id is left out)."""
+    result = await connection.execute(_VERSIONS_BY_IDS, {"ids": list(version_ids)})
+    return {row.id: _version(row) for row in result}
+
+
+async def get_latest_prompt_versions(
+    connection: AsyncConnection, prompt_ids: Sequence[int]
+) -> dict[int, PromptVersionRow]:
+    """Each prompt's newest version, by prompt id (a prompt without versions is left out)."""
+    result = await connection.execute(_LATEST_VERSIONS, {"ids": list(prompt_ids)})
+    return {row.prompt_id: _version(row) for row in result}
+
+
+async def count_prompt_versions(
+    connection: AsyncConnection, prompt_ids: Sequence[int]
+) -> dict[int, int]:
+    """How many versions each prompt has, by prompt id (none: left out)."""
+    result = await connection.execute(_VERSION_COUNTS, {"ids": list(prompt_ids)})
+    return {int(prompt_id): int(count) for prompt_id, count in result}
+
+
+async def get_prompt_version_numbers(
+    connection: AsyncConnection, version_ids: Sequence[int]
+) -> dict[int, int]:
+    """Each version's place among its prompt's versions, 1 for the first, by version id."""
+    result = await connection.execute(_SEQUENCE_NUMBERS, {"ids": list(version_ids)})
+    return {int(version_id): int(number) for version_id, number in result}
+
+
+async def list_tags_of_prompts(
+    connection: AsyncConnection, prompt_ids: Sequence[int]
+) -> dict[int, list[PromptVersionTagRow]]:
+    """Each prompt's tags (whichever version each names), by name, by prompt id."""
+    tags: dict[int, list[PromptVersionTagRow]] = {}
+    for row in await connection.execute(_TAGS_OF_PROMPTS, {"ids": list(prompt_ids)}):
+        tags.setdefault(row[0], []).append(PromptVersionTagRow(*row[1:]))
+    return tags
+
+
+async def list_tags_of_versions(
+    connection: AsyncConnection, version_ids: Sequence[int]
+) -> dict[int, list[PromptVersionTagRow]]:
+    """Each version's tags, by name, by version id."""
+    tags: dict[int, list[PromptVersionTagRow]] = {}
+    for row in await connection.execute(_TAGS_OF_VERSIONS, {"ids": list(version_ids)}):
+        tag = PromptVersionTagRow(*row)
+        tags.setdefault(tag.prompt_version_id, []).append(tag)
+    return tags

@@ -17,6 +17,10 @@ from spyglass_query_api.graphql.resolvers.datasets import (
     dataset_version,
     dataset_version_diff,
 )
+from spyglass_query_api.graphql.resolvers.experiment_jobs import (
+    experiment_job,
+    experiment_with_job,
+)
 from spyglass_query_api.graphql.resolvers.experiments import (
     dataset_experiments,
     experiment,
@@ -28,6 +32,12 @@ from spyglass_query_api.graphql.resolvers.experiments import (
     experiment_run_annotation,
 )
 from spyglass_query_api.graphql.resolvers.projects import project
+from spyglass_query_api.graphql.resolvers.prompts import (
+    prompt,
+    prompt_query,
+    prompt_version,
+    prompt_version_tag,
+)
 from spyglass_query_api.graphql.resolvers.query import query
 from spyglass_query_api.graphql.resolvers.retention import (
     project_retention,
@@ -73,4 +83,10 @@ def object_types() -> list[ObjectType | QueryType | MutationType]:
         experiment_query,
         experiment_mutation,
         dataset_experiments,
+        experiment_job,
+        experiment_with_job,
+        prompt_query,
+        prompt,
+        prompt_version,
+        prompt_version_tag,
     ]
