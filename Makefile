@@ -10,8 +10,8 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: install
-install: ## Install uv if missing and sync the workspace (one lockfile, --locked)
-	@$(UV) sync --locked --all-packages --quiet
+install: ## Install uv if missing and sync the workspace (one lockfile, --locked; bytecode compiled once, as PYTHONDONTWRITEBYTECODE may forbid writing it at import)
+	@$(UV) sync --locked --all-packages --quiet --compile-bytecode
 
 .PHONY: run
 run: install ## Run the whole platform: embedded PostgreSQL, NATS, Redis and every service

@@ -14,16 +14,15 @@ the wait for the answer to start and for each chunk after (a long answer may tak
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Self
 
-import httpx2
 import structlog
 
-from spyglass_llm.adapters import anthropic_messages, google_genai, openai_chat
 from spyglass_llm.chat import ChatChunk, ChatRequest, Completion, StreamEnd
 from spyglass_llm.credentials import Credentials
 from spyglass_llm.errors import ProviderError, ProviderRequestError, TransientProviderError
@@ -37,12 +36,19 @@ MAX_TIMEOUT_SECONDS = 3600.0
 EVICTED_CLIENT_GRACE_SECONDS = 2 * MAX_TIMEOUT_SECONDS
 """How long an evicted SDK client stays open for the calls still on it."""
 
-_ADAPTERS: dict[ApiKind, ModuleType] = {
-    ApiKind.OPENAI: openai_chat,
-    ApiKind.AZURE_OPENAI: openai_chat,
-    ApiKind.ANTHROPIC: anthropic_messages,
-    ApiKind.GOOGLE: google_genai,
+_ADAPTERS: dict[ApiKind, str] = {
+    ApiKind.OPENAI: "openai_chat",
+    ApiKind.AZURE_OPENAI: "openai_chat",
+    ApiKind.ANTHROPIC: "anthropic_messages",
+    ApiKind.GOOGLE: "google_genai",
 }
+"""Each API's adapter module, imported when first called: the three SDKs take seconds to
+import, which every process that never calls them (and every test that starts one) would pay."""
+
+
+def _adapter(api: ApiKind) -> ModuleType:
+    return importlib.import_module(f"spyglass_llm.adapters.{_ADAPTERS[api]}")
+
 
 _PRICE_PROVIDERS = {ModelProvider.AZURE_OPENAI: "openai", ModelProvider.CUSTOM: ""}
 
@@ -114,7 +120,7 @@ class LLMClient:
                 "(a worker that runs each task with asyncio.run needs one per task, or one loop)"
             )
         spec = provider_spec(credentials.provider)
-        adapter = _ADAPTERS[spec.api]
+        adapter = _adapter(spec.api)
         key = _ClientKey(
             credentials.provider,
             credentials.fingerprint,
@@ -263,6 +269,8 @@ def _translator(adapter: ModuleType, request: ChatRequest) -> Callable[[Exceptio
         )
         if translated is not None:
             return translated
+        import httpx2  # the SDKs' HTTP client: loaded with them, never before
+
         if isinstance(error, httpx2.TransportError | httpx2.StreamError):
             # Raised by the HTTP client itself, past the SDK: a stream cut short, mostly.
             return TransientProviderError(

@@ -22,6 +22,7 @@ and need no second round trip. Time is Redis's (``TIME``), the same for every wo
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -37,6 +38,7 @@ BURST_SECONDS = 1.0
 """Tokens a limited bucket holds: a second's worth, so a pause doesn't turn into a burst."""
 EXPIRE_SECONDS = 3600
 """A key unused this long is forgotten (and its model called unlimited again)."""
+STREAK_EXPIRE_SECONDS = EXPIRE_SECONDS * 24
 
 _ACQUIRE = """
 local now_parts = redis.call('TIME')
@@ -49,7 +51,7 @@ if blocked > now then
   return {'blocked', tostring(blocked - now)}
 end
 if rate <= 0 then
-  return {'go', '0'}
+  return {'free', '0'}
 end
 local burst = math.max(1, rate * tonumber(ARGV[2]))
 local tokens = tonumber(h[2]) or burst
@@ -95,6 +97,9 @@ end
 redis.call('HSET', KEYS[1], 'rate', tostring(rate), 'start', tostring(start),
   'calls', tostring(calls), 'limited', tostring(hits), 'blocked', tostring(blocked))
 redis.call('EXPIRE', KEYS[1], ARGV[10])
+if KEYS[2] then
+  redis.call('SET', KEYS[2], '0', 'EX', ARGV[11])
+end
 return tostring(rate)
 """
 
@@ -108,12 +113,18 @@ class Permit:
     seconds: float
 
 
+UNLIMITED_TRUST_SECONDS = 0.5
+"""How long a process calls a key it found unlimited without asking Redis again (a limit set
+meanwhile by another process's 429s is obeyed that much later)."""
+
+
 class SharedRateLimit:
     """The adaptive limit of every (credential, model), kept in Redis."""
 
     def __init__(self, redis: Redis, prefix: str) -> None:
         self._redis = redis
         self._prefix = prefix
+        self._unlimited_until: dict[str, float] = {}
         self._acquire = redis.register_script(_ACQUIRE)
         self._report = redis.register_script(_REPORT)
 
@@ -123,13 +134,31 @@ class SharedRateLimit:
 
     async def acquire(self, key: str) -> Permit:
         """Take a call from ``key``'s budget."""
+        if time.monotonic() < self._unlimited_until.get(key, 0.0):
+            return Permit(True, 0.0)
         verdict, seconds = await self._acquire(keys=[key], args=[EXPIRE_SECONDS, BURST_SECONDS])
-        return Permit(_text(verdict) == "go", float(_text(seconds)))
+        verdict = _text(verdict)
+        if verdict == "free":
+            self._unlimited_until[key] = time.monotonic() + UNLIMITED_TRUST_SECONDS
+            return Permit(True, 0.0)
+        return Permit(verdict == "go", float(_text(seconds)))
 
-    async def report(self, key: str, *, limited: bool, retry_after: float = 0.0) -> float:
-        """Count a call's answer (429 or not); the rate now in force (0: unlimited)."""
+    async def report(
+        self,
+        key: str,
+        *,
+        limited: bool,
+        retry_after: float = 0.0,
+        streak: tuple[FailureStreak, int, int] | None = None,
+    ) -> float:
+        """Count a call's answer (429 or not); the rate now in force (0: unlimited).
+
+        ``streak`` (the streak, job id, epoch): the call ended a run that succeeded, so the
+        job's failure streak is reset in the same round trip.
+        """
+        keys = [key] if streak is None else [key, streak[0].key(streak[1], streak[2])]
         rate = await self._report(
-            keys=[key],
+            keys=keys,
             args=[
                 1 if limited else 0,
                 retry_after,
@@ -141,8 +170,11 @@ class SharedRateLimit:
                 FLOOR_PER_SECOND,
                 CEILING_PER_SECOND,
                 EXPIRE_SECONDS,
+                STREAK_EXPIRE_SECONDS,
             ],
         )
+        if limited or float(_text(rate)) > 0:
+            self._unlimited_until.pop(key, None)
         return float(_text(rate))
 
     async def rate(self, key: str) -> float:
@@ -162,18 +194,15 @@ class FailureStreak:
         self._redis = redis
         self._prefix = prefix
 
-    def _key(self, job_id: int, epoch: int) -> str:
+    def key(self, job_id: int, epoch: int) -> str:
+        """The Redis key of a job epoch's streak."""
         return f"{self._prefix}:failures:{job_id}:{epoch}"
 
     async def failed(self, job_id: int, epoch: int) -> int:
         """Count a failed run; the streak's length now."""
-        key = self._key(job_id, epoch)
+        key = self.key(job_id, epoch)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.incr(key)
-            pipe.expire(key, EXPIRE_SECONDS * 24)
+            pipe.expire(key, STREAK_EXPIRE_SECONDS)
             count, _ = await pipe.execute()
         return int(count)
-
-    async def succeeded(self, job_id: int, epoch: int) -> None:
-        """A run succeeded: the streak is over."""
-        await self._redis.set(self._key(job_id, epoch), 0, ex=EXPIRE_SECONDS * 24)

@@ -240,7 +240,6 @@ async def _run_one(
     }
     await resources.sink.write(lambda: CREATE_RUN_ON_DRIVER.fetchval(resources.statements, values))
     if error is None:
-        await resources.streak.succeeded(job.id, job.epoch)
         return True
     streak = await resources.streak.failed(job.id, job.epoch)
     if streak >= resources.settings.failures_to_pause:
@@ -251,7 +250,8 @@ async def _run_one(
 async def _call_with_retries(
     resources: RunnerResources, guard: JobGuard, request: ChatRequest
 ) -> Completion:
-    """The provider's answer, through the shared limit, retried as the module says.
+    """The provider's answer, through the shared limit, retried as the module says; its
+    success resets the job's failure streak.
 
     Raises:
         _JobStoppedError: the job stopped, or a rejected or missing credential paused it.
@@ -295,7 +295,10 @@ async def _call_with_retries(
         except CredentialRejected as problem:
             await guard.pause(str(problem))
             raise _JobStoppedError from problem
-        await resources.limiter.report(key, limited=False)
+        job = guard.job
+        await resources.limiter.report(
+            key, limited=False, streak=(resources.streak, job.id, job.epoch)
+        )
         return completion
 
 
