@@ -5,6 +5,8 @@
 // `/spans/<span id>` work from anywhere (the gateway answers index.html for them). A dataset's
 // tabs are children of `/datasets/<id>` (Experiments first); an example opens beside the list at
 // `/datasets/<id>/examples/<example id>`, the version, split and search kept in the query.
+// `/prompts/<id>` is a prompt's versions; `/playground` takes `?promptVersionId=`, `?spanId=`
+// and `?datasetId=` to open with a stored version, a replayed LLM span or a dataset to run over.
 import type { QueryClient } from "@tanstack/react-query";
 import type { ComponentType } from "react";
 import { createBrowserRouter, Navigate, useParams } from "react-router";
@@ -85,6 +87,9 @@ export function createRoutes(queryClient: QueryClient): RouteObject[] {
             { path: "versions", lazy: page(() => import("./pages/DatasetVersionsPage")) },
           ],
         },
+        { path: "/prompts", lazy: page(() => import("./pages/PromptsPage")) },
+        { path: "/prompts/:promptId", lazy: page(() => import("./pages/PromptPage")) },
+        { path: "/playground", lazy: page(() => import("./pages/PlaygroundPage")) },
         { path: "*", element: <NotFoundPage /> },
       ],
     },

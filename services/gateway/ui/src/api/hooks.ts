@@ -36,9 +36,12 @@ export async function requestReportingUpstream<TResult, TVariables>(
   }
 }
 
-export interface GraphQLQueryOptions {
+export interface GraphQLQueryOptions<TResult = unknown> {
   /** Poll every this many milliseconds (new traces appear without a reload). */
   refetchInterval?: number | false;
+  /** Poll (every `refetchInterval`) only until this says the answer is final: a trace that
+   * has arrived, a job that has finished. */
+  pollUntil?: (data: TResult) => boolean;
   enabled?: boolean;
   /** Keep showing the previous answer while the next one loads (paging, filtering). */
   keepPrevious?: boolean;
@@ -60,11 +63,17 @@ function graphQLQuery<TResult, TVariables>(
 export function useGraphQL<TResult, TVariables>(
   document: TypedDocumentString<TResult, TVariables>,
   variables: TVariables,
-  options: GraphQLQueryOptions = {},
+  options: GraphQLQueryOptions<TResult> = {},
 ): UseQueryResult<TResult, Error> {
+  const { pollUntil, refetchInterval } = options;
   return useQuery({
     ...graphQLQuery(document, variables),
-    refetchInterval: options.refetchInterval,
+    refetchInterval: pollUntil
+      ? (query) => {
+          const data = query.state.data;
+          return data !== undefined && pollUntil(data) ? false : (refetchInterval ?? false);
+        }
+      : refetchInterval,
     enabled: options.enabled,
     placeholderData: options.keepPrevious ? keepPreviousData : undefined,
   });

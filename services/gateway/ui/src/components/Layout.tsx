@@ -18,6 +18,8 @@ export function Layout() {
             Projects
           </NavLink>
           <NavLink to="/datasets">Datasets</NavLink>
+          <NavLink to="/prompts">Prompts</NavLink>
+          <NavLink to="/playground">Playground</NavLink>
         </nav>
       </header>
       {navigating ? (

@@ -3,7 +3,9 @@
 // ticked experiments open side by side (`/datasets/<id>/compare?experimentId=…`, the first
 // ticked one as the baseline); ticked experiments can also be deleted. A name opens the
 // experiment's runs. The figures that add up every run are read apart from the list and fill
-// it in (for experiments of 100,000 runs they take a second or two).
+// it in (for experiments of 100,000 runs they take a second or two). An experiment the server
+// runs (from the playground) shows its job's status and progress, read again every 2 s while
+// one runs, with cancel and resume.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
@@ -11,8 +13,10 @@ import { Link, useNavigate, useParams } from "react-router";
 import { request } from "../api/graphql";
 import { useGraphQL } from "../api/hooks";
 import { MAX_COMPARED, MIN_COMPARED } from "../components/experiments/compareSearch";
+import { JobActions, JobStatus } from "../components/experiments/JobProgress";
 import { comparePath, experimentPath } from "../components/experiments/experimentPaths";
 import { formatScore } from "../components/experiments/scores";
+import { playgroundPath } from "../components/prompts/promptPaths";
 import { useUrlPager } from "../components/experiments/urlPager";
 import { Pagination } from "../components/Pagination";
 import { EmptyState, ErrorState, Loading } from "../components/States";
@@ -27,6 +31,8 @@ import {
 import "../components/experiments/experiments.css";
 
 const EXPERIMENTS_PER_PAGE = 50;
+/** How often the list is read again while one of its experiments runs on the server. */
+const JOB_POLL_MS = 2000;
 
 const DatasetExperimentsQuery = graphql(`
   query DatasetExperiments($id: ID!, $first: Int, $after: String) {
@@ -46,6 +52,16 @@ const DatasetExperimentsQuery = graphql(`
             runCount
             errorCount
             errorRate
+            job {
+              id
+              status
+              statusReason
+              progress {
+                total
+                done
+                failed
+              }
+            }
           }
         }
         pageInfo {
@@ -98,7 +114,14 @@ export default function DatasetExperimentsPage() {
   const experiments = useGraphQL(
     DatasetExperimentsQuery,
     { id: datasetId, first: EXPERIMENTS_PER_PAGE, after: pager.after },
-    { keepPrevious: true },
+    {
+      keepPrevious: true,
+      refetchInterval: JOB_POLL_MS,
+      pollUntil: (answer) =>
+        !(answer.dataset?.experiments.edges ?? []).some(
+          (edge) => edge.node.job?.status === "RUNNING",
+        ),
+    },
   );
   const pageIds = (experiments.data?.dataset?.experiments.edges ?? []).map((edge) => edge.node.id);
   const figures = useGraphQL(
@@ -123,8 +146,10 @@ export default function DatasetExperimentsPage() {
   if (rows.length === 0 && pager.pageIndex === 0) {
     return (
       <EmptyState title="No experiments yet">
-        Run one over this dataset with <code>run_experiment(...)</code> from{" "}
-        <code>arize-phoenix-client</code>; its runs and scores will be listed here.
+        Run a prompt over this dataset from the{" "}
+        <Link to={playgroundPath({ datasetId })}>playground</Link>, or run one with{" "}
+        <code>run_experiment(...)</code> from <code>arize-phoenix-client</code>; its runs and
+        scores will be listed here.
       </EmptyState>
     );
   }
@@ -190,6 +215,7 @@ export default function DatasetExperimentsPage() {
               </th>
               <th>Experiment</th>
               <th>Created</th>
+              <th>Job</th>
               <th className="numeric">Runs</th>
               <th className="numeric">Errors</th>
               <th className="numeric">Avg latency</th>
@@ -226,6 +252,30 @@ export default function DatasetExperimentsPage() {
                     {row.description ? <div className="muted">{row.description}</div> : null}
                   </td>
                   <td>{formatTime(row.createdAt)}</td>
+                  <td className="job-cell" data-testid="experiment-job">
+                    {row.job ? (
+                      <>
+                        <JobStatus status={row.job.status} />{" "}
+                        <span className="muted" data-testid="experiment-job-runs">
+                          {formatCount(row.job.progress.done)} /{" "}
+                          {formatCount(row.job.progress.total)}
+                        </span>
+                        <progress
+                          value={row.job.progress.done}
+                          max={Math.max(row.job.progress.total, 1)}
+                          aria-label={`Runs done of ${row.name}`}
+                        />
+                        {row.job.statusReason ? (
+                          <div className="muted">{row.job.statusReason}</div>
+                        ) : null}
+                        <JobActions jobId={row.job.id} status={row.job.status} />
+                      </>
+                    ) : (
+                      <span className="muted" title="Run by a client">
+                        –
+                      </span>
+                    )}
+                  </td>
                   <td className="numeric" title={`${row.exampleCount} examples × ${row.repetitions}`}>
                     {formatCount(row.runCount)}
                   </td>

@@ -1,6 +1,6 @@
 // `/datasets/<id>`: the dataset's name, description and figures above its tabs (Experiments,
 // Examples, Versions); each tab is a child route rendered below. The dataset can be renamed,
-// described or deleted from here.
+// described or deleted from here, and "Run a prompt" opens the playground ready to run over it.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { FormEvent } from "react";
@@ -9,6 +9,7 @@ import { Link, NavLink, Outlet, useNavigate, useParams } from "react-router";
 import { request } from "../api/graphql";
 import { useGraphQL } from "../api/hooks";
 import { datasetPath } from "../components/datasets/datasetPaths";
+import { playgroundPath } from "../components/prompts/promptPaths";
 import { EmptyState, ErrorState, Loading } from "../components/States";
 import { graphql } from "../gql";
 import { formatCount, formatTime } from "../lib/format";
@@ -149,6 +150,9 @@ export default function DatasetPage() {
           <NavLink to={datasetPath(dataset.id, "versions")}>Versions</NavLink>
         </nav>
         <div className="project-actions">
+          <Link className="button primary" to={playgroundPath({ datasetId: dataset.id })}>
+            Run a prompt
+          </Link>
           <button type="button" onClick={() => setEditing((open) => !open)}>
             Edit
           </button>

@@ -1,12 +1,15 @@
 // The selected span, read on demand with `span(spanId:)`: a summary (kind, status, latency,
 // tokens, cost) over tabs for what it did, its attributes, its events and its annotations; the
-// span can be added to a dataset from its title.
+// span can be added to a dataset from its title, and an LLM span opened in the playground (its
+// call replayed: messages, model, invocation parameters and tools).
 import { useState } from "react";
+import { Link } from "react-router";
 import { JsonView, defaultStyles } from "react-json-view-lite";
 import "react-json-view-lite/dist/index.css";
 
 import { formatCost, formatCount, formatLatency, formatTime } from "../../lib/format";
 import { AnnotationChips } from "../AnnotationChips";
+import { playgroundPath } from "../prompts/promptPaths";
 import { SpanKindIcon } from "../SpanKindIcon";
 import { AddToDatasetButton } from "../spansToDataset/AddToDataset";
 import { EmptyState, ErrorState, Loading } from "../States";
@@ -92,6 +95,11 @@ export function SpanDetail({ target }: { target: SpanTarget }) {
         <StatusBadge status={span.statusCode} />
         <AnnotationChips summaries={span.annotationSummaries} />
         <span className="span-detail-actions">
+          {span.spanKind === "LLM" ? (
+            <Link className="button" to={playgroundPath({ spanId: span.spanId })}>
+              Open in playground
+            </Link>
+          ) : null}
           <AddToDatasetButton spanIds={[span.id]} />
         </span>
       </div>
