@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Any, cast
 
 import openai
-from openai.types.chat import ChatCompletionChunk
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.completion_usage import CompletionUsage
 
 from spyglass_llm.adapters.common import json_text, status_error, without_none
@@ -163,7 +163,15 @@ async def _create(
             extra_body=body,
             timeout=timeout,
         )
-    return await create(model=model, messages=messages, extra_body=body, timeout=timeout)
+    # The body is already the wire format: posted through the SDK's own client (its auth,
+    # base URL, Azure deployment path and errors) without ``create``'s walk of the parameters
+    # against their typed definitions, a sixth of a call's CPU.
+    return await client.post(
+        "/chat/completions",
+        body={"model": model, "messages": messages, **body},
+        cast_to=ChatCompletion,
+        options={"timeout": timeout},
+    )
 
 
 def _usage(usage: CompletionUsage | None) -> Usage | None:
