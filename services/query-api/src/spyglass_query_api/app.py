@@ -28,6 +28,7 @@ from spyglass_db import check_database, create_engine, create_session_maker, dat
 from spyglass_db.pool import LazyPool
 from spyglass_db.retention import RetentionService
 from spyglass_jobs import JobProducer
+from spyglass_llm.client import LLMClient
 from spyglass_llm.credentials import CredentialResolver
 from spyglass_llm.secrets import SecretBox
 from spyglass_query_api.annotations.pending import PendingAnnotationService
@@ -131,10 +132,10 @@ def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Lite
 
     statements = resources.statements or statement_pool(settings)
     producer = resources.producer or JobProducer(settings.redis, "spyglass-query-api")
-    credentials = CredentialResolver(
-        resources.engine, SecretBox.from_settings_or_none(settings.secrets)
-    )
+    secret_box = SecretBox.from_settings_or_none(settings.secrets)
+    credentials = CredentialResolver(resources.engine, secret_box)
     prices = ModelPriceTable.load(settings.upload.model_prices_file)
+    llm = LLMClient(prices=prices)
     app = Litestar(
         route_handlers=[
             *health_routes(readiness, in_schema=True),
@@ -150,11 +151,14 @@ def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Lite
             "producer": constant_provider(producer),
             "credentials": constant_provider(credentials),
             "prices": constant_provider(prices),
+            "secret_box": constant_provider(secret_box),
+            "llm": constant_provider(llm),
+            "playground": constant_provider(settings.playground),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[browser_guard(settings.server)],
         after_request=version_header,
-        on_shutdown=[] if resources.statements else [statements.close],
+        on_shutdown=[llm.aclose, *([] if resources.statements else [statements.close])],
         compression_config=compression_config(settings.server.gzip_level),
         openapi_config=openapi,
         logging_config=None,

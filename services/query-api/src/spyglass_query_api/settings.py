@@ -73,6 +73,30 @@ class SpanUploadSettings(SettingsGroup):
     )
 
 
+class PlaygroundSettings(SettingsGroup):
+    """The playground's chat completions (``POST /v1/chat/completions``)."""
+
+    model_config = group_config("SPYGLASS_QUERY_API_PLAYGROUND_")
+
+    timeout_seconds: float = Field(
+        default=25.0,
+        gt=0,
+        le=600,
+        description=(
+            "How long a provider may take to answer a chat completion (for a stream: to send"
+            " each chunk) before the call fails with 504. Keep it under the gateway's"
+            " SPYGLASS_GATEWAY_UPSTREAM_TIMEOUT_SECONDS, so that the client gets this clear"
+            " error rather than the gateway's."
+        ),
+    )
+    project_name: str = Field(
+        default="playground",
+        min_length=1,
+        max_length=256,
+        description="The project every chat completion is traced into (created if missing).",
+    )
+
+
 class QueryApiSettings(ProcessSettings):
     """Everything the query API reads from the environment."""
 
@@ -83,3 +107,4 @@ class QueryApiSettings(ProcessSettings):
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
+    playground: PlaygroundSettings = Field(default_factory=PlaygroundSettings)

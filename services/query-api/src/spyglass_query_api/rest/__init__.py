@@ -10,6 +10,7 @@ from litestar.types import ControllerRouterHandler
 from spyglass_query_api.dependencies import connection_provider
 from spyglass_query_api.rest.annotation_configs import AnnotationConfigController
 from spyglass_query_api.rest.annotations import AnnotationController
+from spyglass_query_api.rest.chat_completions import create_chat_completion
 from spyglass_query_api.rest.dataset_exports import DatasetExportController
 from spyglass_query_api.rest.dataset_labels import DatasetLabelController
 from spyglass_query_api.rest.dataset_splits import DatasetSplitController
@@ -24,6 +25,7 @@ from spyglass_query_api.rest.project_annotations import ProjectAnnotationControl
 from spyglass_query_api.rest.projects import ProjectController
 from spyglass_query_api.rest.prompts import PromptController
 from spyglass_query_api.rest.retention import RetentionController
+from spyglass_query_api.rest.secrets import SecretController
 from spyglass_query_api.rest.sessions import SessionController
 from spyglass_query_api.rest.span_query import SpanQueryController
 from spyglass_query_api.rest.span_upload import create_spans
@@ -84,6 +86,8 @@ def rest_handlers() -> list[ControllerRouterHandler]:
                 DatasetExportController,
                 PromptController,
                 ExperimentJobController,
+                SecretController,
+                create_chat_completion,
             ],
             before_request=input_guard(bodies_made_safe=[create_spans]),
         )

@@ -41,6 +41,11 @@ _UNPROCESSABLE = {
     },
 }
 
+ERROR_SCHEMA_EXTENSION = "x-spyglass-error-schema"
+"""An operation whose errors are JSON of its own (OpenAI's, for chat completions) names their
+schema (a component) under this key; its errors are documented as that schema, besides the
+text/plain of the edge's own refusals (the browser guard's), and its own descriptions stay."""
+
 _EVERY_OPERATION: dict[str, str] = {
     "400": "A malformed request, or a host the server does not answer to",
     "404": "Nothing has the identifier given",
@@ -71,6 +76,15 @@ def _document_probes(paths: dict[str, Any]) -> None:
         ready["503"] = {**ready["200"], "description": "A dependency is not ready (named)"}
 
 
+def _document_own_errors(responses: dict[str, Any], errors: dict[str, str], schema: str) -> None:
+    """Errors of an operation that answers them as JSON of ``schema`` (the extension's value)."""
+    own = {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
+    for status, description in {**errors, "422": _UNPROCESSABLE["description"]}.items():
+        declared = responses.get(status, {}).get("description")
+        content = own if status == "422" else {**own, **_TEXT}
+        responses[status] = {"description": declared or description, "content": content}
+
+
 def document_errors(document: dict[str, Any]) -> dict[str, Any]:
     """``document`` with the error answers of every operation (probes excepted) documented."""
     _document_probes(document.get("paths", {}))
@@ -84,6 +98,10 @@ def document_errors(document: dict[str, Any]) -> dict[str, Any]:
             errors = dict(_EVERY_OPERATION)
             if method in _WRITE_METHODS:
                 errors.update(_WRITES)
+            own_schema = operation.pop(ERROR_SCHEMA_EXTENSION, None)
+            if own_schema is not None:
+                _document_own_errors(responses, errors, own_schema)
+                continue
             for status, description in errors.items():
                 responses[status] = _error(description)
             responses["422"] = _UNPROCESSABLE
