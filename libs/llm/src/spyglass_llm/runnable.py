@@ -52,8 +52,10 @@ class RunnablePrompt(BaseModel):
 
         Raises:
             InvalidArgumentError: a part is not what it should be; names the field.
-            UnsupportedProviderError: no such provider, or one Spyglass can't call.
+            UnsupportedProviderError: no such provider (named).
         """
+        if isinstance(provider, str):
+            provider = ModelProvider.parse(provider)
         messages = prompt_messages(template)
         try:
             return cls.model_validate(

@@ -248,7 +248,7 @@ class ExperimentJobController(Controller):
             prompt, version_id = await _runnable_prompt(connection, data)
             try:
                 await credentials.resolve(prompt.provider)
-            except MissingCredential as error:
+            except (MissingCredential, UnsupportedProviderError) as error:
                 raise UnprocessableEntityError(str(error)) from None
             experiment_id = await create_experiment_from(connection, data.dataset_id, data)
             await _check_variables(connection, experiment_id, prompt)
