@@ -41,6 +41,7 @@ bench: install ## Run the benchmarks (the whole platform on this machine; BENCH_
 	@$(RUN) python -m tests.bench.ui $(UI_BENCH_ARGS)
 	@$(RUN) python -m tests.bench.retention $(RETENTION_BENCH_ARGS)
 	@$(RUN) python -m tests.bench.datasets $(DATASETS_BENCH_ARGS)
+	@$(RUN) python -m tests.bench.experiments $(EXPERIMENTS_BENCH_ARGS)
 
 .PHONY: lint
 lint: install ## Lint and check formatting with ruff
