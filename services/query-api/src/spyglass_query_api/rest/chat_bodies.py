@@ -120,15 +120,7 @@ class ChatCompletionRequestMessage(BaseModel):
             )
         if self.tool_calls and self.role != "assistant":
             raise ValueError("tool_calls belong in an assistant message")
-        if self.role == "tool" and self.tool_call_id is None and not _has_tool_results(self):
-            raise ValueError("a tool message needs tool_call_id (or tool_result parts)")
         return self
-
-
-def _has_tool_results(message: ChatCompletionRequestMessage) -> bool:
-    return isinstance(message.content, list) and any(
-        isinstance(part, ToolResultPart) for part in message.content
-    )
 
 
 class CreateChatCompletionRequestBody(BaseModel):
