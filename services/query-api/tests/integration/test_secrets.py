@@ -42,7 +42,7 @@ def open_api(database_url: str) -> OpenApi:
         app = create_app(
             settings, QueryApiResources(engine, create_session_maker(engine), statements=statements)
         )
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
         try:
             async with httpx.AsyncClient(
                 transport=transport, base_url="http://localhost"
