@@ -3,6 +3,15 @@
 The launcher starts its own embedded PostgreSQL, NATS and Redis in a scratch home, then every
 service. One platform serves a whole test module (it takes seconds to start); tests keep out of
 each other's way by using project names of their own.
+
+A module that needs more in the platform's environment (a provider's key and base URL, so that
+the playground and the experiment runner call a fake provider) overrides the module-scoped
+``platform_environment`` fixture::
+
+    @pytest.fixture(scope="module")
+    def platform_environment(fake_provider_server):
+        url = fake_provider_server.openai_base_url
+        return {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": url}
 """
 
 from __future__ import annotations
@@ -39,7 +48,16 @@ class RunningPlatform:
 
 
 @pytest.fixture(scope="module")
-def platform(request: pytest.FixtureRequest) -> Iterator[RunningPlatform]:
+def platform_environment() -> dict[str, str]:
+    """Variables the launcher (and so every service) gets besides the ports and home: none,
+    unless a test module overrides this fixture."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def platform(
+    request: pytest.FixtureRequest, platform_environment: dict[str, str]
+) -> Iterator[RunningPlatform]:
     """The whole platform, started by the launcher, for the tests of one module."""
     ports = {name: free_port() for name in port_variables()}
     with scratch_folder("spyglass-platform-") as home:
@@ -48,7 +66,9 @@ def platform(request: pytest.FixtureRequest) -> Iterator[RunningPlatform]:
             "launcher",
             ("spyglass_launcher", "run"),
             service_environment(
-                SPYGLASS_HOME=str(home / "home"), **{k: str(v) for k, v in ports.items()}
+                **platform_environment,
+                SPYGLASS_HOME=str(home / "home"),
+                **{k: str(v) for k, v in ports.items()},
             ),
         )
 

@@ -268,7 +268,11 @@ export default function DatasetExperimentsPage() {
                         {row.job.statusReason ? (
                           <div className="muted">{row.job.statusReason}</div>
                         ) : null}
-                        <JobActions jobId={row.job.id} status={row.job.status} />
+                        <JobActions
+                          jobId={row.job.id}
+                          status={row.job.status}
+                          failed={row.job.progress.failed}
+                        />
                       </>
                     ) : (
                       <span className="muted" title="Run by a client">

@@ -67,9 +67,17 @@ export function JobStatus({ status }: { status: ExperimentJobStatus }) {
   );
 }
 
-/** Cancel a running or paused job; resume a paused, cancelled or completed one (its missing and
- * failed runs). */
-export function JobActions({ jobId, status }: { jobId: string; status: ExperimentJobStatus }) {
+/** Cancel a running or paused job; resume a paused or cancelled one, or a completed one with
+ * failed runs (resuming runs what is missing or failed). */
+export function JobActions({
+  jobId,
+  status,
+  failed,
+}: {
+  jobId: string;
+  status: ExperimentJobStatus;
+  failed: number;
+}) {
   const queryClient = useQueryClient();
   const act = useMutation({
     mutationFn: (action: "cancel" | "resume") =>
@@ -77,6 +85,7 @@ export function JobActions({ jobId, status }: { jobId: string; status: Experimen
     onSuccess: () => queryClient.invalidateQueries(),
   });
   const stoppable = status === "RUNNING" || status === "PAUSED";
+  const resumable = status === "PAUSED" || status === "CANCELLED" || failed > 0;
   return (
     <span className="job-actions">
       {stoppable ? (
@@ -84,7 +93,7 @@ export function JobActions({ jobId, status }: { jobId: string; status: Experimen
           Cancel
         </button>
       ) : null}
-      {status !== "RUNNING" ? (
+      {status !== "RUNNING" && resumable ? (
         <button type="button" disabled={act.isPending} onClick={() => act.mutate("resume")}>
           Resume
         </button>
@@ -121,7 +130,7 @@ export function JobProgress({ experimentId }: { experimentId: string }) {
         <span className="muted">
           {job.modelProvider} / {job.modelName}
         </span>
-        <JobActions jobId={job.id} status={job.status} />
+        <JobActions jobId={job.id} status={job.status} failed={progress.failed} />
       </div>
       {job.statusReason ? <p className="muted">{job.statusReason}</p> : null}
       <progress
