@@ -615,7 +615,17 @@ async def test_every_call_is_an_llm_span_in_the_playground_project(
          "messages": [{"role": "user", "content": "{{ a }} b c d"}],
          "template_variables": {"a": "first"}}
     )  # fmt: skip
-    provider_environment.control(cut_after_chunks=None, rate_limit_fraction=1.0)
+    provider_environment.control(cut_after_chunks=None, inter_token_ms=300)
+    left_body = {
+        "model": "openai:gpt-4o-mini",
+        "stream": True,
+        "messages": [{"role": "user", "content": "w1 w2 w3 w4 w5 w6"}],
+    }
+    async with chat.http.stream("POST", "/v1/chat/completions", json=left_body) as left:
+        async for line in left.aiter_lines():
+            if "w1" in line:
+                break  # the client goes away after the first word
+    provider_environment.control(inter_token_ms=0, rate_limit_fraction=1.0)
     limited = await chat.post(
         {"model": "openai:gpt-4o-mini", "messages": [{"role": "user", "content": "x"}]}
     )
@@ -623,15 +633,16 @@ async def test_every_call_is_an_llm_span_in_the_playground_project(
         answered.headers["x-spyglass-trace-id"],
         streamed.headers["x-spyglass-trace-id"],
         limited.headers["x-spyglass-trace-id"],
+        left.headers["x-spyglass-trace-id"],
     ]
 
     def all_stored() -> dict[str, dict[str, Any]]:
         found = stored_spans(chat.database_url, ids)
-        assert len(found) == 3, found
+        assert len(found) == len(ids), found
         return found
 
     spans = await asyncio.to_thread(assert_eventually, all_stored, 60)
-    ok, cut, refused = (spans[trace_id] for trace_id in ids)
+    ok, cut, refused, abandoned = (spans[trace_id] for trace_id in ids)
     assert {span["project"] for span in spans.values()} == {"playground"}
     assert {span["span_kind"] for span in spans.values()} == {"LLM"}
     assert {span["name"] for span in spans.values()} == {"ChatCompletion"}
@@ -652,3 +663,7 @@ async def test_every_call_is_an_llm_span_in_the_playground_project(
     assert cut["attributes"]["llm"]["output_messages"][0]["message"]["content"].strip() == "first"
     assert refused["status_code"] == "ERROR"
     assert "rate limited" in refused["status_message"]
+    assert abandoned["status_code"] == "ERROR"
+    assert abandoned["status_message"] == "the client went away before the answer was complete"
+    output = abandoned["attributes"]["llm"]["output_messages"][0]["message"]["content"]
+    assert output.startswith("w1") and "w6" not in output

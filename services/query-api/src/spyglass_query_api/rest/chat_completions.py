@@ -71,8 +71,12 @@ from litestar.types import ExceptionHandlersMap
 from spyglass_core.errors import (
     ClientError,
     ConfigurationError,
+    ConflictError,
     DependencyUnavailableError,
+    ForbiddenError,
+    NotFoundError,
     OverloadedError,
+    PayloadTooLargeError,
 )
 from spyglass_llm.chat import (
     ChatChunk,
@@ -513,19 +517,18 @@ def _validation_error(_: Request[Any, Any, Any], error: ValidationException) -> 
     return _json_error(422, f"{key}: {message}" if key else message, key or None)
 
 
-_CLIENT_STATUS: tuple[tuple[str, int], ...] = (
-    ("NotFoundError", 404),
-    ("PayloadTooLargeError", 413),
-    ("ForbiddenError", 403),
-    ("ConflictError", 409),
+_CLIENT_STATUS: tuple[tuple[type[ClientError], int], ...] = (
+    (NotFoundError, 404),
+    (PayloadTooLargeError, 413),
+    (ForbiddenError, 403),
+    (ConflictError, 409),
 )
 
 
 def _client_error(_: Request[Any, Any, Any], error: ClientError) -> Response[Any]:
     if isinstance(error, UnprocessableParameterError):
         return _json_error(422, str(error), error.parameter or None)
-    kinds = {kind.__name__ for kind in type(error).__mro__}
-    status = next((code for name, code in _CLIENT_STATUS if name in kinds), 400)
+    status = next((code for kind, code in _CLIENT_STATUS if isinstance(error, kind)), 400)
     return _json_error(status, str(error))
 
 
