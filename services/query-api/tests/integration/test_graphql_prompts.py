@@ -283,3 +283,48 @@ async def test_experiment_job_on_experiments(graphql_api: GraphqlClient, databas
     assert same["total"] == progress["total"]
     assert same["done"] == progress["done"]
     assert same["cost_usd"] == progress["costUsd"]
+
+
+async def test_hostile_prompt_arguments_are_refused_or_name_nothing(
+    graphql_api: GraphqlClient,
+) -> None:
+    await create_version(graphql_api, "kept", version_body("gpt-4o", "x"))
+    long = "p" * 10_000
+    body = await graphql_api.query(
+        """query ($long: String!, $longId: ID!) {
+             byName: prompt(name: $long) { id } byId: prompt(id: $longId) { id }
+             version: promptVersion(id: $longId) { id } }""",
+        long=long,
+        longId=long,
+    )
+    assert body == {"data": {"byName": None, "byId": None, "version": None}}
+
+    nul = await graphql_api.client.post(
+        "/graphql",
+        json={
+            "query": "query ($n: String) { prompt(name: $n) { id } }",
+            "variables": {"n": "a\0b"},
+        },
+    )
+    assert nul.status_code == 400, nul.text  # refused before it runs
+    assert nul.json()["errors"][0]["extensions"]["argument"] == "name"
+    negative = await graphql_api.query(PROMPTS, first=-1)
+    assert negative["errors"][0]["extensions"]["argument"] == "first"
+    huge = await graphql_api.client.post(
+        "/graphql", json={"query": PROMPTS, "variables": {"first": 2**63}}
+    )
+    assert huge.status_code in (200, 400), huge.text
+    assert "Internal error" not in huge.text
+    costly = await graphql_api.client.post(
+        "/graphql",
+        json={
+            "query": "{ prompts(first: 1000) { edges { node { promptVersions(first: 1000) {"
+            " edges { node { id } } } } } } }"
+        },
+    )
+    assert costly.status_code == 400, costly.text  # refused before it runs
+    assert costly.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+    deep_cursor = await graphql_api.query(
+        PROMPT, name="kept", after=base64.b64encode(b'["id", 1, 99999999999999999999]').decode()
+    )
+    assert deep_cursor["errors"][0]["extensions"]["argument"] == "after"
