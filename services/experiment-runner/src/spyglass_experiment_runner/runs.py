@@ -172,7 +172,14 @@ async def run_chunk(
             return
         counts["succeeded" if ok else "failed"] += 1
 
-    await asyncio.gather(*(one(item) for item in todo))
+    try:
+        # A failure that ends the chunk (the database lost) cancels its other calls, so none
+        # goes on calling the provider for a chunk that is retried anyway.
+        async with asyncio.TaskGroup() as group:
+            for item in todo:
+                group.create_task(one(item))
+    except BaseExceptionGroup as failures:
+        raise _first_leaf(failures) from failures
     if guard.stopped is None and not leftover:
         async with resources.engine.begin() as connection:
             if await complete_job_if_done(connection, job_id, epoch):
@@ -269,11 +276,15 @@ async def _call_with_retries(
             await guard.pause(str(problem))
             raise _JobStoppedError from problem
         key = resources.limiter.key(credentials.fingerprint, request.provider, request.model)
-        await _wait_for_permit(resources, key)
-        if not await guard.running():
-            raise _JobStoppedError
         try:
             async with resources.calls:
+                # Checked again once a slot is free: a call that waited for one while the job
+                # was paused or cancelled must not start.
+                if not await guard.running():
+                    raise _JobStoppedError
+                await _wait_for_permit(resources, key)
+                if not await guard.running():
+                    raise _JobStoppedError
                 completion = await resources.llm.complete(
                     request, credentials, timeout=settings.call_timeout_seconds
                 )
@@ -309,6 +320,12 @@ async def _wait_for_permit(resources: RunnerResources, key: str) -> None:
             await asyncio.sleep(permit.seconds)
         if permit.go:
             return
+
+
+def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first exception of ``group`` that is not itself a group (what the task reports)."""
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 def _backoff(attempt: int) -> float:
