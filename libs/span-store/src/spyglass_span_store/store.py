@@ -287,11 +287,18 @@ async def write_batches(
     return WriteResult(len(inserted), len(spans_by_id) - len(inserted), inserted)
 
 
+_NAME_REFUSALS = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError)
+"""What a project name can be refused for (classes 22 and 23: an invalid value, a check). Any
+other error (a lost connection, a server shutting down, a timeout) is the database's, not the
+name's, and is raised as it is, for the caller to retry: calling it a refusal would drop the
+batch's spans, which were already acknowledged."""
+
+
 async def _upsert_projects(connection: asyncpg.Connection, names: set[str]) -> dict[str, int]:
     ordered = sorted(names)
     try:
         await connection.execute(_UPSERT_PROJECTS, ordered)
-    except asyncpg.PostgresError as error:
+    except _NAME_REFUSALS as error:
         raise ProjectRefusedError(f"PostgreSQL refused the project name: {error}") from error
     rows = await connection.fetch(_SELECT_PROJECTS, ordered)
     if len(rows) < len(ordered):

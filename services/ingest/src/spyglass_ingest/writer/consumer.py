@@ -70,6 +70,7 @@ _TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.SerializationError,
     asyncpg.QueryCanceledError,
     asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
     asyncpg.InsufficientResourcesError,
     asyncpg.ObjectInUseError,
     # The schema is older than this writer: wait for the migration instead of dead-lettering.
