@@ -158,7 +158,12 @@ def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Lite
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[browser_guard(settings.server)],
         after_request=version_header,
-        on_shutdown=[llm.aclose, *([] if resources.statements else [statements.close])],
+        # What the app made itself, it closes (what the resources hold, their owner closes).
+        on_shutdown=[
+            llm.aclose,
+            *([] if resources.statements else [statements.close]),
+            *([] if resources.producer else [producer.close]),
+        ],
         compression_config=compression_config(settings.server.gzip_level),
         openapi_config=openapi,
         logging_config=None,

@@ -49,6 +49,9 @@ async def api(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
         yield client
+    # The transport runs no lifespan: close what the app would at shutdown.
+    for close in app.on_shutdown:
+        await close()
     await statements.close()
     await engine.dispose()
 
@@ -163,6 +166,10 @@ async def graphql_api(database_url: str) -> AsyncIterator[GraphqlClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
         yield GraphqlClient(client, statements)
+    # The transport runs no lifespan: close what the app made (its statement pool, which a
+    # REST write opens; its LLM client; its job producer).
+    for close in app.on_shutdown:
+        await close()
     await engine.dispose()
 
 

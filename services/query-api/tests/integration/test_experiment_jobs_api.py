@@ -37,10 +37,16 @@ async def _client(database_url: str, redis_url: str) -> AsyncIterator[httpx.Asyn
         settings, QueryApiResources(engine, create_session_maker(engine), statements=statements)
     )
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
-        yield client
-    await statements.close()
-    await engine.dispose()
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+            yield client
+    finally:
+        # The transport runs no lifespan: close what the app would at shutdown (its job
+        # producer's Redis connections, its LLM client).
+        for close in app.on_shutdown:
+            await close()
+        await statements.close()
+        await engine.dispose()
 
 
 @pytest.fixture
@@ -65,7 +71,8 @@ async def _dataset(api: httpx.AsyncClient, inputs: list[dict[str, Any]]) -> str:
 
 
 def _queued(redis_url: str) -> int:
-    return int(redis.Redis.from_url(redis_url).llen(Queue.EXPERIMENTS.value))
+    with redis.Redis.from_url(redis_url) as client:
+        return int(client.llen(Queue.EXPERIMENTS.value))
 
 
 def _rowid(global_id: str) -> int:

@@ -49,6 +49,10 @@ def open_api(database_url: str) -> OpenApi:
             ) as client:
                 yield client
         finally:
+            # The transport runs no lifespan: close what the app would close at shutdown (the
+            # LLM client's connections, opened by the chat completions some tests make).
+            for close in app.on_shutdown:
+                await close()
             await statements.close()
             await engine.dispose()
 
