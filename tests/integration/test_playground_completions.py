@@ -87,9 +87,10 @@ def playground_spans(database_url: str) -> dict[str, dict[str, Any]]:
 
 
 def test_a_stored_key_streams_through_the_gateway_word_by_word_and_is_traced(
-    playground: Playground, fake_provider: FakeProviderServer
+    playground: Playground, fake_provider: FakeProviderServer, request: pytest.FixtureRequest
 ) -> None:
     client = playground.client()
+    request.addfinalizer(client.close)  # its kept-alive connection, not left to the collector
     with pytest.raises(openai.BadRequestError) as before:
         client.chat.completions.create(
             model="openai:gpt-4o", messages=[{"role": "user", "content": "hi"}]
