@@ -70,6 +70,13 @@ async def _dataset(api: httpx.AsyncClient, inputs: list[dict[str, Any]]) -> str:
     return dataset_id
 
 
+def _nested(depth: int) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
 def _queued(redis_url: str) -> int:
     with redis.Redis.from_url(redis_url) as client:
         return int(client.llen(Queue.EXPERIMENTS.value))
@@ -151,6 +158,8 @@ async def test_cancel_then_resume_queues_a_new_plan(
         ({"repetitions": 2**63}, 400, ["repetitions"]),
         ({"repetitions": 0}, 400, ["repetitions"]),
         ({"name": "bad\u0000name"}, 400, ["name"]),
+        ({"metadata": {"deep": _nested(600)}}, 400, ["metadata"]),
+        ({"dataset_id": "x" * 10_000}, 400, ["dataset_id"]),
     ],
 )
 async def test_a_bad_job_is_refused_naming_what_is_wrong_and_creates_nothing(
