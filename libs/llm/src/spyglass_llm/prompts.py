@@ -17,7 +17,8 @@ from spyglass_llm.chat import ChatMessage, ChatRequest
 from spyglass_llm.templates import TemplateFormat, render_messages
 
 
-def _validation_message(where: str, error: ValidationError) -> str:
+def validation_message(where: str, error: ValidationError) -> str:
+    """The first problem of ``error`` as ``where.field: message``, for a 4xx naming the field."""
     problem = error.errors()[0]
     location = ".".join(str(part) for part in problem["loc"])
     return f"{where}{'.' + location if location else ''}: {problem['msg']}"
@@ -42,7 +43,7 @@ def prompt_messages(template: Mapping[str, Any]) -> list[ChatMessage]:
         try:
             return [ChatMessage.model_validate(message) for message in messages]
         except ValidationError as error:
-            raise InvalidArgumentError(_validation_message("template.messages", error)) from None
+            raise InvalidArgumentError(validation_message("template.messages", error)) from None
     raise InvalidArgumentError("template.type must be 'chat' or 'string'")
 
 
@@ -76,4 +77,4 @@ def request_from_prompt_version(
             response_format=response_format,
         )
     except ValidationError as error:
-        raise InvalidArgumentError(_validation_message("prompt version", error)) from None
+        raise InvalidArgumentError(validation_message("prompt version", error)) from None

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from spyglass_core.errors import InvalidArgumentError
 from spyglass_llm.chat import ChatMessage, ChatRequest, ResponseFormat, Tools
-from spyglass_llm.prompts import prompt_messages
+from spyglass_llm.prompts import prompt_messages, validation_message
 from spyglass_llm.providers import ModelProvider
 from spyglass_llm.templates import TemplateFormat, messages_variables, render_messages
 
@@ -70,9 +70,7 @@ class RunnablePrompt(BaseModel):
                 }
             )
         except ValidationError as error:
-            problem = error.errors()[0]
-            location = ".".join(str(part) for part in problem["loc"])
-            raise InvalidArgumentError(f"prompt.{location}: {problem['msg']}") from None
+            raise InvalidArgumentError(validation_message("prompt", error)) from None
 
     def variables(self) -> list[str]:
         """The variables the messages use, in order of first use."""
