@@ -40,9 +40,13 @@ DEFAULT_MAX_TOKENS = 4096
 
 
 def create_client(credentials: Credentials) -> anthropic.AsyncAnthropic:
-    """An SDK client for ``credentials``, with the SDK's retries off (callers retry)."""
+    """An SDK client for ``credentials``, with the SDK's retries off (callers retry), its HTTP
+    through aiohttp (the SDK's ``aiohttp`` extra; see :mod:`.openai_chat`)."""
     return anthropic.AsyncAnthropic(
-        api_key=credentials.api_key, base_url=credentials.base_url, max_retries=0
+        api_key=credentials.api_key,
+        base_url=credentials.base_url,
+        max_retries=0,
+        http_client=anthropic.DefaultAioHttpClient(),
     )
 
 
