@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 
 from spyglass_core.errors import ConfigurationError
@@ -11,10 +12,43 @@ _handed_out: set[int] = set()
 is closed, and two servers started side by side must not both be handed it."""
 
 
+PORT_RANGE = (20000, 32768)
+"""Where :func:`free_port` looks: below the ephemeral ports (Linux: 32768 and up, macOS and
+Windows: 49152 and up). A port the OS picks from the ephemeral range can be taken, before its
+server binds it, as the local port of some outgoing connection (a client of PostgreSQL, say),
+and the server then fails to start; a port below that range is never handed out that way."""
+
+
+def _ephemeral_low() -> int:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as ports:
+            return int(ports.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return PORT_RANGE[1]
+
+
+def _bindable(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nobody listens on now (the OS picks it), never one handed out before."""
+    """A TCP port nobody listens on now, outside the ephemeral range (:data:`PORT_RANGE`), never
+    one handed out before; one the OS picks if that range has none free."""
+    low, high = PORT_RANGE[0], min(PORT_RANGE[1], _ephemeral_low())
+    for _ in range(200):
+        port = random.randrange(low, high) if high > low else 0  # noqa: S311 (not a secret)
+        if port == 0:
+            break
+        if port not in _handed_out and _bindable(host, port):
+            _handed_out.add(port)
+            return port
     while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
             sock.bind((host, 0))
             port = int(sock.getsockname()[1])
         if port not in _handed_out:
