@@ -264,7 +264,9 @@ def measure(arguments: argparse.Namespace, figures: Figures) -> None:
                         distinct_runs(platform.database_url, limited_job["experiment_id"])
                     )
                     figures.add(
-                        "same, 10% of calls answered 429 (Retry-After: 1)",
+                        f"{arguments.examples} runs, 2 runner processes, "
+                        f"{arguments.latency_ms:g} ms provider, 10% of calls answered 429 "
+                        "(Retry-After: 1)",
                         f"{limited_seconds:.1f} s ({limited_seconds / clean_two:.2f}x clean), "
                         f"{after - before} 429s",
                         "target <= 1.5x",
