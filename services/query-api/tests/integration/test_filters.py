@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from spyglass_core.settings import DbSettings
 from spyglass_db import create_engine
-from spyglass_query_api.filters import FilterExpressionError, compile_span_filter
+from spyglass_db.filters import FilterExpressionError, compile_span_filter
 
 pytestmark = pytest.mark.slow
 

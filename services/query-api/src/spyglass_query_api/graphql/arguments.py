@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import orjson
 
 from spyglass_core.storable import MAX_BIGINT, has_nul
-from spyglass_query_api.filters import FilterExpressionError, SqlCondition, compile_span_filter
+from spyglass_db.filters import FilterExpressionError, SqlCondition, compile_span_filter
 from spyglass_query_api.graphql.errors import ArgumentError, FilterArgumentError
 from spyglass_query_api.queries.pages import Keyset
 

@@ -21,7 +21,7 @@ from spyglass_core.errors import (
     InvalidArgumentError,
     NotFoundError,
 )
-from spyglass_query_api.filters import FilterExpressionError
+from spyglass_db.filters import FilterExpressionError
 
 log = structlog.get_logger(__name__)
 

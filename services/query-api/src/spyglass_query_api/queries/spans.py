@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, FromClause, Text, any_, bindparam, func, s
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from spyglass_query_api.filters import SqlCondition
+from spyglass_db.filters import SqlCondition
 from spyglass_query_api.queries.pages import Keyset, Sorted, keyset_sql, order_sql
 from spyglass_query_api.queries.span_pages import SpanPageQuery, read_span_page
 from spyglass_query_api.queries.tables import SPANS, TRACES, rowids

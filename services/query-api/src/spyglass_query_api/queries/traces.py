@@ -47,7 +47,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import Text
 
-from spyglass_query_api.filters import SqlCondition
+from spyglass_db.filters import SqlCondition
 from spyglass_query_api.queries.pages import Keyset, Sorted, keyset_sql, order_sql
 from spyglass_query_api.queries.spans import (
     SPAN_LIST_COLUMNS,

@@ -22,17 +22,17 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from spyglass_core.errors import InvalidArgumentError
+from spyglass_db.filters import SqlCondition, root_span_condition
 from spyglass_db.models import DEFAULT_PROJECT_NAME
 from spyglass_query_api.compression import SKIP_COMPRESSION
 from spyglass_query_api.dependencies import Db
-from spyglass_query_api.filters import SqlCondition, root_span_condition
-from spyglass_query_api.filters.span_query import (
+from spyglass_query_api.phoenix_query.span_query import (
     Record,
     SpanQueryPlan,
     parse_span_query,
     span_frame,
 )
-from spyglass_query_api.filters.table import table_json
+from spyglass_query_api.phoenix_query.table import table_json
 from spyglass_query_api.queries.lookup import find_project
 from spyglass_query_api.queries.spans import SpanRecord, SpanSearch, list_span_records
 from spyglass_query_api.rest.errors import UnprocessableEntityError

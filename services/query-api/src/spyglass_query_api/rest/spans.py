@@ -21,9 +21,9 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from spyglass_db.deletion import delete_spans
+from spyglass_db.filters import SqlCondition
+from spyglass_db.filters.attributes import attribute_containment, attribute_document
 from spyglass_query_api.dependencies import Db
-from spyglass_query_api.filters import SqlCondition
-from spyglass_query_api.filters.attributes import attribute_containment, attribute_document
 from spyglass_query_api.phoenix_attributes import dotted_attributes
 from spyglass_query_api.queries.ids import global_id
 from spyglass_query_api.queries.lookup import get_project, get_span

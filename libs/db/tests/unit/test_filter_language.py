@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from spyglass_query_api.filters import FilterExpressionError, compile_span_filter
+from spyglass_db.filters import FilterExpressionError, compile_span_filter
 
 
 def _refusal(expression: str) -> FilterExpressionError:

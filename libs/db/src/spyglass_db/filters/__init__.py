@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import re
 
-from spyglass_query_api.filters.compiler import FilterCompiler, root_span_condition
-from spyglass_query_api.filters.condition import SqlCondition
-from spyglass_query_api.filters.errors import FilterExpressionError
-from spyglass_query_api.filters.parsing import parse_expression
+from spyglass_db.filters.compiler import FilterCompiler, root_span_condition
+from spyglass_db.filters.condition import SqlCondition
+from spyglass_db.filters.errors import FilterExpressionError
+from spyglass_db.filters.parsing import parse_expression
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

@@ -14,14 +14,14 @@ import ast
 
 import orjson
 
-from spyglass_query_api.filters.attributes import (
+from spyglass_db.filters.attributes import (
     JSON_TYPES,
     attribute_containment,
     attribute_document,
     containment_usable,
 )
-from spyglass_query_api.filters.names import ANNOTATION_TABLES, Kind, Operand
-from spyglass_query_api.filters.operands import MAX_DEPTH, OperandCompiler
+from spyglass_db.filters.names import ANNOTATION_TABLES, Kind, Operand
+from spyglass_db.filters.operands import MAX_DEPTH, OperandCompiler
 
 _SYMBOLS: dict[type[ast.cmpop], str] = {
     ast.Eq: "=",

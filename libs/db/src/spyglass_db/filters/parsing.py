@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 
-from spyglass_query_api.filters.errors import SourcePositions
+from spyglass_db.filters.errors import SourcePositions
 
 MAX_EXPRESSION_LENGTH = 50_000
 """Longer expressions are refused: they only come from machines, and each value is a bind

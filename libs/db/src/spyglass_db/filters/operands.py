@@ -7,9 +7,9 @@ import ast
 import math
 from datetime import UTC, datetime
 
-from spyglass_query_api.filters.attributes import attribute_value, typed_read
-from spyglass_query_api.filters.errors import FilterExpressionError, SourcePositions
-from spyglass_query_api.filters.names import (
+from spyglass_db.filters.attributes import attribute_value, typed_read
+from spyglass_db.filters.errors import FilterExpressionError, SourcePositions
+from spyglass_db.filters.names import (
     ANNOTATION_FIELDS,
     ANNOTATION_TABLES,
     DOTTED_ALIASES,

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from spyglass_core.errors import InvalidArgumentError
-from spyglass_query_api.filters import compile_span_filter
-from spyglass_query_api.filters.condition import SqlCondition
-from spyglass_query_api.filters.table import Column, Frame
+from spyglass_db.filters import compile_span_filter
+from spyglass_db.filters.condition import SqlCondition
 from spyglass_query_api.phoenix_attributes import dotted_object, semantic_columns
+from spyglass_query_api.phoenix_query.table import Column, Frame
 
 SPAN_ID = "context.span_id"
 DEFAULT_COLUMNS = (
