@@ -1,0 +1,328 @@
+"""The evaluation jobs ledger: every evaluation's exactly-once key, its state and its reason.
+
+A job row is written before its task is queued (``record_jobs``; a redelivered ``spans.stored``
+or a retried dispatch finds the row and queues nothing), and every move of a job is a
+conditional ``UPDATE`` on its state, so two workers never both run it:
+
+* ``claim_job``: QUEUED or RETRYING -> RUNNING, with a lease. A job of a rule that changed since
+  it was recorded is DROPPED instead (a rule's jobs run the version they were decided by);
+  one of a paused rule goes back to PENDING with the pause as its reason, to run on resume.
+* ``finish_job``: RUNNING -> SUCCEEDED, FAILED or SHED, with the reason and what it spent.
+* ``retry_job``: RUNNING -> RETRYING with the reason, due again at a later time.
+* ``release_due_jobs``: PENDING jobs whose time has come, and QUEUED, RUNNING or RETRYING jobs
+  whose lease ran out (their worker died, their task was lost), become QUEUED again and are
+  returned for queueing: nothing stays pending forever.
+
+The annotation a job writes is keyed by its target, name and identifier, so a job run twice
+(a lease that ran out under a slow but living worker) still leaves one score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import BigInteger, DateTime, Integer, Text
+
+DEFAULT_LEASE_SECONDS = 300.0
+"""How long a RUNNING job may take before it is presumed lost and queued again."""
+
+UNFINISHED_STATES = ("PENDING", "QUEUED", "RUNNING", "RETRYING")
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """A job to record: from a rule version or a dataset evaluator, for one target."""
+
+    target_kind: str
+    target_id: str
+    state: str
+    due_at: datetime
+    project_id: int | None = None
+    rule_id: int | None = None
+    rule_version: int | None = None
+    dataset_evaluator_id: int | None = None
+    evaluator_version_id: int | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordedJob:
+    """A job ``record_jobs`` wrote (not one that was there already)."""
+
+    id: int
+    state: str
+
+
+_RECORD = text(
+    """
+    INSERT INTO evaluation_jobs AS j
+        (rule_id, rule_version, dataset_evaluator_id, project_id, target_kind, target_id,
+         evaluator_version_id, state, reason, due_at)
+    SELECT * FROM unnest(
+        :rule_id, :rule_version, :dataset_evaluator_id, :project_id, :target_kind,
+        :target_id, :evaluator_version_id, :state, :reason, :due_at)
+    ON CONFLICT DO NOTHING
+    RETURNING j.id, j.state
+    """
+).bindparams(
+    *(
+        bindparam(name, type_=ARRAY(kind))
+        for name, kind in (
+            ("rule_id", BigInteger()),
+            ("rule_version", Integer()),
+            ("dataset_evaluator_id", BigInteger()),
+            ("project_id", BigInteger()),
+            ("target_kind", Text()),
+            ("target_id", Text()),
+            ("evaluator_version_id", BigInteger()),
+            ("state", Text()),
+            ("reason", Text()),
+            ("due_at", DateTime(timezone=True)),
+        )
+    )
+)
+
+
+async def record_jobs(connection: AsyncConnection, jobs: Sequence[NewJob]) -> list[RecordedJob]:
+    """Write ``jobs``; those already recorded (same source and target) are left alone and not
+    returned. Rows are written in (source, target) order, so concurrent dispatchers of
+    overlapping batches never deadlock."""
+    if not jobs:
+        return []
+    ordered = sorted(
+        jobs,
+        key=lambda job: (
+            job.rule_id or 0,
+            job.rule_version or 0,
+            job.dataset_evaluator_id or 0,
+            job.target_id,
+        ),
+    )
+    result = await connection.execute(
+        _RECORD,
+        {
+            "rule_id": [job.rule_id for job in ordered],
+            "rule_version": [job.rule_version for job in ordered],
+            "dataset_evaluator_id": [job.dataset_evaluator_id for job in ordered],
+            "project_id": [job.project_id for job in ordered],
+            "target_kind": [job.target_kind for job in ordered],
+            "target_id": [job.target_id for job in ordered],
+            "evaluator_version_id": [job.evaluator_version_id for job in ordered],
+            "state": [job.state for job in ordered],
+            "reason": [job.reason for job in ordered],
+            "due_at": [job.due_at for job in ordered],
+        },
+    )
+    return [RecordedJob(int(row.id), str(row.state)) for row in result]
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    """A job this worker now runs (RUNNING, leased)."""
+
+    id: int
+    rule_id: int | None
+    rule_version: int | None
+    dataset_evaluator_id: int | None
+    project_id: int | None
+    target_kind: str
+    target_id: str
+    evaluator_version_id: int | None
+    attempts: int
+
+
+@dataclass(frozen=True)
+class NotClaimed:
+    """Why a job was not claimed: already taken or finished, dropped, or put back to wait."""
+
+    state: str | None
+    reason: str | None
+
+
+_LOCK_FOR_CLAIM = text(
+    """
+    SELECT j.id, j.state, j.rule_id, j.rule_version, j.dataset_evaluator_id, j.project_id,
+        j.target_kind, j.target_id, j.evaluator_version_id, j.attempts,
+        r.version AS current_version, r.status AS rule_status, r.status_reason AS rule_reason
+    FROM evaluation_jobs AS j
+    LEFT JOIN evaluation_rules AS r ON r.id = j.rule_id
+    WHERE j.id = :id
+    FOR UPDATE OF j
+    """
+)
+_SET_STATE = text(
+    """
+    UPDATE evaluation_jobs SET state = :state, reason = :reason, due_at = :due_at,
+        attempts = attempts + :attempt, updated_at = now(),
+        finished_at = CASE WHEN :state IN ('SUCCEEDED', 'FAILED', 'SHED', 'DROPPED')
+                           THEN now() END
+    WHERE id = :id
+    """
+)
+
+
+async def claim_job(
+    connection: AsyncConnection, job_id: int, now: datetime, lease_seconds: float
+) -> ClaimedJob | NotClaimed:
+    """Take job ``job_id`` to run it (in the caller's transaction), or say why not."""
+    row = (await connection.execute(_LOCK_FOR_CLAIM, {"id": job_id})).one_or_none()
+    if row is None:
+        return NotClaimed(None, "the job no longer exists (its rule or dataset was deleted)")
+    if row.state not in ("QUEUED", "RETRYING"):
+        return NotClaimed(str(row.state), None)
+    if row.rule_id is not None:
+        if row.current_version != row.rule_version:
+            reason = (
+                f"its rule changed (version {row.rule_version} to {row.current_version}) "
+                "before it ran"
+            )
+            await _set(connection, job_id, "DROPPED", reason, now, attempt=0)
+            return NotClaimed("DROPPED", reason)
+        if row.rule_status != "ACTIVE":
+            reason = f"its rule is paused: {row.rule_reason or 'paused by a user'}"
+            await _set(connection, job_id, "PENDING", reason, now, attempt=0)
+            return NotClaimed("PENDING", reason)
+    await _set(
+        connection, job_id, "RUNNING", None, now + timedelta(seconds=lease_seconds), attempt=1
+    )
+    return ClaimedJob(
+        id=int(row.id),
+        rule_id=row.rule_id,
+        rule_version=row.rule_version,
+        dataset_evaluator_id=row.dataset_evaluator_id,
+        project_id=row.project_id,
+        target_kind=str(row.target_kind),
+        target_id=str(row.target_id),
+        evaluator_version_id=row.evaluator_version_id,
+        attempts=int(row.attempts) + 1,
+    )
+
+
+async def _set(
+    connection: AsyncConnection,
+    job_id: int,
+    state: str,
+    reason: str | None,
+    due_at: datetime,
+    *,
+    attempt: int,
+) -> None:
+    await connection.execute(
+        _SET_STATE,
+        {"id": job_id, "state": state, "reason": reason, "due_at": due_at, "attempt": attempt},
+    )
+
+
+_FINISH = text(
+    """
+    UPDATE evaluation_jobs SET state = :state, reason = :reason, tokens = :tokens, cost = :cost,
+        updated_at = now(), finished_at = now()
+    WHERE id = :id AND state = 'RUNNING'
+    """
+)
+
+
+async def finish_job(
+    connection: AsyncConnection,
+    job_id: int,
+    state: str,
+    reason: str | None = None,
+    *,
+    tokens: int | None = None,
+    cost: float | None = None,
+) -> bool:
+    """RUNNING -> SUCCEEDED, FAILED or SHED; False if the job was not RUNNING (its lease ran
+    out and another worker took it: that one's result counts)."""
+    if state not in ("SUCCEEDED", "FAILED", "SHED"):
+        raise ValueError(f"a job finishes SUCCEEDED, FAILED or SHED, not {state}")
+    result = await connection.execute(
+        _FINISH, {"id": job_id, "state": state, "reason": reason, "tokens": tokens, "cost": cost}
+    )
+    return bool(result.rowcount)
+
+
+_RETRY = text(
+    """
+    UPDATE evaluation_jobs SET state = 'RETRYING', reason = :reason, due_at = :due_at,
+        updated_at = now()
+    WHERE id = :id AND state = 'RUNNING'
+    """
+)
+
+
+async def retry_job(
+    connection: AsyncConnection, job_id: int, reason: str, due_at: datetime
+) -> bool:
+    """RUNNING -> RETRYING (a transient failure: ``reason``), due again at ``due_at``."""
+    result = await connection.execute(_RETRY, {"id": job_id, "reason": reason, "due_at": due_at})
+    return bool(result.rowcount)
+
+
+_RELEASE_DUE = text(
+    """
+    WITH due AS (
+        SELECT id FROM evaluation_jobs
+        WHERE state IN ('PENDING', 'QUEUED', 'RUNNING', 'RETRYING') AND due_at <= :now
+        ORDER BY due_at
+        LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    )
+    UPDATE evaluation_jobs AS j SET
+        state = 'QUEUED',
+        reason = CASE j.state
+            WHEN 'RUNNING' THEN 'queued again: its worker did not finish it in time'
+            WHEN 'QUEUED' THEN 'queued again: its task was not picked up in time'
+            ELSE j.reason END,
+        due_at = :now + make_interval(secs => :lease_seconds),
+        updated_at = now()
+    FROM due WHERE j.id = due.id
+    RETURNING j.id
+    """
+)
+
+
+async def release_due_jobs(
+    connection: AsyncConnection, now: datetime, lease_seconds: float, limit: int = 1000
+) -> list[int]:
+    """Jobs to queue (again): PENDING or RETRYING ones now due, QUEUED or RUNNING ones whose
+    lease ran out. They are QUEUED, leased anew, and returned (at most ``limit``)."""
+    result = await connection.execute(
+        _RELEASE_DUE, {"now": now, "lease_seconds": lease_seconds, "limit": limit}
+    )
+    return sorted(int(row.id) for row in result)
+
+
+@dataclass(frozen=True)
+class RuleJobCounts:
+    """A rule's jobs by state (current version or not), and its oldest queued job's time."""
+
+    by_state: dict[str, int]
+    oldest_queued_at: datetime | None
+
+
+_RULE_COUNTS = text(
+    """
+    SELECT rule_id, state, count(*) AS jobs,
+        min(created_at) FILTER (WHERE state = 'QUEUED') AS oldest_queued_at
+    FROM evaluation_jobs WHERE rule_id = ANY(:rule_ids)
+    GROUP BY rule_id, state
+    """
+).bindparams(bindparam("rule_ids", type_=ARRAY(BigInteger())))
+
+
+async def rule_job_counts(
+    connection: AsyncConnection, rule_ids: Sequence[int]
+) -> dict[int, RuleJobCounts]:
+    """Each rule's jobs by state; rules without jobs have empty counts."""
+    counts: dict[int, dict[str, int]] = {rule_id: {} for rule_id in rule_ids}
+    oldest: dict[int, datetime | None] = dict.fromkeys(rule_ids)
+    for row in await connection.execute(_RULE_COUNTS, {"rule_ids": list(rule_ids)}):
+        counts[int(row.rule_id)][str(row.state)] = int(row.jobs)
+        if row.oldest_queued_at is not None:
+            oldest[int(row.rule_id)] = row.oldest_queued_at
+    return {rule_id: RuleJobCounts(counts[rule_id], oldest[rule_id]) for rule_id in rule_ids}
