@@ -1,0 +1,173 @@
+"""Online evaluation rules: which stored spans each rule matches, and which of those it samples.
+
+Matching is the filter language (:mod:`spyglass_db.filters`) compiled once per rule, the very
+code the UI and REST filters use, so a rule matches exactly what its filter shows in the span
+table. The spans of one ``spans.stored`` announcement are matched against every active rule of
+their project in one statement (one boolean column per rule).
+
+Sampling is a pure function of an id: the id's hash, read as a number in [0, 1), is compared
+with the rate, so a decision can be explained at any time without having been stored, a
+redelivered span gets the same decision, and a rule at 5% samples a subset of what one at 10%
+samples. A span rule samples by the span's *trace* id: a sampled trace has every matching span
+scored, and two rules at one rate score the same traces (their scores can be compared).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import Text
+
+from spyglass_db.filters import SqlCondition, compile_span_filter
+
+_SCALE = float(2**64)
+
+
+def sample_draw(key: str) -> float:
+    """The number in [0, 1) that ``key`` draws (the same on every machine, for ever)."""
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / _SCALE
+
+
+def is_sampled(key: str, rate: float) -> bool:
+    """Whether a target keyed ``key`` is sampled at ``rate`` (0: none; 1: all)."""
+    return rate >= 1.0 or sample_draw(key) < rate
+
+
+def sampling_key(target: str, trace_id: str, session_id: str | None) -> str | None:
+    """The id a rule of ``target`` samples a span by: its trace's (SPAN and TRACE rules), its
+    session's (SESSION rules; None if the span has no session: such a rule skips it)."""
+    if target == "SESSION":
+        return session_id or None
+    return trace_id
+
+
+@dataclass(frozen=True)
+class ActiveRule:
+    """An active rule as the dispatcher applies it."""
+
+    id: int
+    version: int
+    project_id: int
+    project_name: str
+    target: str
+    filter: str
+    sampling_rate: float
+    delay_seconds: float
+    quiet_seconds: float
+    evaluator_version_id: int | None
+    """The evaluator version its jobs record now (the rule's pinned one, else the latest)."""
+
+
+_ACTIVE_RULES = text(
+    """
+    SELECT r.id, r.version, r.project_id, p.name AS project_name, r.target, r.filter,
+        r.sampling_rate, r.delay_seconds, r.quiet_seconds,
+        (SELECT v.id FROM evaluator_versions AS v
+         WHERE v.evaluator_id = r.evaluator_id
+           AND (r.evaluator_version IS NULL OR v.version = r.evaluator_version)
+         ORDER BY v.version DESC LIMIT 1) AS evaluator_version_id
+    FROM evaluation_rules AS r
+    JOIN projects AS p ON p.id = r.project_id
+    WHERE r.status = 'ACTIVE' AND p.name = ANY(:project_names)
+    ORDER BY r.id
+    """
+).bindparams(bindparam("project_names", type_=ARRAY(Text())))
+
+
+async def active_rules(
+    connection: AsyncConnection, project_names: Sequence[str]
+) -> list[ActiveRule]:
+    """The active rules of the projects named."""
+    result = await connection.execute(_ACTIVE_RULES, {"project_names": list(project_names)})
+    return [
+        ActiveRule(
+            id=int(row.id),
+            version=int(row.version),
+            project_id=int(row.project_id),
+            project_name=str(row.project_name),
+            target=str(row.target),
+            filter=str(row.filter),
+            sampling_rate=float(row.sampling_rate),
+            delay_seconds=float(row.delay_seconds),
+            quiet_seconds=float(row.quiet_seconds),
+            evaluator_version_id=row.evaluator_version_id,
+        )
+        for row in result
+    ]
+
+
+@dataclass(frozen=True)
+class MatchedSpan:
+    """A stored span and the rules (by id) whose filters it matches."""
+
+    trace_id: str
+    span_id: str
+    session_id: str | None
+    start_time: datetime
+    end_time: datetime
+    rule_ids: tuple[int, ...]
+
+
+def rule_condition(rule_id: int, expression: str) -> SqlCondition:
+    """A rule's filter as SQL on ``spans AS s`` (parameters prefixed by the rule's id).
+
+    Raises:
+        FilterExpressionError: the filter is not in the language (position and reason).
+    """
+    return compile_span_filter(expression, span="s", prefix=f"r{rule_id}_")
+
+
+async def match_spans(
+    connection: AsyncConnection,
+    project_id: int,
+    spans: Sequence[tuple[str, str]],
+    conditions: dict[int, SqlCondition],
+) -> list[MatchedSpan]:
+    """Which of ``spans`` ((trace id, span id) of one project) each rule's condition matches;
+    spans no rule matches are left out, as are spans not (or no longer) stored."""
+    if not spans or not conditions:
+        return []
+    columns = ",\n        ".join(
+        f"({condition.sql}) AS r{rule_id}" for rule_id, condition in conditions.items()
+    )
+    parameters: dict[str, object] = {
+        "project_id": project_id,
+        "trace_ids": [trace for trace, _ in spans],
+        "span_ids": [span for _, span in spans],
+    }
+    for condition in conditions.values():
+        parameters.update(condition.parameters)
+    statement = text(
+        f"""
+        SELECT t.trace_id, s.span_id, ps.session_id, s.start_time, s.end_time,
+            {columns}
+        FROM unnest(CAST(:trace_ids AS text[]), CAST(:span_ids AS text[]))
+            AS k(trace_id, span_id)
+        JOIN traces AS t ON t.trace_id = k.trace_id AND t.project_rowid = :project_id
+        JOIN spans AS s ON s.span_id = k.span_id AND s.trace_rowid = t.id
+        LEFT JOIN project_sessions AS ps ON ps.id = t.project_session_rowid
+        """
+    )
+    matched: list[MatchedSpan] = []
+    for row in await connection.execute(statement, parameters):
+        mapping = row._mapping
+        rule_ids = tuple(rule_id for rule_id in conditions if mapping[f"r{rule_id}"])
+        if rule_ids:
+            matched.append(
+                MatchedSpan(
+                    trace_id=str(row.trace_id),
+                    span_id=str(row.span_id),
+                    session_id=row.session_id,
+                    start_time=row.start_time,
+                    end_time=row.end_time,
+                    rule_ids=rule_ids,
+                )
+            )
+    return matched
