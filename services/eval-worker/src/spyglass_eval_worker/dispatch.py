@@ -1,0 +1,283 @@
+"""Online evaluation's decisions: from a ``spans.stored`` announcement to recorded jobs.
+
+For the announcement's project, every active rule is matched against its spans in one
+statement (``spyglass_db.evaluation_rules``). Each (rule, matched span) is then:
+
+* skipped if the rule scores sessions and the span has none;
+* sampled out (counted, no row: the decision is a pure function of the id and is explained
+  again on demand), or
+* shed if the rule spent its daily cap (a SHED job with the cap as its reason), or
+* recorded as a job of the rule's current version: QUEUED at once (a span rule with no delay),
+  or PENDING until its delay has passed or, for a trace or session rule, until the target has
+  been quiet for ``quiet_seconds`` (each new span of it pushes that back).
+
+Jobs and per-minute counts are written in one transaction; the caller queues the QUEUED jobs
+after the commit and acks the announcement last. A redelivered announcement records nothing
+twice (the ledger's unique key) and is not counted twice when it says it may repeat.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import BigInteger, Date, DateTime, Integer, Text
+
+from spyglass_core.logging import get_logger
+from spyglass_db.evaluation_jobs import NewJob, record_jobs
+from spyglass_db.evaluation_rules import (
+    ActiveRule,
+    MatchedSpan,
+    is_sampled,
+    match_spans,
+    rule_condition,
+    sampling_key,
+)
+from spyglass_db.filters import FilterExpressionError, SqlCondition
+
+log = get_logger(__name__)
+
+
+@dataclass
+class Decisions:
+    """What one announcement made of the project's rules."""
+
+    queued: list[int] = field(default_factory=list)
+    """Jobs recorded QUEUED: to be sent to the queue after the commit."""
+    matched: Counter[int] = field(default_factory=Counter)
+    sampled_out: Counter[int] = field(default_factory=Counter)
+    shed: Counter[int] = field(default_factory=Counter)
+    pending: int = 0
+
+
+@dataclass(frozen=True)
+class Spend:
+    """A rule's spend today against its caps."""
+
+    tokens: int
+    cost: float
+    max_tokens: int | None
+    max_cost: float | None
+
+    def over(self) -> str | None:
+        """Why the rule may spend no more today, or None."""
+        if self.max_tokens is not None and self.tokens >= self.max_tokens:
+            return f"over the rule's daily cap of {self.max_tokens} tokens ({self.tokens} spent)"
+        if self.max_cost is not None and self.cost >= self.max_cost:
+            return f"over the rule's daily cap of ${self.max_cost:g} (${self.cost:.4f} spent)"
+        return None
+
+
+_SPEND = text(
+    """
+    SELECT r.id, r.max_tokens_per_day, r.max_cost_per_day,
+        coalesce(s.tokens, 0) AS tokens, coalesce(s.cost, 0) AS cost
+    FROM evaluation_rules AS r
+    LEFT JOIN evaluation_rule_spend AS s ON s.rule_id = r.id AND s.day = :day
+    WHERE r.id = ANY(:rule_ids)
+    """
+).bindparams(bindparam("rule_ids", type_=ARRAY(BigInteger())), bindparam("day", type_=Date()))
+
+
+async def rule_spend(
+    connection: AsyncConnection, rule_ids: Sequence[int], day: date
+) -> dict[int, Spend]:
+    """Each rule's spend on ``day`` and its caps."""
+    result = await connection.execute(_SPEND, {"rule_ids": list(rule_ids), "day": day})
+    return {
+        int(row.id): Spend(
+            int(row.tokens), float(row.cost), row.max_tokens_per_day, row.max_cost_per_day
+        )
+        for row in result
+    }
+
+
+_COUNT = text(
+    """
+    INSERT INTO evaluation_rule_counts AS c (rule_id, minute, matched, sampled_out, shed)
+    SELECT * FROM unnest(:rule_ids, :minutes, :matched, :sampled_out, :shed)
+    ORDER BY 1
+    ON CONFLICT (rule_id, minute) DO UPDATE SET
+        matched = c.matched + excluded.matched,
+        sampled_out = c.sampled_out + excluded.sampled_out,
+        shed = c.shed + excluded.shed
+    """
+).bindparams(
+    bindparam("rule_ids", type_=ARRAY(BigInteger())),
+    bindparam("minutes", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("matched", type_=ARRAY(BigInteger())),
+    bindparam("sampled_out", type_=ARRAY(BigInteger())),
+    bindparam("shed", type_=ARRAY(BigInteger())),
+)
+
+_PUSH_BACK = text(
+    """
+    UPDATE evaluation_jobs AS j SET due_at = greatest(j.due_at, w.due_at), updated_at = now()
+    FROM unnest(:rule_ids, :rule_versions, :target_ids, :due_ats)
+        AS w(rule_id, rule_version, target_id, due_at)
+    WHERE j.rule_id = w.rule_id AND j.rule_version = w.rule_version
+      AND j.target_id = w.target_id AND j.state = 'PENDING'
+    """
+).bindparams(
+    bindparam("rule_ids", type_=ARRAY(BigInteger())),
+    bindparam("rule_versions", type_=ARRAY(Integer())),
+    bindparam("target_ids", type_=ARRAY(Text())),
+    bindparam("due_ats", type_=ARRAY(DateTime(timezone=True))),
+)
+
+
+class CompiledRules:
+    """Rule conditions compiled once per (rule, version)."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[tuple[int, int], SqlCondition | FilterExpressionError] = {}
+
+    def condition(self, rule: ActiveRule) -> SqlCondition | FilterExpressionError:
+        """The rule's condition, or why its filter does not compile."""
+        key = (rule.id, rule.version)
+        if key not in self._compiled:
+            try:
+                self._compiled[key] = rule_condition(rule.id, rule.filter)
+            except FilterExpressionError as error:
+                self._compiled[key] = error
+        return self._compiled[key]
+
+
+def _target_id(rule: ActiveRule, span: MatchedSpan) -> str | None:
+    if rule.target == "SPAN":
+        return span.span_id
+    if rule.target == "TRACE":
+        return span.trace_id
+    return span.session_id
+
+
+async def decide(
+    connection: AsyncConnection,
+    rules: Sequence[ActiveRule],
+    compiled: CompiledRules,
+    spans: Sequence[tuple[str, str]],
+    now: datetime,
+    lease_seconds: float,
+    *,
+    count: bool = True,
+) -> Decisions:
+    """Record the jobs ``spans`` (of the one project the rules belong to) make, in the
+    caller's transaction. ``count``: add to the per-minute counts (False for an announcement
+    that may repeat)."""
+    decisions = Decisions()
+    if not rules or not spans:
+        return decisions
+    by_id = {rule.id: rule for rule in rules}
+    conditions: dict[int, SqlCondition] = {}
+    for rule in rules:
+        condition = compiled.condition(rule)
+        if isinstance(condition, FilterExpressionError):
+            log.error("evaluation_rule_filter_invalid", rule_id=rule.id, error=str(condition))
+            continue
+        conditions[rule.id] = condition
+    matched = await match_spans(connection, rules[0].project_id, spans, conditions)
+    spend = await rule_spend(connection, list(by_id), now.astimezone(UTC).date())
+    jobs: list[NewJob] = []
+    seen: set[tuple[int, str]] = set()
+    for span in matched:
+        for rule_id in span.rule_ids:
+            rule = by_id[rule_id]
+            key = sampling_key(rule.target, span.trace_id, span.session_id)
+            target = _target_id(rule, span)
+            if key is None or target is None:
+                continue
+            decisions.matched[rule_id] += 1
+            if not is_sampled(key, rule.sampling_rate):
+                decisions.sampled_out[rule_id] += 1
+                continue
+            if (rule_id, target) in seen:
+                continue  # a trace or session met again in the same announcement
+            seen.add((rule_id, target))
+            jobs.append(_job(rule, span, target, now, lease_seconds, spend.get(rule_id)))
+    recorded = await record_jobs(connection, jobs)
+    decisions.queued = sorted(job.id for job in recorded if job.state == "QUEUED")
+    decisions.pending = sum(1 for job in recorded if job.state == "PENDING")
+    for job in jobs:
+        if job.state == "SHED" and job.rule_id is not None:
+            decisions.shed[job.rule_id] += 1
+    # A trace or session already waiting to go quiet waits longer (greatest(): a job just
+    # recorded is unchanged).
+    waiting = sorted(
+        (job for job in jobs if job.state == "PENDING" and job.target_kind != "SPAN"),
+        key=lambda job: (job.rule_id or 0, job.target_id),
+    )
+    if waiting and len(recorded) < len(jobs):
+        await connection.execute(
+            _PUSH_BACK,
+            {
+                "rule_ids": [job.rule_id for job in waiting],
+                "rule_versions": [job.rule_version for job in waiting],
+                "target_ids": [job.target_id for job in waiting],
+                "due_ats": [job.due_at for job in waiting],
+            },
+        )
+    if count:
+        await _count(connection, decisions, now)
+    return decisions
+
+
+def _job(
+    rule: ActiveRule,
+    span: MatchedSpan,
+    target: str,
+    now: datetime,
+    lease_seconds: float,
+    spend: Spend | None,
+) -> NewJob:
+    over = spend.over() if spend is not None else None
+    wait = (
+        rule.delay_seconds if rule.target == "SPAN" else max(rule.delay_seconds, rule.quiet_seconds)
+    )
+    if over is not None:
+        state, due_at, reason = "SHED", now, over
+    elif wait > 0:
+        state, due_at, reason = "PENDING", now + timedelta(seconds=wait), _waiting(rule)
+    else:
+        state, due_at, reason = "QUEUED", now + timedelta(seconds=lease_seconds), None
+    return NewJob(
+        target_kind=rule.target,
+        target_id=target,
+        state=state,
+        due_at=due_at,
+        project_id=rule.project_id,
+        rule_id=rule.id,
+        rule_version=rule.version,
+        evaluator_version_id=rule.evaluator_version_id,
+        reason=reason,
+    )
+
+
+def _waiting(rule: ActiveRule) -> str:
+    if rule.target == "SPAN":
+        return f"waiting {rule.delay_seconds:g} s (the rule's delay)"
+    what = "trace" if rule.target == "TRACE" else "session"
+    return (
+        f"waiting for the {what} to be quiet for {max(rule.quiet_seconds, rule.delay_seconds):g} s"
+    )
+
+
+async def _count(connection: AsyncConnection, decisions: Decisions, now: datetime) -> None:
+    rule_ids = sorted(set(decisions.matched) | set(decisions.shed))
+    if not rule_ids:
+        return
+    minute = now.replace(second=0, microsecond=0)
+    await connection.execute(
+        _COUNT,
+        {
+            "rule_ids": rule_ids,
+            "minutes": [minute] * len(rule_ids),
+            "matched": [decisions.matched[rule_id] for rule_id in rule_ids],
+            "sampled_out": [decisions.sampled_out[rule_id] for rule_id in rule_ids],
+            "shed": [decisions.shed[rule_id] for rule_id in rule_ids],
+        },
+    )
