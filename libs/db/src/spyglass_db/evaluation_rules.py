@@ -75,17 +75,20 @@ _ACTIVE_RULES = text(
          ORDER BY v.version DESC LIMIT 1) AS evaluator_version_id
     FROM evaluation_rules AS r
     JOIN projects AS p ON p.id = r.project_id
-    WHERE r.status = 'ACTIVE' AND p.name = ANY(:project_names)
+    WHERE r.status = 'ACTIVE' AND (:every OR p.name = ANY(:project_names))
     ORDER BY r.id
     """
 ).bindparams(bindparam("project_names", type_=ARRAY(Text())))
 
 
 async def active_rules(
-    connection: AsyncConnection, project_names: Sequence[str]
+    connection: AsyncConnection, project_names: Sequence[str] | None = None
 ) -> list[ActiveRule]:
-    """The active rules of the projects named."""
-    result = await connection.execute(_ACTIVE_RULES, {"project_names": list(project_names)})
+    """The active rules of the projects named (None: of every project)."""
+    result = await connection.execute(
+        _ACTIVE_RULES,
+        {"every": project_names is None, "project_names": list(project_names or [])},
+    )
     return [
         ActiveRule(
             id=int(row.id),

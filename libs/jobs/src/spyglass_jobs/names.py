@@ -15,7 +15,8 @@ class Queue(StrEnum):
 class TaskName(StrEnum):
     """Explicit task names (never derived from module paths, which move)."""
 
-    EVALUATE_SPAN = "spyglass.evaluate_span"
+    EVALUATE = "spyglass.evaluate"
+    """Run some evaluation jobs (``job_ids``) of the ledger (``spyglass_db.evaluation_jobs``)."""
     RUN_EXPERIMENT = "spyglass.run_experiment"
     """Plan an experiment job's epoch: queue a chunk task for what it has left to run."""
     RUN_EXPERIMENT_CHUNK = "spyglass.run_experiment_chunk"
@@ -24,7 +25,7 @@ class TaskName(StrEnum):
 
 
 TASK_QUEUES: dict[TaskName, Queue] = {
-    TaskName.EVALUATE_SPAN: Queue.EVALUATIONS,
+    TaskName.EVALUATE: Queue.EVALUATIONS,
     TaskName.RUN_EXPERIMENT: Queue.EXPERIMENTS,
     TaskName.RUN_EXPERIMENT_CHUNK: Queue.EXPERIMENTS,
 }
