@@ -20,7 +20,7 @@ Answers: the reply is the last user message's text (or the script's ``reply``), 
 are the words of every message, completion tokens the reply's words; a stream sends one chunk
 per word. When the request offers tools and the script says ``call_tools`` (or the last user
 message contains ``[call tools]``), the answer calls the first tool with
-``{"input": <last user text>}``.
+``{"input": <last user text>}``, or with the script's ``tool_arguments``.
 
 Script (``POST /_control``, JSON; fields left out keep their value, ``{"reset": true}`` first
 restores every default and clears the counters):
@@ -38,6 +38,7 @@ restores every default and clears the counters):
 ``unknown_models``       models answered 404
 ``reply``                a fixed reply instead of the echo
 ``call_tools``           call the first tool offered
+``tool_arguments``       a JSON object the tool call passes instead of ``{"input": ...}``
 =======================  =======================================================================
 
 Observation (``GET /_calls``): ``calls`` (requests received), ``by_model`` and ``by_key`` (count of
@@ -89,6 +90,7 @@ class Script:
     unknown_models: list[str] = field(default_factory=list)
     reply: str | None = None
     call_tools: bool = False
+    tool_arguments: dict[str, Any] | None = None
 
 
 @dataclass
@@ -145,6 +147,8 @@ def _check(script: Script) -> None:
             raise ValueError(f"{name} must be true or false")
     if script.reply is not None and not isinstance(script.reply, str):
         raise ValueError("reply must be a string or null")
+    if script.tool_arguments is not None and not isinstance(script.tool_arguments, dict):
+        raise ValueError("tool_arguments must be a JSON object or null")
 
 
 def _evenly(count: int, fraction: float) -> bool:
@@ -167,6 +171,7 @@ class Call:
     texts: list[str] = field(default_factory=list)
     last_user_text: str = ""
     tool_name: str | None = None
+    tool_arguments: dict[str, Any] | None = None
 
     @property
     def prompt_tokens(self) -> int:
@@ -335,6 +340,7 @@ class FakeProvider:
         tool = (
             call.tool_name if (script.call_tools or "[call tools]" in call.last_user_text) else None
         )
+        call.tool_arguments = script.tool_arguments
         if call.stream:
             await _STREAMERS[call.api](self, call, reply, tool, send, received_at)
         else:
@@ -425,8 +431,14 @@ def _completion_tokens(reply: str) -> int:
     return len(reply.split())
 
 
+def _tool_input(call: Call) -> dict[str, Any]:
+    if call.tool_arguments is not None:
+        return call.tool_arguments
+    return {"input": call.last_user_text}
+
+
 def _tool_arguments(call: Call) -> str:
-    return orjson.dumps({"input": call.last_user_text}).decode()
+    return orjson.dumps(_tool_input(call)).decode()
 
 
 def _openai_answer(call: Call, reply: str, tool: str | None) -> dict[str, Any]:
@@ -464,7 +476,7 @@ def _anthropic_answer(call: Call, reply: str, tool: str | None) -> dict[str, Any
                 "type": "tool_use",
                 "id": "toolu_fake_0",
                 "name": tool,
-                "input": {"input": call.last_user_text},
+                "input": _tool_input(call),
             }
         ]
         if tool
@@ -487,9 +499,7 @@ def _anthropic_answer(call: Call, reply: str, tool: str | None) -> dict[str, Any
 
 def _google_answer(call: Call, reply: str, tool: str | None) -> dict[str, Any]:
     part: dict[str, Any] = (
-        {"functionCall": {"name": tool, "args": {"input": call.last_user_text}}}
-        if tool
-        else {"text": reply}
+        {"functionCall": {"name": tool, "args": _tool_input(call)}} if tool else {"text": reply}
     )
     completion = 0 if tool else _completion_tokens(reply)
     return {
