@@ -4,6 +4,7 @@ The layers, in the order a child applies them (each one alone stops part of an a
 README's threat model says which):
 
 1. rlimits: CPU seconds, address space, file size, open files, no core dumps, no new processes;
+   and the highest OOM score, so that a full memory cgroup loses an evaluation, not the worker;
 2. identity: when the server runs as root, the child becomes an unprivileged user (``nobody``);
 3. a parent-death signal, so no child outlives its fork server;
 4. Landlock (when the kernel has it): no file access outside the child's scratch directory, no
@@ -16,6 +17,7 @@ Every step either succeeds or raises: a child that cannot be confined never runs
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import fcntl
@@ -117,6 +119,17 @@ def drop_identity(identity: Identity | None) -> None:
     resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
 
 
+def volunteer_for_oom_killer() -> None:
+    """Make this child the kernel's first choice when memory runs out (``oom_score_adj`` 1000).
+
+    Address-space limits bound each child, not their sum: if the pod's memory cgroup fills, the
+    OOM killer should take an evaluation, never the worker or the fork server. Raising one's own
+    score needs no privilege. Best effort: without a writable /proc the child still runs.
+    """
+    with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as file:
+        file.write("1000")
+
+
 def die_with_parent(server_pid: int) -> None:
     """Ask the kernel to SIGKILL this child when the fork server dies (set after the identity
     switch, which clears it), and stop now if the server is already gone."""
@@ -177,10 +190,10 @@ another process, the network, or (without Landlock) the file system."""
 FILE_SYSCALLS = (
     "open", "openat", "openat2", "creat", "mkdir", "mkdirat", "rmdir", "unlink", "unlinkat",
     "rename", "renameat", "renameat2", "getdents64", "ftruncate", "fsync", "fdatasync",
-    "access", "faccessat", "faccessat2", "readlink", "readlinkat",
 )  # fmt: skip
 """Path-based calls, allowed only under Landlock, which checks every path they resolve.
-chmod, chown, utime, xattrs, links and chdir stay refused: Landlock does not govern them."""
+Those Landlock does not govern stay refused (chmod, chown, utime, xattrs, access, readlink,
+links, chdir): they would work on any path. Only ``stat`` is left, since ``fstat`` needs it."""
 
 
 FCNTL_COMMANDS = (
@@ -229,6 +242,7 @@ def confine(
 ) -> None:
     """Apply every layer, in order, to the calling (forked, single-threaded) process."""
     try:
+        volunteer_for_oom_killer()
         set_limits(limits)
         os.chdir(scratch)
         drop_identity(identity)

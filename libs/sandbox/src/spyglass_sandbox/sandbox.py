@@ -109,9 +109,8 @@ class Sandbox:
             raise ValueError(f"entry must be a Python identifier, got {entry!r}")
         request = _encode_request(code, entry, arguments or {}, limits)
         async with self._slots:
-            client = await self._running_client()
             started = time.perf_counter()
-            child = await client.spawn(limits)
+            client, child = await self._spawn(limits)
             try:
                 reader, finished = await self._talk(client, child, request, limits)
             finally:
@@ -153,6 +152,18 @@ class Sandbox:
             await asyncio.gather(writing, reading, return_exceptions=True)
         reader.drain()  # the child is gone: what it wrote is in the pipe
         return reader, finished
+
+    async def _spawn(self, limits: Limits) -> tuple[ForkServerClient, ChildHandle]:
+        """Start a child; if the server turns out to have died since the last evaluation (its
+        exit not yet noticed), start a new server and try once more: no child ran yet."""
+        client = await self._running_client()
+        try:
+            return client, await client.spawn(limits)
+        except SandboxUnavailableError:
+            if client.alive or self._closed:
+                raise
+        client = await self._running_client()
+        return client, await client.spawn(limits)
 
     async def _running_client(self) -> ForkServerClient:
         if self._closed:

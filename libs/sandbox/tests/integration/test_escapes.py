@@ -176,6 +176,34 @@ async def test_the_scratch_directory_of_the_server_and_its_neighbours_is_off_lim
     _assert_refused(outcome, 3)
 
 
+async def test_calls_landlock_cannot_judge_by_path_are_refused_everywhere(sandbox: Sandbox) -> None:
+    outcome = await _escape(
+        sandbox,
+        "def evaluate(worker_pid):\n"
+        "    os = real_import('os')\n"
+        "    attempts = {\n"
+        "        'readlink': lambda: os.readlink(f'/proc/{worker_pid}/cwd'),\n"
+        "        'access': lambda: os.access('/etc/passwd', os.R_OK),\n"
+        "        'chmod': lambda: os.chmod('/tmp', 0o777),\n"
+        "        'utime': lambda: os.utime('/etc/passwd'),\n"
+        "        'symlink': lambda: os.symlink('/etc/passwd', 'link'),\n"
+        "        'chdir': lambda: os.chdir('/'),\n"
+        "    }\n"
+        "    results = {}\n"
+        "    for name, attempt in attempts.items():\n"
+        "        try:\n"
+        "            results[name] = repr(attempt())\n"
+        "        except OSError as error:\n"
+        "            results[name] = type(error).__name__\n"
+        "    return results\n",
+        worker_pid=os.getpid(),
+    )
+    assert outcome.value == {
+        **dict.fromkeys(["readlink", "chmod", "utime", "symlink", "chdir"], "PermissionError"),
+        "access": "False",  # os.access says False on any error; /etc/passwd is world-readable
+    }, outcome.reason
+
+
 async def test_a_fork_bomb_fails_at_the_first_fork(sandbox: Sandbox) -> None:
     outcome = await _escape(
         sandbox,

@@ -5,6 +5,7 @@ honour with a message that says what to change."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
@@ -42,6 +43,10 @@ def _children(pid: int) -> list[psutil.Process]:
         return []
 
 
+def _oom_score(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/oom_score_adj").read_text())
+
+
 def _gone(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
@@ -73,6 +78,21 @@ async def test_an_evaluation_in_flight_when_the_server_dies_fails_retryably_and_
         assert raised.value.retryable
         await _eventually(lambda: _gone(child))  # the parent-death signal took it
         await assert_healthy(sandbox)
+
+
+async def test_children_are_the_oom_killers_first_choice_not_the_worker() -> None:
+    async with Sandbox() as sandbox:
+        server = await sandbox.start()
+        running = asyncio.create_task(sandbox.run(SLEEPER, limits=Limits(wall_seconds=60)))
+        await _eventually(lambda: len(_children(server.pid)) == 1)
+        child = _children(server.pid)[0].pid
+        try:
+            await _eventually(lambda: _oom_score(child) == 1000)
+            assert _oom_score(server.pid) == _oom_score(os.getpid())  # unchanged from ours
+        finally:
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
 
 
 async def test_closing_the_sandbox_stops_the_server_and_its_children() -> None:
