@@ -5,6 +5,7 @@ worker, its fork server and its secrets are untouched. Every test runs twice: wi
 from __future__ import annotations
 
 import os
+import platform
 import pwd
 import socket
 import uuid
@@ -326,6 +327,18 @@ async def test_ctypes_reaches_libc_but_the_kernel_refuses_every_call(sandbox: Sa
     assert outcome.ok, outcome.reason
     assert outcome.value == dict.fromkeys(outcome.value, -1)
     assert len(outcome.value) == 9
+    await assert_healthy(sandbox)
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="x32 is an ABI of x86-64 only")
+async def test_a_system_call_through_the_x32_abi_kills_the_child(sandbox: Sandbox) -> None:
+    outcome = await _escape(
+        sandbox,
+        "def evaluate():\n"
+        "    ctypes = real_import('ctypes')\n"
+        "    return ctypes.CDLL(None).syscall(0x40000000 | 41, 2, 1, 0)  # x32 socket()\n",
+    )
+    assert outcome.reason == "was killed by signal SIGSYS"
     await assert_healthy(sandbox)
 
 
