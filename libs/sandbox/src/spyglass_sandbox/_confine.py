@@ -102,6 +102,9 @@ def set_limits(limits: ChildLimits) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
+    # CPython ignores SIGXFSZ (a write past the limit would be a mere EFBIG the code can catch);
+    # restored, the kernel ends the child and the reason names the file-size limit.
+    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
 
 
 def drop_identity(identity: Identity | None) -> None:

@@ -7,7 +7,9 @@ later child inherits. The result is one JSON envelope (see ``_verdict.py`` for t
     {"status": "ok", "value": ..., "printed": "..."}
     {"status": "error", "kind": "<FailureKind>", "message": "...", "line": 3,
      "traceback": "...", "printed": "..."}
-    {"status": "sandbox_error", "message": "..."}     (confinement failed; no user code ran)
+    {"status": "sandbox_error", "message": "..."}     (confinement failed; no user code ran;
+                                                        believed only if the child never said
+                                                        it was confined: see _fork_server.py)
 """
 
 from __future__ import annotations

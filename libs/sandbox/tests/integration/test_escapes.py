@@ -165,6 +165,23 @@ async def test_the_scratch_directory_works_with_landlock_and_is_removed_after(
     assert not Path(outcome.value["cwd"]).exists()  # noqa: ASYNC240 - a single stat
 
 
+async def test_a_file_past_the_size_limit_ends_the_evaluation(sandbox: Sandbox) -> None:
+    info = await sandbox.start()
+    outcome = await sandbox.run(
+        "def evaluate():\n"
+        "    with open('big', 'wb') as file:\n"
+        "        for _ in range(64):\n"
+        "            file.write(b'x' * 65536)\n",
+        limits=Limits(file_mb=1),
+    )
+    assert outcome.failure is not None
+    if info.landlock_abi > 0:
+        assert outcome.failure.kind is FailureKind.FILE_LIMIT
+        assert outcome.reason == "wrote a file larger than its limit of 1 MB"
+    else:
+        assert outcome.reason is not None and outcome.reason.startswith("raised PermissionError")
+
+
 async def test_the_scratch_directory_of_the_server_and_its_neighbours_is_off_limits(
     sandbox: Sandbox,
 ) -> None:
