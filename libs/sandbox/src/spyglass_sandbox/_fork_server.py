@@ -115,9 +115,18 @@ class ForkServer:
         self.syscall_filter = _confine.build_seccomp_filter(
             files=self.landlock_abi > 0, landlock_abi=self.landlock_abi
         )
+        if self.landlock_abi > 0:
+            _confine.warm_up_landlock(self.scratch_base)
+        _runner.warm_up(self.allowed)
         self.control.setblocking(False)
         self.selector.register(self.control, selectors.EVENT_READ, None)
+        gc.collect()
         gc.freeze()  # what is loaded now stays shared, untouched, between children
+
+    @property
+    def allowed(self) -> frozenset[str]:
+        """What user code may import: the configured modules, and what C code imports lazily."""
+        return frozenset([*self.config.modules, *IMPORTED_FROM_C])
 
     def _make_scratch_base(self) -> str:
         try:
@@ -269,8 +278,7 @@ class ForkServer:
                 _write_and_exit(_runner.MEMORY_ENVELOPE, 0)
             except BaseException as error:
                 _write_and_exit(_runner.sandbox_error(f"cannot read the request: {error}"), 0)
-            allowed = frozenset([*self.config.modules, *IMPORTED_FROM_C])
-            _write_and_exit(_runner.evaluate(request, allowed), 0)
+            _write_and_exit(_runner.evaluate(request, self.allowed), 0)
         finally:
             os._exit(EXIT_INTERNAL_ERROR)
 

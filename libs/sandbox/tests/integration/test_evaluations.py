@@ -182,6 +182,21 @@ async def test_lone_surrogates_in_a_returned_string_survive_the_trip(sandbox: Sa
     assert outcome.value == "a\ud800b"
 
 
+async def test_a_result_many_pipe_buffers_long_arrives_whole(sandbox: Sandbox) -> None:
+    outcome = await sandbox.run(
+        "def evaluate(n):\n    return ['x' * 1000] * n\n", arguments={"n": 900}
+    )
+    assert outcome.value == ["x" * 1000] * 900
+
+
+async def test_arguments_many_pipe_buffers_long_arrive_whole(sandbox: Sandbox) -> None:
+    text = "é" * 1_500_000
+    outcome = await sandbox.run(
+        "def evaluate(output):\n    return len(output)\n", arguments={"output": text}
+    )
+    assert outcome.value == len(text)
+
+
 async def test_output_over_the_limit_is_refused(sandbox: Sandbox) -> None:
     outcome = await sandbox.run(
         "def evaluate():\n    return 'x' * 5000\n", limits=Limits(output_bytes=4096)
