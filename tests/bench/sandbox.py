@@ -4,7 +4,8 @@ A trivial evaluator (it returns a small dict built from its arguments) runs N ti
 ``Sandbox``: first one at a time, then with 8 in flight. Each evaluation forks a child of the
 fork server, confines it (rlimits, nobody when root, Landlock, seccomp), sends the request,
 runs the function and reads the result, so its wall time is the sandbox's overhead. Also shown:
-the fork server's start (paid once per worker process) and the child's own CPU time.
+the fork server's start (paid once per worker process), and the CPU an evaluation costs the
+child, the worker process and the fork server.
 
     .venv/bin/python -m tests.bench.sandbox [--evaluations 1000] [--concurrency 8] [--landlock auto]
 """
@@ -16,6 +17,8 @@ import asyncio
 import statistics
 import time
 from typing import Literal
+
+import psutil
 
 from spyglass_sandbox import Limits, Sandbox, SandboxOutcome
 
@@ -29,6 +32,26 @@ def percentile(values: list[float], fraction: float) -> float:
     """The value below which ``fraction`` of ``values`` lie (nearest rank)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
+
+
+class CpuMeter:
+    """CPU seconds spent by this process (the worker's side) and by the fork server itself
+    (not its children: their time is in each outcome's ``cpu_seconds``)."""
+
+    def __init__(self, server_pid: int) -> None:
+        self._server = psutil.Process(server_pid)
+        self._start = self._now()
+
+    def _now(self) -> tuple[float, float]:
+        server = self._server.cpu_times()
+        return time.process_time(), server.user + server.system
+
+    def per_evaluation_ms(self, evaluations: int) -> str:
+        worker, server = (
+            (end - start) * 1000 / evaluations
+            for end, start in zip(self._now(), self._start, strict=True)
+        )
+        return f"worker CPU {worker:4.2f} ms, fork server CPU {server:4.2f} ms a evaluation"
 
 
 def report(label: str, outcomes: list[SandboxOutcome], elapsed: float) -> None:
@@ -65,9 +88,10 @@ async def measure(
         for _ in range(20):  # warm-up: the first children touch pages the rest share
             await one(0)
 
-        began = time.perf_counter()
+        began, meter = time.perf_counter(), CpuMeter(info.pid)
         sequential = [await one(n) for n in range(evaluations)]
         report("sequential", sequential, time.perf_counter() - began)
+        print(f"{'':14} {meter.per_evaluation_ms(evaluations)}")
 
         slots = asyncio.Semaphore(concurrency)
 
@@ -75,9 +99,10 @@ async def measure(
             async with slots:
                 return await one(n)
 
-        began = time.perf_counter()
+        began, meter = time.perf_counter(), CpuMeter(info.pid)
         parallel = await asyncio.gather(*(bounded(n) for n in range(evaluations)))
         report(f"{concurrency} concurrent", list(parallel), time.perf_counter() - began)
+        print(f"{'':14} {meter.per_evaluation_ms(evaluations)}")
     finally:
         await sandbox.aclose()
 
