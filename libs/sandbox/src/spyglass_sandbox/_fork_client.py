@@ -197,6 +197,7 @@ class ForkServerClient:
         task = self._loop.create_task(self._send({"op": "kill", "id": child_id}, []))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        task.add_done_callback(_consume)  # a server gone meanwhile has killed the child anyway
 
     async def aclose(self) -> None:
         """Stop the server (it kills its children first) and wait for it to exit."""
@@ -285,7 +286,7 @@ class ForkServerClient:
         self._pending.clear()
 
 
-def _consume(future: asyncio.Future[Any]) -> None:
+def _consume(future: asyncio.Future[Any] | asyncio.Task[None]) -> None:
     """Mark a future's error as seen: it may fail after its waiter gave up (a run that timed out
     or was cancelled), and asyncio would log the unread error as a bug."""
     if not future.cancelled():
