@@ -39,6 +39,9 @@ class ServerInfo:
     """The uid children run as: ``nobody``'s when the caller is root, else the caller's own."""
     landlock_abi: int
     """0 when children are confined by seccomp alone (and may open no file at all)."""
+    scratch_base: str
+    """The directory holding each child's scratch directory (removed when the server stops;
+    a server that was killed leaves it to the next one started under the same root)."""
 
 
 @dataclass(slots=True)
@@ -245,7 +248,10 @@ class ForkServerClient:
                 finished.set_result(message)
         elif operation == "ready" and not self._started.done():
             info = ServerInfo(
-                int(message["pid"]), int(message["uid"]), int(message["landlock_abi"])
+                int(message["pid"]),
+                int(message["uid"]),
+                int(message["landlock_abi"]),
+                str(message["scratch"]),
             )
             self._started.set_result(info)
         elif operation == "failed" and not self._started.done():

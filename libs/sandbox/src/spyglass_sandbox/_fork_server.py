@@ -11,7 +11,7 @@ JSON message a packet):
                       directly: the request never passes through this process, so no child
                       inherits another evaluation's code or data.
                       {"op": "kill", "id": 7}
-    server -> caller  {"op": "ready", "pid": ..., "uid": ..., "landlock_abi": 7}
+    server -> caller  {"op": "ready", "pid": ..., "uid": ..., "landlock_abi": 7, "scratch": ...}
                       {"op": "failed", "message": "..."}   (start-up failed; the server exits)
                       {"op": "finished", "id": 7, "exit_code": 0, "signal": null,
                        "cpu_seconds": 0.01, "timed_out": false, "error": null}
@@ -33,6 +33,7 @@ import selectors
 import shutil
 import signal
 import socket
+import stat
 import sys
 import tempfile
 import time
@@ -44,6 +45,7 @@ from spyglass_sandbox import _confine, _runner
 from spyglass_sandbox.modules import IMPORTED_FROM_C, SUPPORT_MODULES
 
 CONTROL_PACKET_BYTES = 64 * 1024
+SCRATCH_PREFIX = "spyglass-sandbox-"
 EXIT_CONFINEMENT_FAILED = 70
 EXIT_INTERNAL_ERROR = 71
 CONFINED_FD = 4
@@ -129,8 +131,11 @@ class ForkServer:
         return frozenset([*self.config.modules, *IMPORTED_FROM_C])
 
     def _make_scratch_base(self) -> str:
+        _sweep_scratch_of_dead_servers(self.config.scratch_root)
         try:
-            base = tempfile.mkdtemp(prefix="spyglass-sandbox-", dir=self.config.scratch_root)
+            base = tempfile.mkdtemp(
+                prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=self.config.scratch_root
+            )
         except OSError as error:
             raise _confine.ConfinementError(
                 f"cannot create the scratch directory under {self.config.scratch_root!r} "
@@ -140,6 +145,8 @@ class ForkServer:
         # Children of a root server run as another user: they must traverse into their own
         # directory, and list nothing else.
         os.chmod(base, 0o711 if self.identity is not None else 0o700)
+        if self.identity is not None:
+            _require_searchable(base, self.identity)
         return base
 
     def serve(self) -> None:
@@ -150,6 +157,7 @@ class ForkServer:
                 "pid": os.getpid(),
                 "uid": self._child_uid(),
                 "landlock_abi": self.landlock_abi,
+                "scratch": self.scratch_base,
             }
         )
         while not self.closing or self.children:
@@ -375,6 +383,53 @@ def _remove_tree(path: str) -> None:
         shutil.rmtree(path, onerror=make_writable_and_retry)
     except OSError:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _require_searchable(path: str, identity: _confine.Identity) -> None:
+    """Fail at start-up, not at every evaluation, when children could not reach their scratch
+    directories: every directory above them must let the unprivileged user pass."""
+    current = os.path.abspath(path)
+    while True:
+        status = os.stat(current)
+        mode = status.st_mode
+        if not (
+            mode & stat.S_IXOTH
+            or (status.st_uid == identity.uid and mode & stat.S_IXUSR)
+            or (status.st_gid == identity.gid and mode & stat.S_IXGRP)
+        ):
+            raise _confine.ConfinementError(
+                f"children run as uid {identity.uid} and cannot pass through {current!r} "
+                "to reach their scratch directories; give Sandbox(scratch_root=...) a directory "
+                "every user can enter (such as /tmp)"
+            )
+        parent = os.path.dirname(current)
+        if parent == current:
+            return
+        current = parent
+
+
+def _sweep_scratch_of_dead_servers(root: str) -> None:
+    """Remove the scratch directories of fork servers that died without cleaning up (killed,
+    or their worker was). Each is named after its server's pid; a pid still in use (by that
+    server, or by anything else) keeps its directory."""
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return  # _make_scratch_base reports an unusable root
+    for entry in entries:
+        pid = entry.name.removeprefix(SCRATCH_PREFIX).partition("-")[0]
+        if entry.name.startswith(SCRATCH_PREFIX) and pid.isdigit() and not _alive(int(pid)):
+            _remove_tree(entry.path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _arrange_descriptors(request_fd: int, result_fd: int, confined_fd: int, devnull: int) -> None:

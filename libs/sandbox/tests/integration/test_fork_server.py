@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import landlockpy
@@ -47,6 +49,10 @@ def _oom_score(pid: int) -> int:
     return int(Path(f"/proc/{pid}/oom_score_adj").read_text())
 
 
+def _listing(directory: str | Path) -> list[str]:
+    return sorted(os.listdir(directory))
+
+
 def _gone(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
@@ -62,6 +68,32 @@ async def test_a_killed_fork_server_is_replaced_on_the_next_evaluation() -> None
         await assert_healthy(sandbox)
         second = await sandbox.start()
         assert second.pid != first.pid
+
+
+@pytest.fixture
+def scratch_root() -> Iterator[Path]:
+    """A scratch root of its own that children running as nobody can enter (pytest's tmp_path,
+    under a root-only directory, is not one when the tests run as root)."""
+    root = Path(tempfile.mkdtemp(prefix="sandbox-test-"))
+    root.chmod(0o755)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+async def test_a_killed_servers_scratch_directories_are_removed_by_the_next(
+    scratch_root: Path,
+) -> None:
+    async with Sandbox(scratch_root=str(scratch_root)) as sandbox:
+        first = await sandbox.start()
+        running = asyncio.create_task(sandbox.run(SLEEPER, limits=Limits(wall_seconds=60)))
+        await _eventually(lambda: len(_children(first.pid)) == 1)
+        os.kill(first.pid, signal.SIGKILL)
+        with pytest.raises(SandboxUnavailableError):
+            await running
+        assert _listing(first.scratch_base) == ["1"]  # the child's, left behind
+        second = await sandbox.start()
+        assert _listing(scratch_root) == [Path(second.scratch_base).name]
+    assert _listing(scratch_root) == []  # and a server that stops cleanly removes its own
 
 
 async def test_an_evaluation_in_flight_when_the_server_dies_fails_retryably_and_its_child_too() -> (
@@ -127,6 +159,18 @@ async def test_an_unwritable_scratch_root_is_refused_naming_the_setting(tmp_path
             pass
     assert str(missing) in str(raised.value)
     assert not raised.value.retryable
+
+
+async def test_a_scratch_root_children_cannot_enter_is_refused_at_start(tmp_path: Path) -> None:
+    sandbox = Sandbox(scratch_root=str(tmp_path))
+    try:
+        if os.geteuid() == 0:  # pytest's tmp_path sits under a directory only root may enter
+            with pytest.raises(SandboxSetupError, match="cannot pass through"):
+                await sandbox.start()
+        else:  # children share our uid: whatever we can enter, they can
+            assert (await sandbox.run("def evaluate():\n    return 1\n")).value == 1
+    finally:
+        await sandbox.aclose()
 
 
 async def test_a_module_that_cannot_be_preloaded_is_refused_naming_it() -> None:
