@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 import asyncpg
+import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from spyglass_core.settings import DbSettings
@@ -35,6 +36,52 @@ async def create_project(connection: asyncpg.Connection, name: str) -> int:
         "INSERT INTO projects (name) VALUES ($1) RETURNING id", name
     )
     return project_id
+
+
+async def create_span(
+    connection: asyncpg.Connection,
+    project_id: int,
+    trace_id: str,
+    span_id: str,
+    kind: str,
+    at: datetime,
+    *,
+    attributes: dict[str, object] | None = None,
+    session: str | None = None,
+) -> None:
+    """A span of a second starting ``at``, in trace ``trace_id`` (created on first use; a
+    ``session`` given later still links it) and, if given, session ``session``."""
+    session_rowid = None
+    if session is not None:
+        session_rowid = await connection.fetchval(
+            "INSERT INTO project_sessions (session_id, project_id, start_time, end_time) "
+            "VALUES ($1, $2, $3, $3) ON CONFLICT (session_id) DO UPDATE SET "
+            "end_time = EXCLUDED.end_time RETURNING id",
+            session,
+            project_id,
+            at,
+        )
+    trace_rowid = await connection.fetchval(
+        "INSERT INTO traces (project_rowid, trace_id, project_session_rowid, start_time, "
+        "end_time) VALUES ($1, $2, $3, $4, $4) ON CONFLICT (trace_id) DO UPDATE SET "
+        "project_session_rowid = coalesce(EXCLUDED.project_session_rowid, "
+        "traces.project_session_rowid) RETURNING id",
+        project_id,
+        trace_id,
+        session_rowid,
+        at,
+    )
+    await connection.execute(
+        "INSERT INTO spans (trace_rowid, project_rowid, span_id, name, span_kind, start_time, "
+        "end_time, attributes) VALUES ($1, $2, $3, 'step', $4, $5, $6, $7::jsonb)",
+        trace_rowid,
+        project_id,
+        span_id,
+        kind,
+        at,
+        at + timedelta(seconds=1),
+        orjson.dumps(attributes or {}).decode(),
+    )
 
 
 async def create_trace(

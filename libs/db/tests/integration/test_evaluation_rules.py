@@ -4,10 +4,9 @@ table, every rule of a project in one statement; sampling is deterministic and n
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import asyncpg
-import orjson
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -19,7 +18,7 @@ from spyglass_db.evaluation_rules import (
     sampling_key,
 )
 from spyglass_db.filters import FilterExpressionError
-from tests.support.trace_rows import create_project, engine_for
+from tests.support.trace_rows import create_project, create_span, engine_for
 
 NOW = datetime.now(UTC)
 
@@ -30,48 +29,6 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
         yield engine
 
 
-async def _span(
-    connection: asyncpg.Connection,
-    project: int,
-    trace: str,
-    span: str,
-    kind: str,
-    attributes: dict[str, object],
-    session: str | None = None,
-) -> None:
-    session_rowid = None
-    if session is not None:
-        session_rowid = await connection.fetchval(
-            "INSERT INTO project_sessions (session_id, project_id, start_time, end_time) "
-            "VALUES ($1, $2, $3, $3) ON CONFLICT (session_id) DO UPDATE SET "
-            "end_time = EXCLUDED.end_time RETURNING id",
-            session,
-            project,
-            NOW,
-        )
-    trace_rowid = await connection.fetchval(
-        "INSERT INTO traces (project_rowid, trace_id, project_session_rowid, start_time, "
-        "end_time) VALUES ($1, $2, $3, $4, $4) ON CONFLICT (trace_id) DO UPDATE SET "
-        "project_session_rowid = coalesce(EXCLUDED.project_session_rowid, "
-        "traces.project_session_rowid) RETURNING id",
-        project,
-        trace,
-        session_rowid,
-        NOW,
-    )
-    await connection.execute(
-        "INSERT INTO spans (trace_rowid, project_rowid, span_id, name, span_kind, start_time, "
-        "end_time, attributes) VALUES ($1, $2, $3, 'step', $4, $5, $6, $7::jsonb)",
-        trace_rowid,
-        project,
-        span,
-        kind,
-        NOW,
-        NOW + timedelta(seconds=1),
-        orjson.dumps(attributes).decode(),
-    )
-
-
 async def test_each_rule_matches_what_its_filter_matches(
     engine: AsyncEngine, database_url: str
 ) -> None:
@@ -79,10 +36,28 @@ async def test_each_rule_matches_what_its_filter_matches(
     try:
         project = await create_project(connection, "support-bot")
         other = await create_project(connection, "other")
-        await _span(connection, project, "t1", "s1", "LLM", {"llm": {"model_name": "gpt-4o"}})
-        await _span(connection, project, "t1", "s2", "CHAIN", {}, session="chat-1")
-        await _span(connection, project, "t2", "s3", "LLM", {"llm": {"model_name": "claude"}})
-        await _span(connection, other, "t9", "s9", "LLM", {"llm": {"model_name": "gpt-4o"}})
+        await create_span(
+            connection,
+            project,
+            "t1",
+            "s1",
+            "LLM",
+            NOW,
+            attributes={"llm": {"model_name": "gpt-4o"}},
+        )
+        await create_span(connection, project, "t1", "s2", "CHAIN", NOW, session="chat-1")
+        await create_span(
+            connection,
+            project,
+            "t2",
+            "s3",
+            "LLM",
+            NOW,
+            attributes={"llm": {"model_name": "claude"}},
+        )
+        await create_span(
+            connection, other, "t9", "s9", "LLM", NOW, attributes={"llm": {"model_name": "gpt-4o"}}
+        )
     finally:
         await connection.close()
     conditions = {

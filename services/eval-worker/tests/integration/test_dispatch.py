@@ -7,14 +7,13 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-import orjson
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from spyglass_db.evaluation_rules import active_rules, is_sampled
 from spyglass_eval_worker.dispatch import CompiledRules, Decisions, decide
-from tests.support.trace_rows import create_project, engine_for
+from tests.support.trace_rows import create_project, create_span, engine_for
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 LEASE = 60.0
@@ -31,46 +30,6 @@ async def connection(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     connection = await asyncpg.connect(database_url)
     yield connection
     await connection.close()
-
-
-async def _span(
-    connection: asyncpg.Connection,
-    project: int,
-    trace: str,
-    span: str,
-    kind: str,
-    session: str | None = None,
-) -> None:
-    session_rowid = None
-    if session is not None:
-        session_rowid = await connection.fetchval(
-            "INSERT INTO project_sessions (session_id, project_id, start_time, end_time) "
-            "VALUES ($1, $2, $3, $3) ON CONFLICT (session_id) DO UPDATE SET "
-            "end_time = EXCLUDED.end_time RETURNING id",
-            session,
-            project,
-            NOW,
-        )
-    trace_rowid = await connection.fetchval(
-        "INSERT INTO traces (project_rowid, trace_id, project_session_rowid, start_time, "
-        "end_time) VALUES ($1, $2, $3, $4, $4) ON CONFLICT (trace_id) DO UPDATE SET "
-        "project_session_rowid = coalesce(EXCLUDED.project_session_rowid, "
-        "traces.project_session_rowid) RETURNING id",
-        project,
-        trace,
-        session_rowid,
-        NOW,
-    )
-    await connection.execute(
-        "INSERT INTO spans (trace_rowid, project_rowid, span_id, name, span_kind, start_time, "
-        "end_time, attributes) VALUES ($1, $2, $3, 'step', $4, $5, $5, $6::jsonb)",
-        trace_rowid,
-        project,
-        span,
-        kind,
-        NOW,
-        orjson.dumps({}).decode(),
-    )
 
 
 async def _rule(
@@ -133,9 +92,9 @@ async def test_matched_spans_become_jobs_once(
     engine: AsyncEngine, connection: asyncpg.Connection
 ) -> None:
     project = await create_project(connection, "bot")
-    await _span(connection, project, "t1", "s1", "LLM")
-    await _span(connection, project, "t1", "s2", "CHAIN", session="chat-1")
-    await _span(connection, project, "t2", "s3", "LLM")
+    await create_span(connection, project, "t1", "s1", "LLM", NOW)
+    await create_span(connection, project, "t1", "s2", "CHAIN", NOW, session="chat-1")
+    await create_span(connection, project, "t2", "s3", "LLM", NOW)
     await _rule(connection, project, "llm-spans", filter="span_kind == 'LLM'")
     await _rule(connection, project, "traces", target="TRACE", quiet=30)
     await _rule(connection, project, "sessions", target="SESSION")
@@ -176,10 +135,10 @@ async def test_a_new_span_pushes_back_a_waiting_trace(
     engine: AsyncEngine, connection: asyncpg.Connection
 ) -> None:
     project = await create_project(connection, "bot")
-    await _span(connection, project, "t1", "s1", "LLM")
+    await create_span(connection, project, "t1", "s1", "LLM", NOW)
     await _rule(connection, project, "traces", target="TRACE", quiet=30)
     await _decide(engine, [("t1", "s1")])
-    await _span(connection, project, "t1", "s2", "LLM")
+    await create_span(connection, project, "t1", "s2", "LLM", NOW)
 
     async with engine.begin() as sql:
         rules = await active_rules(sql, ["bot"])
@@ -196,7 +155,7 @@ async def test_sampling_is_by_trace_and_a_capped_rule_sheds(
     project = await create_project(connection, "bot")
     traces = [f"{index:032x}" for index in range(200)]
     for trace in traces:
-        await _span(connection, project, trace, f"{trace[-16:]}", "LLM")
+        await create_span(connection, project, trace, f"{trace[-16:]}", "LLM", NOW)
     sampled = await _rule(connection, project, "tenth", rate=0.1)
     capped = await _rule(connection, project, "capped", max_tokens=1000)
     await connection.execute(
