@@ -29,10 +29,18 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from spyglass_core.errors import DependencyUnavailableError
 from spyglass_core.logging import get_logger
 from spyglass_db.experiment_jobs import complete_job_if_done, get_job, list_items_to_run
-from spyglass_experiment_runner.resources import EventLoopThread, RunnerResources
+from spyglass_experiment_runner.resources import RunnerResources
 from spyglass_experiment_runner.runs import run_chunk
 from spyglass_experiment_runner.settings import ExperimentRunnerSettings
-from spyglass_jobs import Queue, TaskName, check_broker, create_celery, register_ping, run_worker
+from spyglass_jobs import (
+    EventLoopThread,
+    Queue,
+    TaskName,
+    check_broker,
+    create_celery,
+    register_ping,
+    run_worker,
+)
 
 log = get_logger(__name__)
 

@@ -1,23 +1,18 @@
 """What a runner process holds while it runs jobs: one event loop and the clients on it.
 
-Celery calls tasks on its pool's threads; provider calls, PostgreSQL and Redis are asyncio.
-Each process runs one event loop in a thread of its own (:class:`EventLoopThread`), and every
-task hands its coroutine to it and waits. So the chunks a process works on at once share one
-set of clients: SDK clients with their kept-alive connections, one database pool, one Redis
-connection pool, one cap on calls in flight (``calls_in_flight``). The resources are opened in
-the loop on the first task (after a prefork pool forked the process) and closed when the
-worker stops.
+Each process runs one event loop in a thread of its own (``spyglass_jobs.EventLoopThread``),
+and every task hands its coroutine to it and waits. So the chunks a process works on at once
+share one set of clients: SDK clients with their kept-alive connections, one database pool,
+one Redis connection pool, one cap on calls in flight (``calls_in_flight``). The resources are
+opened in the loop on the first task (after a prefork pool forked the process) and closed when
+the worker stops.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
-import uvloop
 from celery import Celery
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -25,14 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from spyglass_core.settings import DbSettings, RedisSettings
 from spyglass_db.engine import create_engine
 from spyglass_db.pool import LazyPool
-from spyglass_experiment_runner.limiter import FailureStreak, SharedRateLimit
 from spyglass_experiment_runner.settings import ExperimentJobSettings
 from spyglass_experiment_runner.tracing import RunSink, RunTracing
 from spyglass_llm import LLMClient
 from spyglass_llm.credentials import CredentialResolver
+from spyglass_llm.ratelimit import FailureStreak, SharedRateLimit
 from spyglass_llm.secrets import SecretBox, SecretsSettings
-
-T = TypeVar("T")
 
 REDIS_PREFIX = "spyglass:experiments"
 STATEMENT_CONNECTIONS = 8
@@ -75,7 +68,7 @@ class RunnerResources:
             engine=engine,
             statements=LazyPool(db, "spyglass-experiment-runner", STATEMENT_CONNECTIONS),
             redis=client,
-            limiter=SharedRateLimit(client, REDIS_PREFIX),
+            limiter=SharedRateLimit(client),
             streak=FailureStreak(client, REDIS_PREFIX),
             credentials=CredentialResolver(engine, SecretBox.from_settings_or_none(secrets)),
             llm=LLMClient(),
@@ -92,36 +85,3 @@ class RunnerResources:
         await self.engine.dispose()
         await self.redis.aclose()
         self.tracing.close()
-
-
-class EventLoopThread:
-    """An event loop running in a daemon thread, for sync callers to run coroutines on.
-
-    A uvloop loop: a runner spends most of its CPU in socket I/O (provider calls, Redis,
-    PostgreSQL, span export), which uvloop does in C.
-    """
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._lock = threading.Lock()
-
-    def _started(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
-            if self._loop is None:
-                loop = uvloop.new_event_loop()
-                thread = threading.Thread(target=loop.run_forever, name=self._name, daemon=True)
-                thread.start()
-                self._loop = loop
-            return self._loop
-
-    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        """Run ``coroutine`` on the loop and wait for its result (or exception)."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self._started()).result()
-
-    def stop(self) -> None:
-        """Stop the loop (after running what is scheduled)."""
-        with self._lock:
-            loop, self._loop = self._loop, None
-        if loop is not None:
-            loop.call_soon_threadsafe(loop.stop)

@@ -10,7 +10,7 @@ so a written run's trace link never dangles for lack of a span.
 
 What each call's error does (``spyglass_llm.errors``):
 
-* 429: the shared limit hears of it (``limiter.py``); the call waits its ``Retry-After``
+* 429: the shared limit hears of it (``spyglass_llm.ratelimit``); the call waits its ``Retry-After``
   without holding a slot and is tried again (up to :data:`MAX_RATE_LIMITED_TRIES`).
 * 5xx, timeout, lost connection: tried again after a backoff, up to ``max_attempts``; then
   the run is stored failed.
@@ -248,7 +248,7 @@ async def _run_one(
     await resources.sink.write(lambda: CREATE_RUN_ON_DRIVER.fetchval(resources.statements, values))
     if error is None:
         return True
-    streak = await resources.streak.failed(job.id, job.epoch)
+    streak = await resources.streak.failed(_streak_subject(job))
     if streak >= resources.settings.failures_to_pause:
         await guard.pause(f"paused after {streak} runs failed in a row; last error: {error}")
     return False
@@ -282,7 +282,7 @@ async def _call_with_retries(
                 # was paused or cancelled must not start.
                 if not await guard.running():
                     raise _JobStoppedError
-                await _wait_for_permit(resources, key)
+                await resources.limiter.wait_for_permit(key)
                 if not await guard.running():
                     raise _JobStoppedError
                 completion = await resources.llm.complete(
@@ -306,20 +306,15 @@ async def _call_with_retries(
         except CredentialRejected as problem:
             await guard.pause(str(problem))
             raise _JobStoppedError from problem
-        job = guard.job
         await resources.limiter.report(
-            key, limited=False, streak=(resources.streak, job.id, job.epoch)
+            key, limited=False, streak=(resources.streak, _streak_subject(guard.job))
         )
         return completion
 
 
-async def _wait_for_permit(resources: RunnerResources, key: str) -> None:
-    while True:
-        permit = await resources.limiter.acquire(key)
-        if permit.seconds > 0:
-            await asyncio.sleep(permit.seconds)
-        if permit.go:
-            return
+def _streak_subject(job: JobRow) -> str:
+    """A job epoch's failure streak: a resumed job starts counting afresh."""
+    return f"{job.id}:{job.epoch}"
 
 
 def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:

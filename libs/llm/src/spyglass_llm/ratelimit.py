@@ -1,8 +1,10 @@
-"""How fast the runners call one model with one credential: a limit every worker shares.
+"""How fast Spyglass calls one model with one credential: a limit every process shares.
 
-Providers limit requests per credential and model. Every runner process of every machine
-takes its calls from one Redis hash per (credential, model), so adding workers never adds
-429s. The limit adapts to what the provider says:
+Providers limit requests per credential and model. Every process that calls them (experiment
+runners, evaluation workers) on every machine takes its calls from one Redis hash per
+(credential, model) under :data:`RATE_PREFIX`, so adding workers never adds 429s, and an
+online evaluation rule and an experiment judged by the same key slow down together.
+The limit adapts to what the provider says:
 
 * It starts unlimited: a provider that never answers 429 is called as fast as the workers
   can (``calls_in_flight`` per process bounds them).
@@ -22,6 +24,7 @@ and need no second round trip. Time is Redis's (``TIME``), the same for every wo
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
@@ -39,6 +42,8 @@ BURST_SECONDS = 1.0
 EXPIRE_SECONDS = 3600
 """A key unused this long is forgotten (and its model called unlimited again)."""
 STREAK_EXPIRE_SECONDS = EXPIRE_SECONDS * 24
+RATE_PREFIX = "spyglass:llm"
+"""The Redis key prefix of every (credential, model) limit: the same in every process."""
 
 _ACQUIRE = """
 local now_parts = redis.call('TIME')
@@ -121,7 +126,7 @@ meanwhile by another process's 429s is obeyed that much later)."""
 class SharedRateLimit:
     """The adaptive limit of every (credential, model), kept in Redis."""
 
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(self, redis: Redis, prefix: str = RATE_PREFIX) -> None:
         self._redis = redis
         self._prefix = prefix
         self._unlimited_until: dict[str, float] = {}
@@ -149,14 +154,14 @@ class SharedRateLimit:
         *,
         limited: bool,
         retry_after: float = 0.0,
-        streak: tuple[FailureStreak, int, int] | None = None,
+        streak: tuple[FailureStreak, str] | None = None,
     ) -> float:
         """Count a call's answer (429 or not); the rate now in force (0: unlimited).
 
-        ``streak`` (the streak, job id, epoch): the call ended a run that succeeded, so the
-        job's failure streak is reset in the same round trip.
+        ``streak`` (a streak and its subject): the call succeeded, so the subject's failure
+        streak is reset in the same round trip.
         """
-        keys = [key] if streak is None else [key, streak[0].key(streak[1], streak[2])]
+        keys = [key] if streak is None else [key, streak[0].key(streak[1])]
         rate = await self._report(
             keys=keys,
             args=[
@@ -177,6 +182,15 @@ class SharedRateLimit:
             self._unlimited_until.pop(key, None)
         return float(_text(rate))
 
+    async def wait_for_permit(self, key: str) -> None:
+        """Wait until ``key``'s budget allows a call (its token, or a ``Retry-After`` over)."""
+        while True:
+            permit = await self.acquire(key)
+            if permit.seconds > 0:
+                await asyncio.sleep(permit.seconds)
+            if permit.go:
+                return
+
     async def rate(self, key: str) -> float:
         """The rate in force for ``key`` (0: unlimited)."""
         value = await self._redis.hget(key, "rate")
@@ -188,19 +202,20 @@ def _text(value: bytes | str) -> str:
 
 
 class FailureStreak:
-    """Runs of a job that failed in a row, over every worker (the circuit breaker's count)."""
+    """Calls of one subject (an experiment job's epoch, an evaluation rule's version) that
+    failed in a row, over every worker: a circuit breaker's count."""
 
     def __init__(self, redis: Redis, prefix: str) -> None:
         self._redis = redis
         self._prefix = prefix
 
-    def key(self, job_id: int, epoch: int) -> str:
-        """The Redis key of a job epoch's streak."""
-        return f"{self._prefix}:failures:{job_id}:{epoch}"
+    def key(self, subject: str) -> str:
+        """The Redis key of a subject's streak."""
+        return f"{self._prefix}:failures:{subject}"
 
-    async def failed(self, job_id: int, epoch: int) -> int:
-        """Count a failed run; the streak's length now."""
-        key = self.key(job_id, epoch)
+    async def failed(self, subject: str) -> int:
+        """Count a failure; the streak's length now."""
+        key = self.key(subject)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.incr(key)
             pipe.expire(key, STREAK_EXPIRE_SECONDS)
