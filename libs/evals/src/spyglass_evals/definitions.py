@@ -43,8 +43,19 @@ MAX_MODEL_LENGTH = 256
 MAX_MAPPING_ENTRIES = 50
 MAX_PATH_LENGTH = 512
 MAX_PATH_DEPTH = 16
-MATERIAL = ("input", "output", "expected", "reference", "metadata", "context", "documents")
-MATERIAL += ("document", "tools", "tool_calls", "attributes")
+MATERIAL: tuple[str, ...] = (
+    "input",
+    "output",
+    "expected",
+    "reference",
+    "metadata",
+    "context",
+    "documents",
+    "document",
+    "tools",
+    "tool_calls",
+    "attributes",
+)
 """What the worker gathers for a target, and what an input mapping's paths start from."""
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
