@@ -28,10 +28,15 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import BigInteger, DateTime, Integer, Text
 
+from spyglass_db.experiment_runs import DATASET_EVALUATOR_VERSION_SQL
+
 DEFAULT_LEASE_SECONDS = 300.0
 """How long a RUNNING job may take before it is presumed lost and queued again."""
 
 UNFINISHED_STATES = ("PENDING", "QUEUED", "RUNNING", "RETRYING")
+PARKED_SECONDS = 86_400.0
+"""How long a job of a paused rule waits before it is looked at again; resuming the rule makes
+its parked jobs due at once (:func:`unpark_rule_jobs`)."""
 
 
 @dataclass(frozen=True)
@@ -185,7 +190,7 @@ async def claim_job(
             return NotClaimed("DROPPED", reason)
         if row.rule_status != "ACTIVE":
             reason = f"its rule is paused: {row.rule_reason or 'paused by a user'}"
-            await _set(connection, job_id, "PENDING", reason, now, attempt=0)
+            await _set(connection, job_id, "PENDING", reason, _parked(now), attempt=0)
             return NotClaimed("PENDING", reason)
     await _set(
         connection, job_id, "RUNNING", None, now + timedelta(seconds=lease_seconds), attempt=1
@@ -244,6 +249,42 @@ async def finish_job(
         _FINISH, {"id": job_id, "state": state, "reason": reason, "tokens": tokens, "cost": cost}
     )
     return bool(result.rowcount)
+
+
+def _parked(now: datetime) -> datetime:
+    return now + timedelta(seconds=PARKED_SECONDS)
+
+
+_PARK = text(
+    """
+    UPDATE evaluation_jobs SET state = 'PENDING', reason = :reason, due_at = :due_at,
+        updated_at = now()
+    WHERE id = :id AND state = 'RUNNING'
+    """
+)
+
+
+async def park_job(connection: AsyncConnection, job_id: int, reason: str, now: datetime) -> bool:
+    """RUNNING -> PENDING: its rule was paused (``reason``); it runs when the rule resumes."""
+    result = await connection.execute(
+        _PARK, {"id": job_id, "reason": reason, "due_at": _parked(now)}
+    )
+    return bool(result.rowcount)
+
+
+_UNPARK = text(
+    """
+    UPDATE evaluation_jobs SET due_at = :now, updated_at = now()
+    WHERE rule_id = :rule_id AND state = 'PENDING' AND due_at > :now
+      AND reason LIKE 'its rule is paused%'
+    """
+)
+
+
+async def unpark_rule_jobs(connection: AsyncConnection, rule_id: int, now: datetime) -> int:
+    """Make the jobs a rule's pause parked due now (the rule was resumed); how many."""
+    result = await connection.execute(_UNPARK, {"rule_id": rule_id, "now": now})
+    return int(result.rowcount)
 
 
 _RETRY = text(
@@ -326,3 +367,30 @@ async def rule_job_counts(
         if row.oldest_queued_at is not None:
             oldest[int(row.rule_id)] = row.oldest_queued_at
     return {rule_id: RuleJobCounts(counts[rule_id], oldest[rule_id]) for rule_id in rule_ids}
+
+
+_SCORE_EXISTING_RUNS = text(
+    f"""
+    INSERT INTO evaluation_jobs
+        (dataset_evaluator_id, target_kind, target_id, evaluator_version_id, state, due_at)
+    SELECT de.id, 'RUN', r.id::text, ev.id, 'PENDING', :now
+    FROM dataset_evaluators AS de
+    JOIN experiments AS x ON x.dataset_id = de.dataset_id
+    JOIN experiment_runs AS r ON r.experiment_id = x.id AND r.error IS NULL
+    {DATASET_EVALUATOR_VERSION_SQL}
+    WHERE de.id = :dataset_evaluator_id
+    ORDER BY r.id
+    ON CONFLICT DO NOTHING
+    """
+)
+
+
+async def score_existing_runs(
+    connection: AsyncConnection, dataset_evaluator_id: int, now: datetime
+) -> int:
+    """Record a job for every successful run already written over the dataset evaluator's
+    dataset (called when it is attached: past experiments get its scores too); how many."""
+    result = await connection.execute(
+        _SCORE_EXISTING_RUNS, {"dataset_evaluator_id": dataset_evaluator_id, "now": now}
+    )
+    return int(result.rowcount)

@@ -17,12 +17,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.types import Text
+from sqlalchemy.types import BigInteger, Date, Text
 
 from spyglass_db.filters import SqlCondition, compile_span_filter
 
@@ -174,3 +174,79 @@ async def match_spans(
                 )
             )
     return matched
+
+
+@dataclass(frozen=True)
+class Spend:
+    """A rule's spend today against its caps."""
+
+    tokens: int
+    cost: float
+    max_tokens: int | None
+    max_cost: float | None
+
+    def over(self) -> str | None:
+        """Why the rule may spend no more today, or None."""
+        if self.max_tokens is not None and self.tokens >= self.max_tokens:
+            return f"over the rule's daily cap of {self.max_tokens} tokens ({self.tokens} spent)"
+        if self.max_cost is not None and self.cost >= self.max_cost:
+            return f"over the rule's daily cap of ${self.max_cost:g} (${self.cost:.4f} spent)"
+        return None
+
+
+_SPEND = text(
+    """
+    SELECT r.id, r.max_tokens_per_day, r.max_cost_per_day,
+        coalesce(s.tokens, 0) AS tokens, coalesce(s.cost, 0) AS cost
+    FROM evaluation_rules AS r
+    LEFT JOIN evaluation_rule_spend AS s ON s.rule_id = r.id AND s.day = :day
+    WHERE r.id = ANY(:rule_ids)
+    """
+).bindparams(bindparam("rule_ids", type_=ARRAY(BigInteger())), bindparam("day", type_=Date()))
+
+
+async def rule_spend(
+    connection: AsyncConnection, rule_ids: Sequence[int], day: date
+) -> dict[int, Spend]:
+    """Each rule's spend on ``day`` and its caps."""
+    result = await connection.execute(_SPEND, {"rule_ids": list(rule_ids), "day": day})
+    return {
+        int(row.id): Spend(
+            int(row.tokens), float(row.cost), row.max_tokens_per_day, row.max_cost_per_day
+        )
+        for row in result
+    }
+
+
+_ADD_SPEND = text(
+    """
+    INSERT INTO evaluation_rule_spend AS s (rule_id, day, tokens, cost)
+    VALUES (:rule_id, :day, :tokens, :cost)
+    ON CONFLICT (rule_id, day) DO UPDATE SET
+        tokens = s.tokens + excluded.tokens, cost = s.cost + excluded.cost
+    """
+).bindparams(bindparam("day", type_=Date()))
+
+
+async def add_rule_spend(
+    connection: AsyncConnection, rule_id: int, day: date, tokens: int, cost: float
+) -> None:
+    """Add what one evaluation of rule ``rule_id`` spent to its ``day``."""
+    await connection.execute(
+        _ADD_SPEND, {"rule_id": rule_id, "day": day, "tokens": tokens, "cost": cost}
+    )
+
+
+_PAUSE = text(
+    """
+    UPDATE evaluation_rules SET status = 'PAUSED', status_reason = :reason, updated_at = now()
+    WHERE id = :rule_id AND status = 'ACTIVE'
+    """
+)
+
+
+async def pause_rule(connection: AsyncConnection, rule_id: int, reason: str) -> bool:
+    """Pause an active rule with ``reason`` (its version stays: a resume runs its parked
+    jobs); False if it was not active."""
+    result = await connection.execute(_PAUSE, {"rule_id": rule_id, "reason": reason})
+    return bool(result.rowcount)

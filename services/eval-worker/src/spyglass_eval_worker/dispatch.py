@@ -21,21 +21,23 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.types import BigInteger, Date, DateTime, Integer, Text
+from sqlalchemy.types import BigInteger, DateTime, Integer, Text
 
 from spyglass_core.logging import get_logger
 from spyglass_db.evaluation_jobs import NewJob, record_jobs
 from spyglass_db.evaluation_rules import (
     ActiveRule,
     MatchedSpan,
+    Spend,
     is_sampled,
     match_spans,
     rule_condition,
+    rule_spend,
     sampling_key,
 )
 from spyglass_db.filters import FilterExpressionError, SqlCondition
@@ -53,48 +55,6 @@ class Decisions:
     sampled_out: Counter[int] = field(default_factory=Counter)
     shed: Counter[int] = field(default_factory=Counter)
     pending: int = 0
-
-
-@dataclass(frozen=True)
-class Spend:
-    """A rule's spend today against its caps."""
-
-    tokens: int
-    cost: float
-    max_tokens: int | None
-    max_cost: float | None
-
-    def over(self) -> str | None:
-        """Why the rule may spend no more today, or None."""
-        if self.max_tokens is not None and self.tokens >= self.max_tokens:
-            return f"over the rule's daily cap of {self.max_tokens} tokens ({self.tokens} spent)"
-        if self.max_cost is not None and self.cost >= self.max_cost:
-            return f"over the rule's daily cap of ${self.max_cost:g} (${self.cost:.4f} spent)"
-        return None
-
-
-_SPEND = text(
-    """
-    SELECT r.id, r.max_tokens_per_day, r.max_cost_per_day,
-        coalesce(s.tokens, 0) AS tokens, coalesce(s.cost, 0) AS cost
-    FROM evaluation_rules AS r
-    LEFT JOIN evaluation_rule_spend AS s ON s.rule_id = r.id AND s.day = :day
-    WHERE r.id = ANY(:rule_ids)
-    """
-).bindparams(bindparam("rule_ids", type_=ARRAY(BigInteger())), bindparam("day", type_=Date()))
-
-
-async def rule_spend(
-    connection: AsyncConnection, rule_ids: Sequence[int], day: date
-) -> dict[int, Spend]:
-    """Each rule's spend on ``day`` and its caps."""
-    result = await connection.execute(_SPEND, {"rule_ids": list(rule_ids), "day": day})
-    return {
-        int(row.id): Spend(
-            int(row.tokens), float(row.cost), row.max_tokens_per_day, row.max_cost_per_day
-        )
-        for row in result
-    }
 
 
 _COUNT = text(

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from spyglass_core.lifecycle import LoopService
 from spyglass_core.logging import get_logger
-from spyglass_query_api.queries.annotations import (
+from spyglass_db.annotations import (
     AnnotationWrite,
     Outcome,
     TargetKind,

@@ -18,15 +18,17 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Row, bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.types import BigInteger, DateTime, Double, Integer, Text, TypeEngine
+from sqlalchemy.types import BigInteger, Integer, Text
 
-from spyglass_db.driver import BatchedStatement, DriverStatement, typed_parameters
+from spyglass_db.driver import BatchedStatement, DriverStatement
 from spyglass_db.experiment_runs import (
     CREATE_RUN_ON_DRIVER,
     EXAMPLE_REVISIONS_SQL,
     OF_EXPERIMENT_SQL,
+    UPSERT_EVALUATION,
+    UPSERT_EVALUATIONS,
 )
 from spyglass_db.pool import LazyPool
 from spyglass_query_api.queries.experiments import (
@@ -289,62 +291,9 @@ async def list_incomplete_evaluations(
 
 # Evaluations ------------------------------------------------------------------------------------
 
-_EVALUATION_VALUES: dict[str, TypeEngine[Any]] = {
-    "run_id": BigInteger(),
-    "name": Text(),
-    "annotator_kind": Text(),
-    "label": Text(),
-    "score": Double(),
-    "explanation": Text(),
-    "trace_id": Text(),
-    "error": Text(),
-    "metadata": JSONB(),
-    "start_time": DateTime(timezone=True),
-    "end_time": DateTime(timezone=True),
-}
-"""The values of an evaluation as it is written, one row or many."""
-
-_UPSERT_EVALUATION = text(
-    """
-    INSERT INTO experiment_run_annotations AS a
-        (experiment_run_id, name, annotator_kind, label, score, explanation, trace_id, error,
-         metadata, start_time, end_time)
-    SELECT r.id, :name, :annotator_kind, :label, :score, :explanation, :trace_id, :error,
-        :metadata, :start_time, :end_time
-    FROM experiment_runs AS r WHERE r.id = :run_id
-    ON CONFLICT (experiment_run_id, name) DO UPDATE SET
-        annotator_kind = excluded.annotator_kind, label = excluded.label,
-        score = excluded.score, explanation = excluded.explanation,
-        trace_id = excluded.trace_id, error = excluded.error, metadata = excluded.metadata,
-        start_time = excluded.start_time, end_time = excluded.end_time
-    RETURNING a.id
-    """
-).bindparams(*typed_parameters(_EVALUATION_VALUES))
-
-_UPSERT_EVALUATIONS = text(
-    """
-    INSERT INTO experiment_run_annotations AS a
-        (experiment_run_id, name, annotator_kind, label, score, explanation, trace_id, error,
-         metadata, start_time, end_time)
-    SELECT r.id, v.name, v.annotator_kind, v.label, v.score, v.explanation, v.trace_id,
-        v.error, v.metadata, v.start_time, v.end_time
-    FROM unnest(:run_id, :name, :annotator_kind, :label, :score, :explanation, :trace_id,
-                :error, :metadata, :start_time, :end_time)
-        AS v(run_id, name, annotator_kind, label, score, explanation, trace_id, error,
-             metadata, start_time, end_time)
-    JOIN experiment_runs AS r ON r.id = v.run_id
-    ON CONFLICT (experiment_run_id, name) DO UPDATE SET
-        annotator_kind = excluded.annotator_kind, label = excluded.label,
-        score = excluded.score, explanation = excluded.explanation,
-        trace_id = excluded.trace_id, error = excluded.error, metadata = excluded.metadata,
-        start_time = excluded.start_time, end_time = excluded.end_time
-    RETURNING a.experiment_run_id, a.name, a.id
-    """
-).bindparams(*typed_parameters(_EVALUATION_VALUES, arrays=True))
-"""``_UPSERT_EVALUATION`` for many evaluations of distinct (run, name)."""
 _UPSERT_EVALUATION_ON_DRIVER = BatchedStatement(
-    DriverStatement.of(_UPSERT_EVALUATION),
-    DriverStatement.of(_UPSERT_EVALUATIONS),
+    DriverStatement.of(UPSERT_EVALUATION),
+    DriverStatement.of(UPSERT_EVALUATIONS),
     ("run_id", "name"),
 )
 

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import BigInteger
 
-from spyglass_query_api.queries.annotations import AnnotationWrite, TargetKind
+from spyglass_db.annotations import AnnotationWrite, TargetKind
 
 _IDS = bindparam("ids", type_=ARRAY(BigInteger))
 

@@ -23,15 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from spyglass_core.errors import InvalidArgumentError, NotFoundError
 from spyglass_core.logging import get_logger
 from spyglass_core.storable import MAX_INTEGER
-from spyglass_query_api.annotations.pending import ANNOTATIONS_DROPPED, park_annotations
-from spyglass_query_api.dependencies import Db
-from spyglass_query_api.queries.annotations import (
+from spyglass_db.annotations import (
     AnnotationWrite,
     Outcome,
     TargetKind,
     annotation_type_name,
     upsert_annotations,
 )
+from spyglass_query_api.annotations.pending import ANNOTATIONS_DROPPED, park_annotations
+from spyglass_query_api.dependencies import Db
 from spyglass_query_api.queries.ids import global_id
 from spyglass_query_api.rest.fields import Identifier, Name
 

@@ -18,14 +18,14 @@ from pydantic import BaseModel, BeforeValidator, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from spyglass_core.errors import NotFoundError
-from spyglass_query_api.dependencies import Db
-from spyglass_query_api.queries.annotations import (
+from spyglass_db.annotations import (
     AnnotationWrite,
     Outcome,
     TargetKind,
     annotation_type_name,
     upsert_annotations,
 )
+from spyglass_query_api.dependencies import Db
 from spyglass_query_api.queries.ids import global_id
 from spyglass_query_api.rest.annotations import NOTE_NAME, InsertedAnnotation
 from spyglass_query_api.rest.fields import Identifier
