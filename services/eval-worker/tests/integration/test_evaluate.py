@@ -132,7 +132,9 @@ async def test_a_built_in_scores_each_span_once_and_code_failures_stay_their_own
     project = await create_project(connection, "shop")
     await create_span(connection, project, "t1", "s1", "LLM", NOW, attributes=_span("order #12"))
     await create_span(connection, project, "t2", "s2", "LLM", NOW, attributes=_span("no idea"))
-    regex = await _rule(connection, project, "mentions-order", await _evaluator(connection, "r", REGEX))
+    regex = await _rule(
+        connection, project, "mentions-order", await _evaluator(connection, "r", REGEX)
+    )
     broken = await _rule(
         connection,
         project,
@@ -236,7 +238,9 @@ async def test_a_rejected_credential_pauses_the_rule_with_its_reason(
     project = await create_project(connection, "locked")
     await create_span(connection, project, "t1", "s1", "LLM", NOW, attributes=_span("Canberra."))
     await create_span(connection, project, "t2", "s2", "LLM", NOW, attributes=_span("Canberra."))
-    rule = await _rule(connection, project, "locked-judge", await _evaluator(connection, "l", JUDGE))
+    rule = await _rule(
+        connection, project, "locked-judge", await _evaluator(connection, "l", JUDGE)
+    )
     first = await _job(connection, rule, project, "s1")
     second = await _job(connection, rule, project, "s2")
 
@@ -280,7 +284,7 @@ async def test_a_dataset_evaluator_scores_each_successful_run_written(
     )
     revision = await connection.fetchval(
         "INSERT INTO dataset_example_revisions (dataset_example_id, dataset_version_id, input, "
-        "output, revision_kind) VALUES ($1, $2, '{\"q\": \"2+2\"}', '{\"answer\": \"4\"}', "
+        'output, revision_kind) VALUES ($1, $2, \'{"q": "2+2"}\', \'{"answer": "4"}\', '
         "'CREATE') RETURNING id",
         example,
         version,
