@@ -4,11 +4,12 @@ A job row is written before its task is queued (``record_jobs``; a redelivered `
 or a retried dispatch finds the row and queues nothing), and every move of a job is a
 conditional ``UPDATE`` on its state, so two workers never both run it:
 
-* ``claim_job``: QUEUED or RETRYING -> RUNNING, with a lease. A job of a rule that changed since
-  it was recorded is DROPPED instead (a rule's jobs run the version they were decided by);
-  one of a paused rule goes back to PENDING with the pause as its reason, to run on resume.
-* ``finish_job``: RUNNING -> SUCCEEDED, FAILED or SHED, with the reason and what it spent.
-* ``retry_job``: RUNNING -> RETRYING with the reason, due again at a later time.
+* ``claim_jobs``: QUEUED or RETRYING -> RUNNING, with a lease, a batch in one statement. A
+  job of a rule that changed since it was recorded is DROPPED instead (a rule's jobs run the
+  version they were decided by); one of a paused rule is parked (PENDING, with the pause as
+  its reason) until the rule resumes.
+* ``finish_jobs``: RUNNING -> SUCCEEDED, FAILED or SHED, with the reason and what it spent.
+* ``retry_jobs``: RUNNING -> RETRYING with the reason, due again at a later time.
 * ``release_due_jobs``: PENDING jobs whose time has come, and QUEUED, RUNNING or RETRYING jobs
   whose lease ran out (their worker died, their task was lost), become QUEUED again and are
   returned for queueing: nothing stays pending forever.
@@ -26,7 +27,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.types import BigInteger, DateTime, Integer, Text
+from sqlalchemy.types import BigInteger, DateTime, Double, Integer, Text
 
 from spyglass_db.experiment_runs import DATASET_EVALUATOR_VERSION_SQL
 
@@ -149,87 +150,154 @@ class NotClaimed:
     reason: str | None
 
 
-_LOCK_FOR_CLAIM = text(
+_CLAIM = text(
     """
-    SELECT j.id, j.state, j.rule_id, j.rule_version, j.dataset_evaluator_id, j.project_id,
-        j.target_kind, j.target_id, j.evaluator_version_id, j.attempts,
-        r.version AS current_version, r.status AS rule_status, r.status_reason AS rule_reason
-    FROM evaluation_jobs AS j
-    LEFT JOIN evaluation_rules AS r ON r.id = j.rule_id
-    WHERE j.id = :id
-    FOR UPDATE OF j
+    WITH locked AS (
+        SELECT j.id, j.rule_id, j.rule_version, r.version AS current_version,
+            r.status AS rule_status, r.status_reason AS rule_reason
+        FROM evaluation_jobs AS j
+        LEFT JOIN evaluation_rules AS r ON r.id = j.rule_id
+        WHERE j.id = ANY(:ids) AND j.state IN ('QUEUED', 'RETRYING')
+        ORDER BY j.id
+        FOR UPDATE OF j SKIP LOCKED
+    ), decided AS (
+        SELECT l.*, CASE
+            WHEN l.rule_id IS NOT NULL AND l.current_version IS DISTINCT FROM l.rule_version
+                THEN 'DROPPED'
+            WHEN l.rule_id IS NOT NULL AND l.rule_status <> 'ACTIVE' THEN 'PENDING'
+            ELSE 'RUNNING' END AS next_state
+        FROM locked AS l
+    )
+    UPDATE evaluation_jobs AS j SET
+        state = d.next_state,
+        reason = CASE d.next_state
+            WHEN 'DROPPED' THEN format(
+                'its rule changed (version %s to %s) before it ran',
+                d.rule_version, d.current_version)
+            WHEN 'PENDING' THEN
+                'its rule is paused: ' || coalesce(d.rule_reason, 'paused by a user')
+            END,
+        due_at = CASE d.next_state
+            WHEN 'RUNNING' THEN :lease_until WHEN 'PENDING' THEN :parked_until ELSE j.due_at END,
+        attempts = j.attempts + CASE WHEN d.next_state = 'RUNNING' THEN 1 ELSE 0 END,
+        updated_at = now(),
+        finished_at = CASE WHEN d.next_state = 'DROPPED' THEN now() END
+    FROM decided AS d
+    WHERE j.id = d.id
+    RETURNING j.id, j.state, j.reason, j.rule_id, j.rule_version, j.dataset_evaluator_id,
+        j.project_id, j.target_kind, j.target_id, j.evaluator_version_id, j.attempts
     """
+).bindparams(
+    bindparam("ids", type_=ARRAY(BigInteger())),
+    bindparam("lease_until", type_=DateTime(timezone=True)),
+    bindparam("parked_until", type_=DateTime(timezone=True)),
 )
-_SET_STATE = text(
-    """
-    UPDATE evaluation_jobs SET state = :state, reason = :reason, due_at = :due_at,
-        attempts = attempts + :attempt, updated_at = now(),
-        finished_at = CASE WHEN :state IN ('SUCCEEDED', 'FAILED', 'SHED', 'DROPPED')
-                           THEN now() END
-    WHERE id = :id
-    """
-)
+
+
+async def claim_jobs(
+    connection: AsyncConnection, job_ids: Sequence[int], now: datetime, lease_seconds: float
+) -> tuple[list[ClaimedJob], dict[int, NotClaimed]]:
+    """Take the jobs of ``job_ids`` that are QUEUED or RETRYING to run them, in one statement
+    (in the caller's transaction): those of a changed rule are DROPPED and those of a paused
+    rule parked instead (returned with why). Jobs another transaction is claiming now, and
+    jobs in any other state, are left alone and not returned."""
+    result = await connection.execute(
+        _CLAIM,
+        {
+            "ids": sorted(set(job_ids)),
+            "lease_until": now + timedelta(seconds=lease_seconds),
+            "parked_until": _parked(now),
+        },
+    )
+    claimed: list[ClaimedJob] = []
+    refused: dict[int, NotClaimed] = {}
+    for row in result:
+        if row.state != "RUNNING":
+            refused[int(row.id)] = NotClaimed(str(row.state), row.reason)
+            continue
+        claimed.append(
+            ClaimedJob(
+                id=int(row.id),
+                rule_id=row.rule_id,
+                rule_version=row.rule_version,
+                dataset_evaluator_id=row.dataset_evaluator_id,
+                project_id=row.project_id,
+                target_kind=str(row.target_kind),
+                target_id=str(row.target_id),
+                evaluator_version_id=row.evaluator_version_id,
+                attempts=int(row.attempts),
+            )
+        )
+    return sorted(claimed, key=lambda job: job.id), refused
+
+
+_STATE = text("SELECT state FROM evaluation_jobs WHERE id = :id")
 
 
 async def claim_job(
     connection: AsyncConnection, job_id: int, now: datetime, lease_seconds: float
 ) -> ClaimedJob | NotClaimed:
     """Take job ``job_id`` to run it (in the caller's transaction), or say why not."""
-    row = (await connection.execute(_LOCK_FOR_CLAIM, {"id": job_id})).one_or_none()
-    if row is None:
+    claimed, refused = await claim_jobs(connection, [job_id], now, lease_seconds)
+    if claimed:
+        return claimed[0]
+    if job_id in refused:
+        return refused[job_id]
+    state = await connection.scalar(_STATE, {"id": job_id})
+    if state is None:
         return NotClaimed(None, "the job no longer exists (its rule or dataset was deleted)")
-    if row.state not in ("QUEUED", "RETRYING"):
-        return NotClaimed(str(row.state), None)
-    if row.rule_id is not None:
-        if row.current_version != row.rule_version:
-            reason = (
-                f"its rule changed (version {row.rule_version} to {row.current_version}) "
-                "before it ran"
-            )
-            await _set(connection, job_id, "DROPPED", reason, now, attempt=0)
-            return NotClaimed("DROPPED", reason)
-        if row.rule_status != "ACTIVE":
-            reason = f"its rule is paused: {row.rule_reason or 'paused by a user'}"
-            await _set(connection, job_id, "PENDING", reason, _parked(now), attempt=0)
-            return NotClaimed("PENDING", reason)
-    await _set(
-        connection, job_id, "RUNNING", None, now + timedelta(seconds=lease_seconds), attempt=1
-    )
-    return ClaimedJob(
-        id=int(row.id),
-        rule_id=row.rule_id,
-        rule_version=row.rule_version,
-        dataset_evaluator_id=row.dataset_evaluator_id,
-        project_id=row.project_id,
-        target_kind=str(row.target_kind),
-        target_id=str(row.target_id),
-        evaluator_version_id=row.evaluator_version_id,
-        attempts=int(row.attempts) + 1,
-    )
+    return NotClaimed(str(state), None)
 
 
-async def _set(
-    connection: AsyncConnection,
-    job_id: int,
-    state: str,
-    reason: str | None,
-    due_at: datetime,
-    *,
-    attempt: int,
-) -> None:
-    await connection.execute(
-        _SET_STATE,
-        {"id": job_id, "state": state, "reason": reason, "due_at": due_at, "attempt": attempt},
-    )
+@dataclass(frozen=True)
+class JobEnd:
+    """How a RUNNING job ends: SUCCEEDED, FAILED or SHED, why, and what it spent."""
+
+    job_id: int
+    state: str
+    reason: str | None = None
+    tokens: int | None = None
+    cost: float | None = None
 
 
 _FINISH = text(
     """
-    UPDATE evaluation_jobs SET state = :state, reason = :reason, tokens = :tokens, cost = :cost,
-        updated_at = now(), finished_at = now()
-    WHERE id = :id AND state = 'RUNNING'
+    UPDATE evaluation_jobs AS j SET state = e.state, reason = e.reason, tokens = e.tokens,
+        cost = e.cost, updated_at = now(), finished_at = now()
+    FROM unnest(:ids, :states, :reasons, :tokens, :costs) AS e(id, state, reason, tokens, cost)
+    WHERE j.id = e.id AND j.state = 'RUNNING'
+    RETURNING j.id
     """
+).bindparams(
+    bindparam("ids", type_=ARRAY(BigInteger())),
+    bindparam("states", type_=ARRAY(Text())),
+    bindparam("reasons", type_=ARRAY(Text())),
+    bindparam("tokens", type_=ARRAY(BigInteger())),
+    bindparam("costs", type_=ARRAY(Double())),
 )
+
+
+async def finish_jobs(connection: AsyncConnection, ends: Sequence[JobEnd]) -> set[int]:
+    """RUNNING -> SUCCEEDED, FAILED or SHED, in one statement; the ids of the jobs finished.
+    One that was not RUNNING (its lease ran out and another worker took it: that one's result
+    counts) is left alone and not returned."""
+    for end in ends:
+        if end.state not in ("SUCCEEDED", "FAILED", "SHED"):
+            raise ValueError(f"a job finishes SUCCEEDED, FAILED or SHED, not {end.state}")
+    if not ends:
+        return set()
+    ordered = sorted(ends, key=lambda end: end.job_id)
+    result = await connection.execute(
+        _FINISH,
+        {
+            "ids": [end.job_id for end in ordered],
+            "states": [end.state for end in ordered],
+            "reasons": [end.reason for end in ordered],
+            "tokens": [end.tokens for end in ordered],
+            "costs": [end.cost for end in ordered],
+        },
+    )
+    return {int(row.id) for row in result}
 
 
 async def finish_job(
@@ -241,14 +309,48 @@ async def finish_job(
     tokens: int | None = None,
     cost: float | None = None,
 ) -> bool:
-    """RUNNING -> SUCCEEDED, FAILED or SHED; False if the job was not RUNNING (its lease ran
-    out and another worker took it: that one's result counts)."""
-    if state not in ("SUCCEEDED", "FAILED", "SHED"):
-        raise ValueError(f"a job finishes SUCCEEDED, FAILED or SHED, not {state}")
+    """:func:`finish_jobs` for one job; False if it was not RUNNING."""
+    return bool(await finish_jobs(connection, [JobEnd(job_id, state, reason, tokens, cost)]))
+
+
+_RETRY = text(
+    """
+    UPDATE evaluation_jobs AS j SET state = 'RETRYING', reason = r.reason, due_at = r.due_at,
+        updated_at = now()
+    FROM unnest(:ids, :reasons, :due) AS r(id, reason, due_at)
+    WHERE j.id = r.id AND j.state = 'RUNNING'
+    RETURNING j.id
+    """
+).bindparams(
+    bindparam("ids", type_=ARRAY(BigInteger())),
+    bindparam("reasons", type_=ARRAY(Text())),
+    bindparam("due", type_=ARRAY(DateTime(timezone=True))),
+)
+
+
+async def retry_jobs(
+    connection: AsyncConnection, retries: Sequence[tuple[int, str, datetime]]
+) -> set[int]:
+    """RUNNING -> RETRYING for each (job id, reason, due again at); the ids moved."""
+    if not retries:
+        return set()
+    ordered = sorted(retries)
     result = await connection.execute(
-        _FINISH, {"id": job_id, "state": state, "reason": reason, "tokens": tokens, "cost": cost}
+        _RETRY,
+        {
+            "ids": [job_id for job_id, _, _ in ordered],
+            "reasons": [reason for _, reason, _ in ordered],
+            "due": [due for _, _, due in ordered],
+        },
     )
-    return bool(result.rowcount)
+    return {int(row.id) for row in result}
+
+
+async def retry_job(
+    connection: AsyncConnection, job_id: int, reason: str, due_at: datetime
+) -> bool:
+    """RUNNING -> RETRYING (a transient failure: ``reason``), due again at ``due_at``."""
+    return bool(await retry_jobs(connection, [(job_id, reason, due_at)]))
 
 
 def _parked(now: datetime) -> datetime:
@@ -285,23 +387,6 @@ async def unpark_rule_jobs(connection: AsyncConnection, rule_id: int, now: datet
     """Make the jobs a rule's pause parked due now (the rule was resumed); how many."""
     result = await connection.execute(_UNPARK, {"rule_id": rule_id, "now": now})
     return int(result.rowcount)
-
-
-_RETRY = text(
-    """
-    UPDATE evaluation_jobs SET state = 'RETRYING', reason = :reason, due_at = :due_at,
-        updated_at = now()
-    WHERE id = :id AND state = 'RUNNING'
-    """
-)
-
-
-async def retry_job(
-    connection: AsyncConnection, job_id: int, reason: str, due_at: datetime
-) -> bool:
-    """RUNNING -> RETRYING (a transient failure: ``reason``), due again at ``due_at``."""
-    result = await connection.execute(_RETRY, {"id": job_id, "reason": reason, "due_at": due_at})
-    return bool(result.rowcount)
 
 
 _RELEASE_DUE = text(

@@ -49,10 +49,11 @@ from spyglass_core.logging import get_logger
 from spyglass_db.annotations import AnnotationWrite, TargetKind, upsert_annotations
 from spyglass_db.evaluation_jobs import (
     ClaimedJob,
-    claim_job,
-    finish_job,
+    JobEnd,
+    claim_jobs,
+    finish_jobs,
     park_job,
-    retry_job,
+    retry_jobs,
 )
 from spyglass_db.evaluation_rules import Spend, add_rule_spend, pause_rule, rule_spend
 from spyglass_db.evaluation_targets import (
@@ -111,12 +112,8 @@ async def evaluate_jobs(resources: WorkerResources, job_ids: Sequence[int]) -> C
     """Run the jobs ``job_ids`` (see the module docstring); how many ended in each state."""
     settings = resources.settings
     now = datetime.now(UTC)
-    claimed: list[ClaimedJob] = []
     async with resources.engine.begin() as connection:
-        for job_id in sorted(set(job_ids)):
-            outcome = await claim_job(connection, job_id, now, settings.lease_seconds)
-            if isinstance(outcome, ClaimedJob):
-                claimed.append(outcome)
+        claimed, _ = await claim_jobs(connection, job_ids, now, settings.lease_seconds)
     if not claimed:
         return Counter()
     async with resources.engine.connect() as connection:
@@ -312,31 +309,44 @@ async def _record(
     verdicts: list[tuple[ClaimedJob, JobWork | None, Verdict]],
     now: datetime,
 ) -> None:
-    """Write every verdict in one transaction (see the module docstring)."""
-    writes: dict[TargetKind, list[AnnotationWrite]] = defaultdict(list)
+    """Write every verdict in one transaction (see the module docstring), a statement a kind."""
+    retries = [
+        (job.id, str(verdict.reason), verdict.retry_at or now)
+        for job, _, verdict in verdicts
+        if verdict.state == "RETRYING"
+    ]
+    parked = [(job, verdict) for job, _, verdict in verdicts if verdict.state == "PARKED"]
+    ends = [
+        JobEnd(
+            job.id,
+            verdict.state,
+            verdict.reason,
+            verdict.evaluated.tokens if verdict.evaluated is not None else None,
+            verdict.evaluated.cost if verdict.evaluated is not None else None,
+        )
+        for job, _, verdict in verdicts
+        if verdict.state in ("SUCCEEDED", "FAILED", "SHED")
+    ]
     async with resources.engine.begin() as connection:
+        await retry_jobs(connection, retries)
+        for job, verdict in parked:
+            if job.rule_id is not None and await pause_rule(
+                connection, job.rule_id, str(verdict.pause)
+            ):
+                log.warning("evaluation_rule_paused", rule_id=job.rule_id, reason=verdict.pause)
+            await park_job(connection, job.id, str(verdict.reason), now)
+        # A job not finished here was not this worker's any more: its lease ran out and
+        # another worker took it, whose result counts.
+        finished = await finish_jobs(connection, ends)
+        spend: dict[int, list[float]] = defaultdict(lambda: [0, 0.0])
+        writes: dict[TargetKind, list[AnnotationWrite]] = defaultdict(list)
         for job, work, verdict in verdicts:
-            if verdict.state == "RETRYING":
-                await retry_job(connection, job.id, str(verdict.reason), verdict.retry_at or now)
-                continue
-            if verdict.state == "PARKED":
-                if job.rule_id is not None and await pause_rule(
-                    connection, job.rule_id, str(verdict.pause)
-                ):
-                    log.warning("evaluation_rule_paused", rule_id=job.rule_id, reason=verdict.pause)
-                await park_job(connection, job.id, str(verdict.reason), now)
+            if job.id not in finished or work is None or work.annotation_name is None:
                 continue
             evaluated = verdict.evaluated
-            tokens = evaluated.tokens if evaluated is not None else None
-            cost = evaluated.cost if evaluated is not None else None
-            finished = await finish_job(
-                connection, job.id, verdict.state, verdict.reason, tokens=tokens, cost=cost
-            )
-            if not finished or work is None or work.annotation_name is None:
-                # Its lease ran out and another worker took it: that one's result counts.
-                continue
-            if job.rule_id is not None and (tokens or cost):
-                await add_rule_spend(connection, job.rule_id, now.date(), tokens or 0, cost or 0.0)
+            if job.rule_id is not None and evaluated is not None:
+                spend[job.rule_id][0] += evaluated.tokens or 0
+                spend[job.rule_id][1] += evaluated.cost or 0.0
             if job.target_kind == "RUN":
                 if verdict.state in ("SUCCEEDED", "FAILED"):
                     await _write_run_evaluation(connection, job, work, verdict, now)
@@ -346,6 +356,9 @@ async def _record(
                 )
         for kind, rows in writes.items():
             await upsert_annotations(connection, kind, rows)
+        for rule_id, (tokens, cost) in sorted(spend.items()):
+            if tokens or cost:
+                await add_rule_spend(connection, rule_id, now.date(), int(tokens), cost)
 
 
 def _annotator_kind(work: JobWork) -> str:
