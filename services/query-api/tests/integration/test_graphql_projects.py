@@ -199,3 +199,63 @@ async def test_time_series_refuses_open_ranges_and_too_many_buckets(
     assert "86400 buckets" in too_many["message"]
     assert open_range["extensions"]["argument"] == "timeRange"
     assert zero["extensions"]["argument"] == "interval"
+
+
+SCORES = """query ($range: TimeRange!, $interval: Int!) { project(name: "support") {
+  scoreSeries(timeRange: $range, interval: $interval) { name points { timestamp count scoreMean }
+  } } }"""
+
+
+async def test_score_series_means_each_annotation_name_per_bucket(
+    graphql_api: Any, support_project: str
+) -> None:
+    client = graphql_api.client
+    spans = await client.post(
+        "/v1/span_annotations?sync=true",
+        json={
+            "data": [
+                {"span_id": span, "name": "correctness", "annotator_kind": "LLM", "result": result}
+                for span, result in [
+                    ("a000000000000001", {"score": 1.0, "label": "correct"}),
+                    ("a000000000000002", {"score": 0.0, "label": "incorrect"}),
+                    ("b000000000000001", {"score": 0.0, "label": "incorrect"}),
+                    ("c000000000000001", {"label": "unsure"}),
+                ]
+            ]
+        },
+    )
+    traces = await client.post(
+        "/v1/trace_annotations?sync=true",
+        json={
+            "data": [
+                {
+                    "trace_id": "b" * 32,
+                    "name": "helpful",
+                    "annotator_kind": "HUMAN",
+                    "result": {"score": 0.5},
+                }
+            ]
+        },
+    )
+    assert spans.status_code == 200 and traces.status_code == 200
+    four_minutes = {"start": "2026-11-01T12:00:00Z", "end": "2026-11-01T12:04:00Z"}
+
+    body = await graphql_api.query(SCORES, range=four_minutes, interval=60)
+
+    series = {item["name"]: item["points"] for item in body["data"]["project"]["scoreSeries"]}
+    assert series == {
+        "correctness": [
+            {"timestamp": "2026-11-01T12:00:00+00:00", "count": 2, "scoreMean": 0.5},
+            {"timestamp": "2026-11-01T12:01:00+00:00", "count": 1, "scoreMean": 0.0},
+            {"timestamp": "2026-11-01T12:02:00+00:00", "count": 1, "scoreMean": None},
+        ],
+        "helpful": [{"timestamp": "2026-11-01T12:01:00+00:00", "count": 1, "scoreMean": 0.5}],
+    }
+    too_many = _error(
+        await graphql_api.query(
+            SCORES,
+            range={"start": "2026-11-01T00:00:00Z", "end": "2026-11-02T00:00:00Z"},
+            interval=1,
+        )
+    )
+    assert too_many["extensions"]["argument"] == "interval"

@@ -1,5 +1,8 @@
 """A project's figures: ``stats`` over a time range and ``timeSeries`` in buckets.
 
+``scoreSeries`` is the mean score of each annotation name (span and trace annotations, online
+evaluations' among them) in the same buckets, by the annotated span's or trace's start time.
+
 Both are one statement of separate aggregates, each over an index range: traces by
 ``(project_rowid, start_time)`` (count, latency quantiles), root spans by their partial index
 (errors and tokens: roots carry their trace's cumulative counts), and the project's spans by
@@ -157,4 +160,55 @@ async def list_time_series(
             timestamp, traces, p50, p90, p99, errors, int(prompt), int(completion), float(cost)
         )
         for timestamp, traces, p50, p90, p99, errors, prompt, completion, cost in result
+    ]
+
+
+@dataclass(frozen=True)
+class ScoreBucket:
+    """The annotations of one name on spans or traces that start in one bucket."""
+
+    timestamp: datetime
+    name: str
+    count: int
+    """Annotations of that name (with or without a score)."""
+    score_mean: float | None
+
+
+MAX_SCORE_NAMES = 20
+"""The annotation names a series carries (those with the most annotations in the range)."""
+
+_SCORE_SERIES = text(
+    "WITH annotated AS ("
+    f"  SELECT {_BUCKET.format('s.start_time')} AS bucket, a.name, a.score"
+    "   FROM spans s JOIN span_annotations a"
+    "     ON a.span_rowid = s.id AND a.span_start_time = s.start_time"
+    f"  WHERE s.project_rowid = :project{_range('s', True, True)}"
+    "  UNION ALL"
+    f"  SELECT {_BUCKET.format('t.start_time')} AS bucket, a.name, a.score"
+    "   FROM traces t JOIN trace_annotations a ON a.trace_rowid = t.id"
+    f"  WHERE t.project_rowid = :project{_range('t', True, True)}"
+    "), names AS ("
+    "  SELECT name FROM annotated GROUP BY name ORDER BY count(*) DESC, name"
+    f"  LIMIT {MAX_SCORE_NAMES}"
+    ") SELECT bucket, name, count(*) AS annotations, avg(score) AS score_mean"
+    " FROM annotated JOIN names USING (name) GROUP BY bucket, name ORDER BY name, bucket"
+)
+
+
+async def list_score_series(
+    connection: AsyncConnection,
+    project_rowid: int,
+    start: datetime,
+    end: datetime,
+    interval: timedelta,
+) -> list[ScoreBucket]:
+    """Each annotation name's count and mean score per ``interval`` bucket from ``start`` (only
+    buckets that have some), over the spans and traces that start in ``[start, end)``."""
+    result = await connection.execute(
+        _SCORE_SERIES,
+        {"project": project_rowid, "start": start, "end": end, "interval": interval},
+    )
+    return [
+        ScoreBucket(bucket, name, int(count), None if mean is None else float(mean))
+        for bucket, name, count, mean in result
     ]

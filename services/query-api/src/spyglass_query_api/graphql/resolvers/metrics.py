@@ -1,5 +1,5 @@
-"""A project's figures: ``stats`` over a time range and ``timeSeries`` in buckets, read by
-``queries/metrics.py`` (one statement each) and shaped here."""
+"""A project's figures: ``stats`` over a time range, ``timeSeries`` and ``scoreSeries`` in
+buckets, read by ``queries/metrics.py`` (one statement each) and shaped here."""
 
 from __future__ import annotations
 
@@ -11,7 +11,11 @@ from spyglass_core.storable import MAX_TIME, MIN_TIME
 from spyglass_query_api.graphql.arguments import TimeRange
 from spyglass_query_api.graphql.context import RequestContext
 from spyglass_query_api.graphql.errors import ArgumentError
-from spyglass_query_api.queries.metrics import get_project_stats, list_time_series
+from spyglass_query_api.queries.metrics import (
+    get_project_stats,
+    list_score_series,
+    list_time_series,
+)
 
 MAX_BUCKETS = 1000
 
@@ -94,3 +98,20 @@ async def time_series(
         }
         for bucket in buckets
     ]
+
+
+async def score_series(
+    context: RequestContext, project_rowid: int, period: TimeRange, interval: int
+) -> list[dict[str, Any]]:
+    """One ``ScoreSeries`` per annotation name, its points in ``interval``-second buckets."""
+    bucket_count(period, interval)
+    assert period.start is not None and period.end is not None  # bucket_count checked them
+    buckets = await context.read(
+        list_score_series, project_rowid, period.start, period.end, timedelta(seconds=interval)
+    )
+    series: dict[str, list[dict[str, Any]]] = {}
+    for bucket in buckets:
+        series.setdefault(bucket.name, []).append(
+            {"timestamp": bucket.timestamp, "count": bucket.count, "score_mean": bucket.score_mean}
+        )
+    return [{"name": name, "points": points} for name, points in series.items()]

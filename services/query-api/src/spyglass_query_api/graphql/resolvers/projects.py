@@ -9,7 +9,7 @@ from ariadne import ObjectType
 from spyglass_query_api.graphql import arguments
 from spyglass_query_api.graphql.arguments import Sort, sort_of, window
 from spyglass_query_api.graphql.context import Info, request_context
-from spyglass_query_api.graphql.resolvers.metrics import project_stats, time_series
+from spyglass_query_api.graphql.resolvers.metrics import project_stats, score_series, time_series
 from spyglass_query_api.graphql.resolvers.sessions import list_sessions
 from spyglass_query_api.graphql.resolvers.spans import list_spans
 from spyglass_query_api.graphql.resolvers.traces import list_traces
@@ -39,6 +39,16 @@ async def resolve_time_series(
 ) -> list[dict[str, Any]]:
     """Trace figures in buckets of ``interval`` seconds."""
     return await time_series(
+        request_context(info), node.id, arguments.time_range(time_range), interval
+    )
+
+
+@project.field("scoreSeries")
+async def resolve_score_series(
+    node: ProjectNode, info: Info, time_range: dict[str, Any], interval: int
+) -> list[dict[str, Any]]:
+    """Each annotation name's mean score in buckets of ``interval`` seconds."""
+    return await score_series(
         request_context(info), node.id, arguments.time_range(time_range), interval
     )
 
