@@ -33,7 +33,11 @@ from spyglass_llm.credentials import CredentialResolver
 from spyglass_llm.secrets import SecretBox
 from spyglass_query_api.annotations.pending import PendingAnnotationService
 from spyglass_query_api.compression import compression_config
-from spyglass_query_api.dependencies import constant_provider, statements_provider
+from spyglass_query_api.dependencies import (
+    LazySandbox,
+    constant_provider,
+    statements_provider,
+)
 from spyglass_query_api.graphql import graphql_handlers
 from spyglass_query_api.rest import connection_provider, rest_handlers, version_header
 from spyglass_query_api.rest.encoded_slash import EncodedSlashMiddleware
@@ -136,6 +140,7 @@ def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Lite
     credentials = CredentialResolver(resources.engine, secret_box)
     prices = ModelPriceTable.load(settings.upload.model_prices_file)
     llm = LLMClient(prices=prices)
+    sandbox = LazySandbox()
     app = Litestar(
         route_handlers=[
             *health_routes(readiness, in_schema=True),
@@ -154,6 +159,7 @@ def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Lite
             "secret_box": constant_provider(secret_box),
             "llm": constant_provider(llm),
             "playground": constant_provider(settings.playground),
+            "sandbox": constant_provider(sandbox),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[browser_guard(settings.server)],
@@ -161,6 +167,7 @@ def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Lite
         # What the app made itself, it closes (what the resources hold, their owner closes).
         on_shutdown=[
             llm.aclose,
+            sandbox.aclose,
             *([] if resources.statements else [statements.close]),
             *([] if resources.producer else [producer.close]),
         ],

@@ -1,5 +1,6 @@
 """What REST handlers and the GraphQL endpoint receive: ``connection: Db``, one transaction
-per request; or ``statements: Statements`` for a handler whose writes are one statement each."""
+per request; or ``statements: Statements`` for a handler whose writes are one statement each;
+``sandbox: SandboxDependency``, the process's one sandbox for evaluator code."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from litestar.di import NamedDependency, Provide
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from spyglass_db.pool import LazyPool
+from spyglass_sandbox import Sandbox
 
 Db: TypeAlias = NamedDependency[AsyncConnection]
 """The request's database connection, inside a transaction that commits when the handler
@@ -21,6 +23,30 @@ with no ``BEGIN`` / ``COMMIT`` round trips around it. For handlers that write wi
 statement (a run, an evaluation: posted a thousand a second by a running experiment), where
 those round trips, SQLAlchemy's checkout and the cleanup of a per-request connection were most
 of the request's time outside the framework."""
+
+
+class LazySandbox:
+    """The process's one :class:`~spyglass_sandbox.Sandbox` (testing code evaluators), made on
+    first use, in the serving process and on its event loop (a Sandbox belongs to the process
+    that made it), and closed, with its fork server, when the app shuts down."""
+
+    def __init__(self) -> None:
+        self._sandbox: Sandbox | None = None
+
+    def get(self) -> Sandbox:
+        """The sandbox (its fork server starts on its first evaluation)."""
+        if self._sandbox is None:
+            self._sandbox = Sandbox()
+        return self._sandbox
+
+    async def aclose(self) -> None:
+        """Stop the fork server, if one was started; a later :meth:`get` makes a new sandbox."""
+        sandbox, self._sandbox = self._sandbox, None
+        if sandbox is not None:
+            await sandbox.aclose()
+
+
+SandboxDependency: TypeAlias = NamedDependency[LazySandbox]
 
 
 def connection_provider(engine: AsyncEngine) -> Provide:

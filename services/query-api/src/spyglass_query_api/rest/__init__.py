@@ -11,10 +11,13 @@ from spyglass_query_api.dependencies import connection_provider
 from spyglass_query_api.rest.annotation_configs import AnnotationConfigController
 from spyglass_query_api.rest.annotations import AnnotationController
 from spyglass_query_api.rest.chat_completions import create_chat_completion
+from spyglass_query_api.rest.dataset_evaluators import DatasetEvaluatorController
 from spyglass_query_api.rest.dataset_exports import DatasetExportController
 from spyglass_query_api.rest.dataset_labels import DatasetLabelController
 from spyglass_query_api.rest.dataset_splits import DatasetSplitController
 from spyglass_query_api.rest.datasets import DatasetController
+from spyglass_query_api.rest.evaluator_tests import test_evaluator
+from spyglass_query_api.rest.evaluators import EvaluatorController
 from spyglass_query_api.rest.experiment_jobs import ExperimentJobController
 from spyglass_query_api.rest.experiment_runs import ExperimentRunController
 from spyglass_query_api.rest.experiments import ExperimentController
@@ -88,6 +91,9 @@ def rest_handlers() -> list[ControllerRouterHandler]:
                 ExperimentJobController,
                 SecretController,
                 create_chat_completion,
+                EvaluatorController,
+                test_evaluator,
+                DatasetEvaluatorController,
             ],
             before_request=input_guard(bodies_made_safe=[create_spans]),
         )
