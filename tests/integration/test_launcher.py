@@ -40,6 +40,7 @@ SERVICE_NAMES = (
     "ingest-receiver",
     "ingest-writer",
     "eval-worker",
+    "eval-dispatcher",
     "experiment-runner",
     "gateway",
 )

@@ -60,6 +60,12 @@ SERVICES = [
         "eval-worker", ("spyglass_eval_worker",), "SPYGLASS_EVAL_WORKER_HEALTH_PORT", ("redis",)
     ),
     ServiceCase(
+        "eval-dispatcher",
+        ("spyglass_eval_worker", "dispatcher"),
+        "SPYGLASS_EVAL_DISPATCHER_HEALTH_PORT",
+        ("database", "nats"),
+    ),
+    ServiceCase(
         "experiment-runner",
         ("spyglass_experiment_runner",),
         "SPYGLASS_EXPERIMENT_RUNNER_HEALTH_PORT",
@@ -327,6 +333,41 @@ def test_check_verb_exits_3_naming_the_server_it_cannot_reach(
     assert service.process.returncode == 3, service.output()
     assert "SPYGLASS_DB_URL" in service.output()
     assert f"127.0.0.1:{closed}" in service.output()
+
+
+@pytest.mark.parametrize("verb", ["check", "serve"])
+@pytest.mark.parametrize(
+    ("variable", "unreachable"),
+    [
+        pytest.param("SPYGLASS_NATS_URL", "nats://127.0.0.1:{port}", id="nats"),
+        pytest.param(
+            "SPYGLASS_DB_URL", "postgresql://postgres@127.0.0.1:{port}/spyglass", id="database"
+        ),
+        pytest.param("SPYGLASS_REDIS_URL", "redis://127.0.0.1:{port}/0", id="redis"),
+    ],
+)
+def test_dispatcher_exits_3_naming_each_server_it_cannot_reach(
+    verb: str,
+    variable: str,
+    unreachable: str,
+    spawn_service: SpawnService,
+    server_urls: dict[str, str],
+) -> None:
+    """`spyglass-eval-worker dispatcher check` (and a start) reaches NATS, PostgreSQL and
+    Redis, so a wrong URL is named before anything is served, though the dispatcher's
+    database and Redis clients connect lazily."""
+    case = next(case for case in SERVICES if case.name == "eval-dispatcher")
+    closed = free_port()
+    env = _environment(case, free_port(), server_urls)
+    env[variable] = unreachable.format(port=closed)
+
+    service = _run(spawn_service, case, verb, env)
+
+    assert service.process.returncode == 3, service.output()
+    assert variable in service.output()
+    assert f"127.0.0.1:{closed}" in service.output()
+    events = [event.get("event") for event in _json_lines(service.output())]
+    assert "service_started" not in events
 
 
 def test_check_verb_exits_2_naming_an_invalid_setting(spawn_service: SpawnService) -> None:

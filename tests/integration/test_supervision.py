@@ -7,11 +7,13 @@ gateway, recording the span ids of every export they were told succeeded (they r
 other: the services, and the embedded PostgreSQL, NATS and Redis. After each kill the launcher
 must say so (``process_exited``), start the process again, and the platform must serve again:
 every process ready, a query through the gateway answered, new spans acknowledged. At the end
-every acknowledged span is in PostgreSQL exactly once, and Ctrl-C still stops everything.
+every acknowledged span is in PostgreSQL exactly once, every `spans.stored` announcement has been
+decided by the evaluation dispatcher, and Ctrl-C still stops everything.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import threading
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import nats
 import psutil
 import pytest
 from celery import Celery
@@ -35,6 +38,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from spyglass_bus import BusNames
 from spyglass_jobs import Queue, TaskName
 from spyglass_launcher.platform import port_variables
 from spyglass_launcher.ports import free_port
@@ -52,7 +56,8 @@ PROCESSES: dict[str, Callable[[list[str]], bool]] = {
     "ingest-writer": lambda argv: "spyglass_ingest" in argv and "writer" in argv,
     "query-api": lambda argv: "spyglass_query_api" in argv,
     "gateway": lambda argv: "spyglass_gateway" in argv,
-    "eval-worker": lambda argv: "spyglass_eval_worker" in argv,
+    "eval-worker": lambda argv: "spyglass_eval_worker" in argv and "dispatcher" not in argv,
+    "eval-dispatcher": lambda argv: "spyglass_eval_worker" in argv and "dispatcher" in argv,
     "experiment-runner": lambda argv: "spyglass_experiment_runner" in argv,
     "nats": lambda argv: argv[0].endswith("nats-server"),
     "postgres": lambda argv: argv[0].endswith("/postgres"),
@@ -66,6 +71,7 @@ READINESS_PORTS = (
     "SPYGLASS_RECEIVER_HTTP_PORT",
     "SPYGLASS_WRITER_HEALTH_PORT",
     "SPYGLASS_EVAL_WORKER_HEALTH_PORT",
+    "SPYGLASS_EVAL_DISPATCHER_HEALTH_PORT",
     "SPYGLASS_EXPERIMENT_RUNNER_HEALTH_PORT",
 )
 
@@ -245,6 +251,30 @@ def _stored_once(database_url: str, load: Load) -> Callable[[], None]:
     return check
 
 
+async def _dispatcher_backlog(nats_url: str) -> tuple[int, int]:
+    """The `spans.stored` announcements not yet delivered to a dispatcher, and those delivered
+    but not yet acknowledged (the launcher's processes use the default namespace)."""
+    names = BusNames()
+    client = await nats.connect(nats_url)
+    try:
+        info = await client.jetstream().consumer_info(
+            names.spans_stored_stream, names.eval_dispatcher_consumer
+        )
+    finally:
+        await client.close()
+    return info.num_pending or 0, info.num_ack_pending or 0
+
+
+def _announcements_decided(nats_url: str) -> Callable[[], None]:
+    def check() -> None:
+        pending, unacknowledged = asyncio.run(_dispatcher_backlog(nats_url))
+        assert (pending, unacknowledged) == (0, 0), (
+            f"{pending} announcements undelivered, {unacknowledged} unacknowledged"
+        )
+
+    return check
+
+
 def test_every_process_killed_in_turn_comes_back_and_no_acknowledged_span_is_lost(
     server_home: Path, spawn_service: SpawnService
 ) -> None:
@@ -273,6 +303,7 @@ def test_every_process_killed_in_turn_comes_back_and_no_acknowledged_span_is_los
         line.split()[1] for line in banner_lines if line.startswith("  PostgreSQL:")
     )
     redis_url = next(line.split()[1] for line in banner_lines if line.startswith("  Redis:"))
+    nats_url = next(line.split()[1] for line in banner_lines if line.startswith("  NATS:"))
     producer = Celery("supervision-test", broker=redis_url)
     gateway = f"http://127.0.0.1:{ports['SPYGLASS_GATEWAY_PORT']}"
     load = Load(
@@ -329,6 +360,8 @@ def test_every_process_killed_in_turn_comes_back_and_no_acknowledged_span_is_los
 
     # A batch the killed writer held comes back after the ack wait (60 s); usually long since.
     assert_eventually(_stored_once(database_url, load), timeout=90, interval=0.5)
+    # An announcement the killed dispatcher held comes back after its ack wait (60 s) too.
+    assert_eventually(_announcements_decided(nats_url), timeout=90, interval=0.5)
     restarts = {
         entry["process"]: entry["restarts"]
         for entry in _launcher_events(launcher, "process_restarted")

@@ -87,6 +87,7 @@ def test_the_workspace_declares_every_process_of_the_platform_in_order() -> None
         "ingest-receiver",
         "ingest-writer",
         "eval-worker",
+        "eval-dispatcher",
         "experiment-runner",
         "gateway",
     ]

@@ -1,26 +1,96 @@
-"""`spyglass-eval-worker`: the Celery worker of the `evaluations` queue (evaluates nothing yet)."""
+"""`spyglass-eval-worker`: the evaluation plane's two processes.
+
+* ``spyglass-eval-worker [serve|check|settings]``: the Celery worker of the `evaluations` queue;
+* ``spyglass-eval-worker dispatcher [serve|check|settings]``: the online evaluation dispatcher,
+  `spans.stored` in, evaluation jobs recorded and sent to the `evaluations` queue.
+
+The worker takes no role word (it was this command's only process, and deployments run it so);
+the dispatcher's role comes first, then the verb every Spyglass process answers
+(``spyglass_core.cli``).
+"""
 
 from __future__ import annotations
 
-from typing import NoReturn
+import asyncio
+import sys
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING, NoReturn
 
-from spyglass_core.cli import Program, run_program
-from spyglass_eval_worker.app import SERVICE, check, serve
-from spyglass_eval_worker.settings import EvalWorkerSettings
+from spyglass_core.cli import Program, asyncio_program, run_program
 
-PROGRAM = Program(
-    "spyglass-eval-worker",
-    SERVICE,
-    "Spyglass eval worker: consumes the evaluations queue.",
-    EvalWorkerSettings,
-    check,
-    serve,
-)
+if TYPE_CHECKING:
+    from spyglass_eval_worker.dispatcher import DispatcherResources
+    from spyglass_eval_worker.settings import DispatcherSettings
+
+DISPATCHER = "dispatcher"
+"""The role word that runs the dispatcher instead of the worker."""
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
-    """Consume the `evaluations` queue until SIGTERM (or ``check`` / ``settings``)."""
-    run_program(PROGRAM, argv)
+    """Run the worker or the dispatcher until SIGTERM (or ``check`` / ``settings``)."""
+    arguments = sys.argv[1:] if argv is None else argv
+    # Each role imports only its own code: the dispatcher never loads the worker's tasks.
+    if arguments[:1] == [DISPATCHER]:
+        import uvloop
+
+        from spyglass_eval_worker import dispatcher
+        from spyglass_eval_worker.settings import DispatcherSettings
+
+        run_program(
+            asyncio_program(
+                "spyglass-eval-worker dispatcher",
+                "eval-dispatcher",
+                "Spyglass online evaluation dispatcher: spans.stored in, evaluation jobs out.",
+                DispatcherSettings,
+                open_dispatcher_resources,
+                dispatcher.build_services,
+                # NATS and asyncpg: a process that spends its time in socket I/O.
+                uvloop.new_event_loop,
+            ),
+            arguments[1:],
+        )
+    from spyglass_eval_worker.app import SERVICE, check, serve
+    from spyglass_eval_worker.settings import EvalWorkerSettings
+
+    run_program(
+        Program(
+            "spyglass-eval-worker",
+            SERVICE,
+            "Spyglass eval worker: consumes the evaluations queue "
+            "(`spyglass-eval-worker dispatcher` runs the online evaluation dispatcher).",
+            EvalWorkerSettings,
+            check,
+            serve,
+        ),
+        arguments,
+    )
+
+
+async def open_dispatcher_resources(
+    settings: DispatcherSettings, stack: AsyncExitStack
+) -> DispatcherResources:
+    """The dispatcher's resources, with PostgreSQL and Redis reached once as well.
+
+    ``dispatcher.open_resources`` connects to NATS but opens the database engine and the job
+    producer lazily: without these two checks a wrong ``SPYGLASS_DB_URL`` or
+    ``SPYGLASS_REDIS_URL`` would start a process that is healthy and never decides anything.
+
+    Raises:
+        DependencyUnavailableError: NATS, PostgreSQL or Redis can't be reached; the message
+            names the setting.
+    """
+    from spyglass_db.engine import check_database
+    from spyglass_eval_worker.dispatcher import open_resources
+    from spyglass_jobs import check_broker, create_celery
+
+    resources = await open_resources(settings, stack)
+    await check_database(resources.engine, settings.db)
+    broker = create_celery(settings.redis, "spyglass-eval-dispatcher")
+    try:
+        await asyncio.to_thread(check_broker, broker, settings.redis)
+    finally:
+        broker.close()
+    return resources
 
 
 if __name__ == "__main__":
