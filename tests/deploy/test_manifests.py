@@ -67,6 +67,7 @@ HEALTH_SERVER = {
     "ingest-writer": "health",
     "query-api": "server",
     "eval-worker": "worker",
+    "eval-dispatcher": "health",
     "experiment-runner": "worker",
     "gateway": "server",
 }
@@ -98,9 +99,10 @@ def _defaults_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _deployable_processes() -> set[str]:
-    """One process per service folder; the ingest service runs as two, receiver and writer."""
+    """One process per service folder; the ingest service runs as two, receiver and writer, and
+    the eval worker's package also runs the online evaluation dispatcher."""
     folders = {path.parent.name for path in ROOT.glob("services/*/pyproject.toml")}
-    return (folders - {"ingest"}) | {"ingest-receiver", "ingest-writer"}
+    return (folders - {"ingest"}) | {"ingest-receiver", "ingest-writer", "eval-dispatcher"}
 
 
 def _variables(settings_cls: type[BaseSettings]) -> set[str]:
