@@ -16,6 +16,7 @@ from spyglass_query_api.rest.dataset_exports import DatasetExportController
 from spyglass_query_api.rest.dataset_labels import DatasetLabelController
 from spyglass_query_api.rest.dataset_splits import DatasetSplitController
 from spyglass_query_api.rest.datasets import DatasetController
+from spyglass_query_api.rest.evaluation_rules import EvaluationRuleController
 from spyglass_query_api.rest.evaluator_tests import test_evaluator
 from spyglass_query_api.rest.evaluators import EvaluatorController
 from spyglass_query_api.rest.experiment_jobs import ExperimentJobController
@@ -30,6 +31,7 @@ from spyglass_query_api.rest.prompts import PromptController
 from spyglass_query_api.rest.retention import RetentionController
 from spyglass_query_api.rest.secrets import SecretController
 from spyglass_query_api.rest.sessions import SessionController
+from spyglass_query_api.rest.span_evaluations import SpanEvaluationController
 from spyglass_query_api.rest.span_query import SpanQueryController
 from spyglass_query_api.rest.span_upload import create_spans
 from spyglass_query_api.rest.spans import SpanController
@@ -94,6 +96,8 @@ def rest_handlers() -> list[ControllerRouterHandler]:
                 EvaluatorController,
                 test_evaluator,
                 DatasetEvaluatorController,
+                EvaluationRuleController,
+                SpanEvaluationController,
             ],
             before_request=input_guard(bodies_made_safe=[create_spans]),
         )
