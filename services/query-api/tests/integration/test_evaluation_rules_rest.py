@@ -345,6 +345,7 @@ async def test_pause_parks_jobs_and_resume_makes_them_due_now(
     paused = await api.post(
         f"/v1/evaluation_rules/{rule['id']}/pause", json={"reason": "budget review"}
     )
+    paused_again = await api.post(f"/v1/evaluation_rules/{rule['id']}/pause")
     async with engine.begin() as connection:  # the worker meets the paused rule's job
         job_id = (await connection.exec_driver_sql("SELECT id FROM evaluation_jobs")).scalar_one()
         await claim_job(connection, job_id, NOW, 300)
@@ -366,6 +367,7 @@ async def test_pause_parks_jobs_and_resume_makes_them_due_now(
         "budget review",
         1,
     )
+    assert paused_again.json()["data"]["status_reason"] == "budget review"  # kept
     assert while_paused["figures"]["current_version_jobs"]["pending"] == 1
     assert resumed.status_code == 200, resumed.text
     data = resumed.json()["data"]

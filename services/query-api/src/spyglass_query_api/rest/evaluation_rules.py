@@ -15,6 +15,7 @@ Rules are named by GlobalID (``EvaluationRule:N``); anything else names no rule 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeAlias
 
@@ -165,8 +166,7 @@ async def _changed_settings(
         evaluator = await attachable_evaluator(connection, reference, version)
         changes.pop("evaluator", None)
         changes.update(evaluator_id=evaluator.id, evaluator_version=version)
-    current = rule.settings()
-    return RuleSettings(**{**current.__dict__, **changes})
+    return replace(rule.settings(), **changes)
 
 
 class EvaluationRuleController(Controller):
@@ -297,9 +297,11 @@ class EvaluationRuleController(Controller):
         self, connection: Db, rule_id: RuleId, data: JSONBody[PauseRuleRequestBody | None] = None
     ) -> EvaluationRuleBody:
         """Stop deciding and running the rule's evaluations until it is resumed; its jobs wait,
-        parked with ``reason`` (default: paused by a user)."""
+        parked with ``reason`` (default: the reason it is paused already, else "paused by a
+        user")."""
         rule = await _existing_rule(connection, rule_id, for_update=True)
-        reason = (data.reason if data is not None else None) or PAUSED_BY_USER
+        kept = rule.status_reason if rule.status == "PAUSED" else None
+        reason = (data.reason if data is not None else None) or kept or PAUSED_BY_USER
         await queries.pause_rule(connection, rule.id, reason)
         return EvaluationRuleBody(
             data=await _shaped(connection, await _existing_rule(connection, rule_id))
