@@ -324,7 +324,7 @@ class EvaluatorController(Controller):
         row = await existing_evaluator(connection, evaluator_identifier)
         if "description" in data.model_fields_set:
             await queries.update_evaluator_description(connection, row.id, data.description)
-            row = await existing_evaluator(connection, global_id("Evaluator", row.id))
+            row = await queries.get_evaluator(connection, row.id) or row
         return EvaluatorBody(data=evaluator_shape(row))
 
     @delete(
