@@ -232,6 +232,10 @@ class Platform:
     def nats_url(self) -> str:
         return self._banner_url("NATS")
 
+    @property
+    def redis_url(self) -> str:
+        return self._banner_url("Redis")
+
     def service_pids(self, fragment: str) -> list[int]:
         assert self.process is not None
         return [

@@ -9,7 +9,7 @@ from celery import Celery
 
 from spyglass_core.errors import DependencyUnavailableError
 from spyglass_core.settings import RedisSettings, env_name, redact_url
-from spyglass_jobs.app import create_celery
+from spyglass_jobs.app import check_broker, create_celery
 from spyglass_jobs.names import TaskName
 
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
@@ -38,6 +38,14 @@ class JobProducer:
                 f"cannot queue {task.value} on Redis at {redact_url(self._settings.url)} "
                 f"({type(error).__name__}); check {env_name(RedisSettings, 'url')}"
             ) from error
+
+    async def check(self) -> None:
+        """Reach the broker once, quickly.
+
+        Raises:
+            DependencyUnavailableError: Redis can't be reached; the message names the setting.
+        """
+        await asyncio.to_thread(check_broker, self._app, self._settings)
 
     async def close(self) -> None:
         """Release the broker connections."""

@@ -11,16 +11,10 @@ the dispatcher's role comes first, then the verb every Spyglass process answers
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
 from spyglass_core.cli import Program, asyncio_program, run_program
-
-if TYPE_CHECKING:
-    from spyglass_eval_worker.dispatcher import DispatcherResources
-    from spyglass_eval_worker.settings import DispatcherSettings
 
 DISPATCHER = "dispatcher"
 """The role word that runs the dispatcher instead of the worker."""
@@ -42,7 +36,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
                 "eval-dispatcher",
                 "Spyglass online evaluation dispatcher: spans.stored in, evaluation jobs out.",
                 DispatcherSettings,
-                open_dispatcher_resources,
+                dispatcher.open_resources,
                 dispatcher.build_services,
                 # NATS and asyncpg: a process that spends its time in socket I/O.
                 uvloop.new_event_loop,
@@ -64,33 +58,6 @@ def main(argv: list[str] | None = None) -> NoReturn:
         ),
         arguments,
     )
-
-
-async def open_dispatcher_resources(
-    settings: DispatcherSettings, stack: AsyncExitStack
-) -> DispatcherResources:
-    """The dispatcher's resources, with PostgreSQL and Redis reached once as well.
-
-    ``dispatcher.open_resources`` connects to NATS but opens the database engine and the job
-    producer lazily: without these two checks a wrong ``SPYGLASS_DB_URL`` or
-    ``SPYGLASS_REDIS_URL`` would start a process that is healthy and never decides anything.
-
-    Raises:
-        DependencyUnavailableError: NATS, PostgreSQL or Redis can't be reached; the message
-            names the setting.
-    """
-    from spyglass_db.engine import check_database
-    from spyglass_eval_worker.dispatcher import open_resources
-    from spyglass_jobs import check_broker, create_celery
-
-    resources = await open_resources(settings, stack)
-    await check_database(resources.engine, settings.db)
-    broker = create_celery(settings.redis, "spyglass-eval-dispatcher")
-    try:
-        await asyncio.to_thread(check_broker, broker, settings.redis)
-    finally:
-        broker.close()
-    return resources
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ from spyglass_core.health import Readiness, create_health_app
 from spyglass_core.http import HttpServerService
 from spyglass_core.lifecycle import BackgroundService, close_on_exit
 from spyglass_core.logging import get_logger
-from spyglass_db.engine import create_engine
+from spyglass_db.engine import check_database, create_engine
 from spyglass_db.evaluation_jobs import release_due_jobs
 from spyglass_db.evaluation_rules import ActiveRule, active_rules
 from spyglass_eval_worker.dispatch import CompiledRules, decide
@@ -111,7 +111,7 @@ async def open_resources(
     setting, if one is unreachable.
 
     Raises:
-        DependencyUnavailableError: NATS or PostgreSQL can't be reached.
+        DependencyUnavailableError: NATS, PostgreSQL or Redis can't be reached.
     """
     client = await connect(settings.nats, "spyglass-eval-dispatcher")
     close_on_exit(stack, "nats", lambda: close_nats(client))
@@ -119,8 +119,12 @@ async def open_resources(
     await ensure_streams(client.jetstream(), names, settings.nats.spans_max_bytes)
     engine = create_engine(settings.db)
     close_on_exit(stack, "database", engine.dispose)
+    # The engine and the producer connect lazily: reach both now, or a wrong URL would start a
+    # process that is healthy and never decides anything.
+    await check_database(engine, settings.db)
     producer = JobProducer(settings.redis, "spyglass-eval-dispatcher")
     close_on_exit(stack, "redis", producer.close)
+    await producer.check()
     return DispatcherResources(client, engine, producer, names)
 
 
