@@ -35,7 +35,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +46,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from spyglass_core.settings import RedisSettings
 from spyglass_db.evaluation_rules import is_sampled
 from spyglass_jobs import JobProducer, TaskName
+from tests.bench.datasets import ProcessCpu
 from tests.bench.experiments import FakeProvider
 from tests.bench.ingest import Platform, SendResult, build_requests, send_http
 
@@ -132,6 +133,8 @@ class OnlineFigures:
     scored_spans: int
     scores: int
     calls: dict[str, object] = field(default_factory=dict)
+    cpu: str = ""
+    """Microseconds of CPU of each role per span sent."""
 
 
 async def builtin_throughput(platform: Platform, base: str, jobs: int) -> tuple[float, int]:
@@ -234,6 +237,8 @@ async def online_rule(
         spans = int(rate * seconds)
         # Each phase its own seed: the same trace ids would land in the first phase's project.
         requests = build_requests(spans, SPANS_PER_REQUEST, name, seed=seed)
+        cpu = ProcessCpu(_roles(platform))
+        cpu.__enter__()
         started = time.perf_counter()
         result, sent_at = await send_paced(f"{base}/v1/traces", requests, rate)
         sent_seconds = time.perf_counter() - started
@@ -254,6 +259,7 @@ async def online_rule(
             return bool(unfinished == 0 and recorded >= len(llm_traces))
 
         await _wait_until(all_finished, 900, "the rule's jobs to finish")
+        cpu.__exit__()
         rows = await connection.fetch(
             "SELECT j.target_id, j.state, j.created_at, j.finished_at, s.trace_id "
             "FROM evaluation_jobs j JOIN spans sp ON sp.span_id = j.target_id "
@@ -272,9 +278,8 @@ async def online_rule(
                     end_to_end.append(row["finished_at"].timestamp() - moment)
         scored = await connection.fetchrow(
             "SELECT count(DISTINCT a.span_rowid) AS spans, count(*) AS scores "
-            "FROM span_annotations a JOIN spans s ON s.id = a.span_rowid "
-            "WHERE s.project_rowid = $1 AND a.name = 'correctness'",
-            project_id,
+            "FROM span_annotations a WHERE a.name = 'correctness' AND a.identifier = $1",
+            f"rule-{rule}",
         )
         return OnlineFigures(
             spans=spans,
@@ -289,9 +294,26 @@ async def online_rule(
             scored_spans=int(scored["spans"]),
             scores=int(scored["scores"]),
             calls=fake.calls().get("by_model", {}),
+            cpu=cpu.per_item(spans),
         )
     finally:
         await connection.close()
+
+
+def _roles(platform: Platform) -> dict[str, Callable[[], list[int]]]:
+    def worker() -> list[int]:
+        dispatchers = set(platform.service_pids("spyglass_eval_worker dispatcher"))
+        return [
+            pid for pid in platform.service_pids("spyglass_eval_worker") if pid not in dispatchers
+        ]
+
+    return {
+        "eval-worker": worker,
+        "dispatcher": lambda: platform.service_pids("spyglass_eval_worker dispatcher"),
+        "receiver": lambda: platform.service_pids("spyglass_ingest receiver"),
+        "writer": lambda: platform.service_pids("spyglass_ingest writer"),
+        "postgres": lambda: platform.service_pids("postgres"),
+    }
 
 
 def _report(title: str, figures: OnlineFigures) -> None:
@@ -309,6 +331,7 @@ def _report(title: str, figures: OnlineFigures) -> None:
         f"  {figures.scored_spans:,} spans scored, {figures.scores:,} scores; "
         f"provider calls: {figures.calls}"
     )
+    print(f"  CPU per span sent (us): {figures.cpu}")
 
 
 async def run(arguments: argparse.Namespace) -> None:

@@ -76,12 +76,18 @@ async def load_job_work(connection: AsyncConnection, job_ids: Sequence[int]) -> 
 
 _SPANS = text(
     """
-    SELECT DISTINCT ON (s.span_id) s.span_id, s.attributes
-    FROM spans AS s
-    WHERE s.span_id = ANY(:ids) AND s.project_rowid = :project_id
-    ORDER BY s.span_id, s.start_time DESC
+    SELECT k.span_id, s.attributes
+    FROM unnest(CAST(:ids AS text[])) AS k(span_id)
+    -- Each span by its id (the (span_id, start_time) key of every partition): as a filter on
+    -- the project, the planner walked the project's spans by time.
+    CROSS JOIN LATERAL (
+        SELECT s.attributes, s.project_rowid FROM spans AS s
+        WHERE s.span_id = k.span_id
+        ORDER BY s.start_time DESC LIMIT 1
+    ) AS s
+    WHERE s.project_rowid = :project_id
     """
-).bindparams(bindparam("ids", type_=ARRAY(Text())))
+)
 
 
 async def load_spans(
