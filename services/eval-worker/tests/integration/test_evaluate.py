@@ -45,7 +45,7 @@ async def connection(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 async def resources(
     database_url: str, redis_url: str, fake_provider: FakeProviderServer
 ) -> AsyncIterator[WorkerResources]:
-    settings = EvaluationSettings(max_attempts=3, failures_to_pause=3)
+    settings = EvaluationSettings(max_attempts=3, failures_to_pause=3, call_timeout_seconds=1)
     opened = WorkerResources.open(
         settings, DbSettings(url=database_url), RedisSettings(url=redis_url), SecretsSettings()
     )
@@ -348,3 +348,31 @@ async def test_a_dataset_evaluator_scores_each_successful_run_written(
         " WHERE name = 'matches'"
     )
     assert [tuple(row) for row in rows] == [(good, "matches", "true", 1.0, None)]
+
+
+async def test_a_hanging_provider_retries_then_pauses_the_rule_with_the_reason(
+    connection: asyncpg.Connection, resources: WorkerResources, fake_provider: FakeProviderServer
+) -> None:
+    fake_provider.control(hang=True)
+    project = await create_project(connection, "stuck")
+    for span in ("s1", "s2", "s3", "s4"):
+        await create_span(connection, project, f"t-{span}", span, "LLM", NOW, attributes=_span("x"))
+    rule = await _rule(connection, project, "stuck-judge", await _evaluator(connection, "h", JUDGE))
+    first = await _job(connection, rule, project, "s1")
+
+    assert await evaluate_jobs(resources, [first]) == {"RETRYING": 1}
+    state, reason = await _state(connection, first)
+    assert state == "RETRYING" and reason is not None and "OPENAI" in reason
+
+    rest = [await _job(connection, rule, project, span) for span in ("s2", "s3")]
+    counts = await evaluate_jobs(resources, rest)
+
+    # The third call failing in a row pauses the rule; its job is parked for the resume.
+    assert counts == {"RETRYING": 1, "PARKED": 1}
+    status, why = await connection.fetchrow(
+        "SELECT status, status_reason FROM evaluation_rules WHERE id = $1", rule
+    )
+    assert status == "PAUSED" and why.startswith("3 judge calls failed in a row; the last:")
+    later = await _job(connection, rule, project, "s4")
+    assert await evaluate_jobs(resources, [later]) == {}
+    assert (await _state(connection, later))[0] == "PENDING"
