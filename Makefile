@@ -42,6 +42,9 @@ bench: install ## Run the benchmarks (the whole platform on this machine; BENCH_
 	@$(RUN) python -m tests.bench.retention $(RETENTION_BENCH_ARGS)
 	@$(RUN) python -m tests.bench.datasets $(DATASETS_BENCH_ARGS)
 	@$(RUN) python -m tests.bench.experiments $(EXPERIMENTS_BENCH_ARGS)
+	@$(RUN) python -m tests.bench.builtin_evaluators
+	@$(RUN) python -m tests.bench.sandbox
+	@$(RUN) python -m tests.bench.evaluations $(EVALUATIONS_BENCH_ARGS)
 
 .PHONY: lint
 lint: install ## Lint and check formatting with ruff
