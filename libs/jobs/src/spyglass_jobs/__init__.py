@@ -1,7 +1,7 @@
 """Jobs over Celery on Redis: task names, queues and the app factory."""
 
 from spyglass_jobs.app import broker_readiness, check_broker, create_celery
-from spyglass_jobs.loop import EventLoopThread
+from spyglass_jobs.loop import EventLoopThread, LoopResources
 from spyglass_jobs.names import TASK_QUEUES, Queue, TaskName
 from spyglass_jobs.producer import JobProducer
 from spyglass_jobs.worker import (
@@ -15,6 +15,7 @@ __all__ = [
     "TASK_QUEUES",
     "EventLoopThread",
     "JobProducer",
+    "LoopResources",
     "Queue",
     "TaskName",
     "WorkerPoolSettings",

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, Generic, TypeVar
 
 import uvloop
+from celery.signals import worker_process_shutdown, worker_shutdown
 
 T = TypeVar("T")
 
@@ -49,3 +50,47 @@ class EventLoopThread:
             loop, self._loop = self._loop, None
         if loop is not None:
             loop.call_soon_threadsafe(loop.stop)
+
+
+class LoopResources(Generic[T]):
+    """What a worker process opens on its event loop at its first task and closes when Celery
+    stops it: one set of clients for every task of the process.
+
+    Args:
+        name: the loop thread's name.
+        open_resources: makes the resources, on the loop (after a prefork pool forked).
+        close_resources: closes them, on the loop.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        open_resources: Callable[[], T],
+        close_resources: Callable[[T], Coroutine[Any, Any, None]],
+    ) -> None:
+        self.loop = EventLoopThread(name)
+        self._open = open_resources
+        self._close = close_resources
+        self._opened: list[T] = []
+        self._lock = threading.Lock()
+        worker_process_shutdown.connect(self.close, weak=False)
+        worker_shutdown.connect(self.close, weak=False)
+
+    def get(self) -> T:
+        """The resources, opened on the first call (by one task, whichever pool thread asks)."""
+        with self._lock:
+            if not self._opened:
+
+                async def opened() -> T:
+                    return self._open()
+
+                self._opened.append(self.loop.run(opened()))
+            return self._opened[0]
+
+    def close(self, **_: Any) -> None:
+        """Close the resources (if opened) and stop the loop."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for resources in opened:
+            self.loop.run(self._close(resources))
+        self.loop.stop()

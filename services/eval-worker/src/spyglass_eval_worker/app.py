@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery, Task
-from celery.signals import worker_process_shutdown, worker_shutdown
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -25,7 +24,7 @@ from spyglass_eval_worker.evaluate import evaluate_jobs
 from spyglass_eval_worker.resources import WorkerResources
 from spyglass_eval_worker.settings import EvalWorkerSettings
 from spyglass_jobs import (
-    EventLoopThread,
+    LoopResources,
     Queue,
     TaskName,
     check_broker,
@@ -58,27 +57,13 @@ def build_worker(settings: EvalWorkerSettings) -> Celery:
         "visibility_timeout": max(settings.evaluations.lease_seconds * 2, 600),
     }
     register_ping(app)
-    loop = EventLoopThread("eval-worker-loop")
-    opened: list[WorkerResources] = []
-
-    def resources() -> WorkerResources:
-        if not opened:
-
-            async def open_resources() -> WorkerResources:
-                return WorkerResources.open(
-                    settings.evaluations, settings.db, settings.redis, settings.secrets
-                )
-
-            opened.append(loop.run(open_resources()))
-        return opened[0]
-
-    def close(**_: Any) -> None:
-        if opened:
-            loop.run(opened.pop().close())
-        loop.stop()
-
-    worker_process_shutdown.connect(close, weak=False)
-    worker_shutdown.connect(close, weak=False)
+    resources = LoopResources(
+        "eval-worker-loop",
+        lambda: WorkerResources.open(
+            settings.evaluations, settings.db, settings.redis, settings.secrets
+        ),
+        WorkerResources.close,
+    )
 
     @app.task(name=TaskName.EVALUATE.value, bind=True, max_retries=None)
     def evaluate(task: Task[Any, Any], job_ids: Any = None) -> None:
@@ -87,7 +72,7 @@ def build_worker(settings: EvalWorkerSettings) -> Celery:
             log.error("evaluate_task_refused", reason="job_ids must be a list of job ids")
             return
         try:
-            loop.run(evaluate_jobs(resources(), ids))
+            resources.loop.run(evaluate_jobs(resources.get(), ids))
         except INFRASTRUCTURE_ERRORS as error:
             log.warning("evaluate_task_retried", jobs=len(ids), error=repr(error))
             raise task.retry(countdown=RETRY_SECONDS) from error

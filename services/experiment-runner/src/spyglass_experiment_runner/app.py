@@ -22,7 +22,6 @@ import asyncio
 from typing import Any
 
 from celery import Celery, Task
-from celery.signals import worker_process_shutdown, worker_shutdown
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -33,7 +32,7 @@ from spyglass_experiment_runner.resources import RunnerResources
 from spyglass_experiment_runner.runs import run_chunk
 from spyglass_experiment_runner.settings import ExperimentRunnerSettings
 from spyglass_jobs import (
-    EventLoopThread,
+    LoopResources,
     Queue,
     TaskName,
     check_broker,
@@ -72,32 +71,16 @@ def build_worker(settings: ExperimentRunnerSettings) -> Celery:
         "unacked_restore_throttle": 1,
     }
     register_ping(app)
-    loop = EventLoopThread("experiment-runner-loop")
-    opened: list[RunnerResources] = []
-
-    def resources() -> RunnerResources:
-        if not opened:
-
-            async def open_resources() -> RunnerResources:
-                return RunnerResources.open(
-                    jobs, settings.db, settings.redis, settings.secrets, app
-                )
-
-            opened.append(loop.run(open_resources()))
-        return opened[0]
-
-    def close(**_: Any) -> None:
-        if opened:
-            loop.run(opened.pop().close())
-        loop.stop()
-
-    worker_process_shutdown.connect(close, weak=False)
-    worker_shutdown.connect(close, weak=False)
+    resources = LoopResources(
+        "experiment-runner-loop",
+        lambda: RunnerResources.open(jobs, settings.db, settings.redis, settings.secrets, app),
+        RunnerResources.close,
+    )
 
     @app.task(name=TaskName.RUN_EXPERIMENT.value, bind=True, max_retries=None)
     def plan(task: Task[Any, Any], job_id: int, epoch: int) -> int:
         try:
-            return loop.run(_plan(resources(), job_id, epoch))
+            return resources.loop.run(_plan(resources.get(), job_id, epoch))
         except INFRASTRUCTURE_ERRORS as error:
             log.warning("experiment_plan_retried", job_id=job_id, error=repr(error))
             raise task.retry(countdown=RETRY_SECONDS) from error
@@ -106,7 +89,7 @@ def build_worker(settings: ExperimentRunnerSettings) -> Celery:
     def chunk(task: Task[Any, Any], job_id: int, epoch: int, items: list[list[int]]) -> None:
         pairs = [(int(example), int(repetition)) for example, repetition in items]
         try:
-            outcome = loop.run(run_chunk(resources(), job_id, epoch, pairs))
+            outcome = resources.loop.run(run_chunk(resources.get(), job_id, epoch, pairs))
         except INFRASTRUCTURE_ERRORS as error:
             log.warning("experiment_chunk_retried", job_id=job_id, error=repr(error))
             raise task.retry(countdown=RETRY_SECONDS) from error
