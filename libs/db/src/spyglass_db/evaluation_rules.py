@@ -63,6 +63,8 @@ class ActiveRule:
     quiet_seconds: float
     evaluator_version_id: int | None
     """The evaluator version its jobs record now (the rule's pinned one, else the latest)."""
+    capped: bool = False
+    """Whether it has a daily token or cost cap (its spend is read only then)."""
 
 
 _ACTIVE_RULES = text(
@@ -72,7 +74,8 @@ _ACTIVE_RULES = text(
         (SELECT v.id FROM evaluator_versions AS v
          WHERE v.evaluator_id = r.evaluator_id
            AND (r.evaluator_version IS NULL OR v.version = r.evaluator_version)
-         ORDER BY v.version DESC LIMIT 1) AS evaluator_version_id
+         ORDER BY v.version DESC LIMIT 1) AS evaluator_version_id,
+        (r.max_tokens_per_day IS NOT NULL OR r.max_cost_per_day IS NOT NULL) AS capped
     FROM evaluation_rules AS r
     JOIN projects AS p ON p.id = r.project_id
     WHERE r.status = 'ACTIVE' AND (:every OR p.name = ANY(:project_names))
@@ -101,6 +104,7 @@ async def active_rules(
             delay_seconds=float(row.delay_seconds),
             quiet_seconds=float(row.quiet_seconds),
             evaluator_version_id=row.evaluator_version_id,
+            capped=bool(row.capped),
         )
         for row in result
     ]

@@ -141,7 +141,8 @@ async def decide(
             continue
         conditions[rule.id] = condition
     matched = await match_spans(connection, rules[0].project_id, spans, conditions)
-    spend = await rule_spend(connection, list(by_id), now.astimezone(UTC).date())
+    capped = [rule.id for rule in rules if rule.capped]
+    spend = await rule_spend(connection, capped, now.astimezone(UTC).date()) if capped else {}
     jobs: list[NewJob] = []
     seen: set[tuple[int, str]] = set()
     for span in matched:
