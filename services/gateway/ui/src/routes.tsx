@@ -7,6 +7,8 @@
 // `/datasets/<id>/examples/<example id>`, the version, split and search kept in the query.
 // `/prompts/<id>` is a prompt's versions; `/playground` takes `?promptVersionId=`, `?spanId=`
 // and `?datasetId=` to open with a stored version, a replayed LLM span or a dataset to run over.
+// `/evaluators` is the evaluator library, `/evaluators/new` its form, `/evaluators/<id>` one
+// evaluator's versions; a dataset's attached evaluators are its tab `/datasets/<id>/evaluators`.
 import type { QueryClient } from "@tanstack/react-query";
 import type { ComponentType } from "react";
 import { createBrowserRouter, Navigate, useParams } from "react-router";
@@ -85,11 +87,15 @@ export function createRoutes(queryClient: QueryClient): RouteObject[] {
               ],
             },
             { path: "versions", lazy: page(() => import("./pages/DatasetVersionsPage")) },
+            { path: "evaluators", lazy: page(() => import("./pages/DatasetEvaluatorsPage")) },
           ],
         },
         { path: "/prompts", lazy: page(() => import("./pages/PromptsPage")) },
         { path: "/prompts/:promptId", lazy: page(() => import("./pages/PromptPage")) },
         { path: "/playground", lazy: page(() => import("./pages/PlaygroundPage")) },
+        { path: "/evaluators", lazy: page(() => import("./pages/EvaluatorsPage")) },
+        { path: "/evaluators/new", lazy: page(() => import("./pages/NewEvaluatorPage")) },
+        { path: "/evaluators/:evaluatorId", lazy: page(() => import("./pages/EvaluatorPage")) },
         { path: "*", element: <NotFoundPage /> },
       ],
     },

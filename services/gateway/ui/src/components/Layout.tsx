@@ -20,6 +20,7 @@ export function Layout() {
           <NavLink to="/datasets">Datasets</NavLink>
           <NavLink to="/prompts">Prompts</NavLink>
           <NavLink to="/playground">Playground</NavLink>
+          <NavLink to="/evaluators">Evaluators</NavLink>
         </nav>
       </header>
       {navigating ? (

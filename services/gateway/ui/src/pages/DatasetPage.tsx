@@ -1,6 +1,7 @@
 // `/datasets/<id>`: the dataset's name, description and figures above its tabs (Experiments,
-// Examples, Versions); each tab is a child route rendered below. The dataset can be renamed,
-// described or deleted from here, and "Run a prompt" opens the playground ready to run over it.
+// Examples, Versions, Evaluators); each tab is a child route rendered below. The dataset can be
+// renamed, described or deleted from here, and "Run a prompt" opens the playground ready to run
+// over it.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { FormEvent } from "react";
@@ -148,6 +149,7 @@ export default function DatasetPage() {
           <NavLink to={datasetPath(dataset.id, "experiments")}>Experiments</NavLink>
           <NavLink to={datasetPath(dataset.id, "examples")}>Examples</NavLink>
           <NavLink to={datasetPath(dataset.id, "versions")}>Versions</NavLink>
+          <NavLink to={`${datasetPath(dataset.id)}/evaluators`}>Evaluators</NavLink>
         </nav>
         <div className="project-actions">
           <Link className="button primary" to={playgroundPath({ datasetId: dataset.id })}>
