@@ -157,4 +157,36 @@ describe("SpanList", () => {
       `/traces/${TRACE_ID}?span=${spanId}`,
     );
   });
+
+  it("shows each annotation name as a column of scores, labels where there is no score", () => {
+    const correctness = (meanScore: number) => ({
+      name: "correctness",
+      count: 1,
+      meanScore,
+      labelFractions: [],
+    });
+    const tone = {
+      name: "tone",
+      count: 2,
+      meanScore: null,
+      labelFractions: [{ label: "curt", fraction: 1 }],
+    };
+    renderAt(
+      "/projects/shop/traces",
+      pageOf([
+        row("first", { annotationSummaries: [correctness(0.5), tone] }),
+        row("second", { annotationSummaries: [correctness(1)] }),
+        row("third"),
+      ]),
+    );
+    const headers = screen.getAllByTestId("score-column").map((header) => header.textContent);
+    expect(headers).toEqual(["correctness", "tone"]);
+    const [first, second, third] = screen.getAllByTestId("trace-row");
+    const cells = (element: HTMLElement) =>
+      within(element).getAllByTestId("score-cell").map((cell) => cell.textContent);
+    expect(cells(first)).toEqual(["0.50", "curt"]);
+    expect(cells(second)).toEqual(["1.00", ""]);
+    expect(cells(third)).toEqual(["", ""]);
+    expect(screen.queryByText("Other annotations")).not.toBeInTheDocument();
+  });
 });

@@ -1,5 +1,7 @@
 // The rows of the traces and spans tables: one per trace (its root span's name and texts) or
 // per span. Every row is a real link to its trace, so a middle click opens it in a new tab.
+// Annotations are columns (`scoreColumns.ts`): the names on the rows shown, the most frequent
+// first; the names beyond them stay as chips in a last column.
 import { Link } from "react-router";
 
 import { AnnotationChips } from "../AnnotationChips";
@@ -8,6 +10,7 @@ import { SpanKindIcon } from "../SpanKindIcon";
 import { StatusBadge } from "../StatusBadge";
 import type { SpanSort, SpanSortColumn } from "../../gql/graphql";
 import { formatCost, formatCount, formatLatency, formatTime } from "../../lib/format";
+import { otherAnnotations, scoreCell, scoreColumns } from "./scoreColumns";
 import { SortHeader } from "./SortHeader";
 import "./tables.css";
 
@@ -29,6 +32,13 @@ export interface SpanRow {
   cost: number | null | undefined;
   statusCode: string;
   annotationSummaries: AnnotationSummaryView[];
+}
+
+/** What a score column's header says when pointed at: the table sorts by no annotation, so it
+ * says how to select rows by one instead. */
+function scoreColumnTitle(name: string): string {
+  const expression = `annotations[${JSON.stringify(name)}].score`;
+  return `${name}: the mean score, or the most common label. Filter by it: ${expression} < 0.5`;
 }
 
 /** `/traces/<traceId>`, with `?span=` to open one of its spans. */
@@ -62,6 +72,8 @@ export function SpanTable({
   selection?: RowSelection;
 }) {
   const allSelected = rows.length > 0 && rows.every((row) => selection?.selected.has(row.key));
+  const scores = scoreColumns(rows);
+  const others = rows.some((row) => otherAnnotations(row.annotationSummaries, scores).length > 0);
   const header = (column: SpanSortColumn, label: string, numeric = false) => (
     <SortHeader column={column} label={label} sort={sort} onSort={onSort} numeric={numeric} />
   );
@@ -88,7 +100,17 @@ export function SpanTable({
           {header("tokens", "Tokens", true)}
           {header("cost", "Cost", true)}
           <th>Status</th>
-          <th>Annotations</th>
+          {scores.map((name) => (
+            <th
+              key={name}
+              className="numeric score-column"
+              data-testid="score-column"
+              title={scoreColumnTitle(name)}
+            >
+              {name}
+            </th>
+          ))}
+          {others ? <th>Other annotations</th> : null}
         </tr>
       </thead>
       <tbody>
@@ -139,9 +161,25 @@ export function SpanTable({
             <td>
               <StatusBadge status={row.statusCode} />
             </td>
-            <td className="span-table-annotations">
-              <AnnotationChips summaries={row.annotationSummaries} />
-            </td>
+            {scores.map((name) => {
+              const cell = scoreCell(row.annotationSummaries, name);
+              return (
+                <td
+                  key={name}
+                  className={`numeric score-cell${cell?.isLabel ? " score-label" : ""}`}
+                  data-testid="score-cell"
+                  data-annotation={name}
+                  title={cell?.title}
+                >
+                  {cell ? cell.text : ""}
+                </td>
+              );
+            })}
+            {others ? (
+              <td className="span-table-annotations">
+                <AnnotationChips summaries={otherAnnotations(row.annotationSummaries, scores)} />
+              </td>
+            ) : null}
           </tr>
         ))}
       </tbody>
