@@ -1,12 +1,16 @@
-// `/projects/<name>/metrics`: the project's traces over time, in buckets. `timeSeries` needs both
-// bounds, so the window is computed here from the chosen range (for "all time", from the
-// project's creation) and moves forward as time passes. Loaded lazily: recharts is big.
+// `/projects/<name>/metrics`: the project's traces over time, in buckets, and the mean score of
+// each annotation name (`scoreSeries`, read beside them over the same window, so a failure of
+// one leaves the other charts). `timeSeries` needs both bounds, so the window is computed here
+// from the chosen range (for "all time", from the project's creation) and moves forward as time
+// passes. Loaded lazily: recharts is big.
 import { useEffect, useMemo, useState } from "react";
 import { useParams } from "react-router";
 
 import { useGraphQL } from "../api/hooks";
 import { ProjectHeader } from "../components/Layout";
 import { MetricsCharts } from "../components/metrics/MetricsCharts";
+import type { ScoresState } from "../components/metrics/MetricsCharts";
+import { scoreChart } from "../components/metrics/scores";
 import { durationLabel, toPoints, totalsOf } from "../components/metrics/series";
 import { metricsWindow, rangeSeconds } from "../components/metrics/window";
 import { MissingProject } from "../components/projects/MissingProject";
@@ -45,6 +49,22 @@ const ProjectTimeSeriesQuery = graphql(`
   }
 `);
 
+const ProjectScoreSeriesQuery = graphql(`
+  query ProjectScoreSeries($name: String!, $timeRange: TimeRange!, $interval: Int!) {
+    project(name: $name) {
+      id
+      scoreSeries(timeRange: $timeRange, interval: $interval) {
+        name
+        points {
+          timestamp
+          count
+          scoreMean
+        }
+      }
+    }
+  }
+`);
+
 /** How often the charts are read again, in milliseconds. */
 const REFRESH_MS = 15_000;
 
@@ -69,20 +89,29 @@ export default function MetricsPage() {
     () => (found ? metricsWindow(rangeSeconds(key, now, found.createdAt), now) : null),
     [found, key, now],
   );
-  const series = useGraphQL(
-    ProjectTimeSeriesQuery,
-    {
-      name: projectName,
-      timeRange: { start: chartWindow?.start, end: chartWindow?.end },
-      interval: chartWindow?.interval ?? 60,
-    },
-    { enabled: chartWindow != null, keepPrevious: true, refetchInterval: REFRESH_MS },
-  );
+  const windowVariables = {
+    name: projectName,
+    timeRange: { start: chartWindow?.start, end: chartWindow?.end },
+    interval: chartWindow?.interval ?? 60,
+  };
+  const windowOptions = {
+    enabled: chartWindow != null,
+    keepPrevious: true,
+    refetchInterval: REFRESH_MS,
+  };
+  const series = useGraphQL(ProjectTimeSeriesQuery, windowVariables, windowOptions);
+  const scoreSeries = useGraphQL(ProjectScoreSeriesQuery, windowVariables, windowOptions);
   const points = useMemo(
     () => toPoints(series.data?.project?.timeSeries ?? []),
     [series.data],
   );
   const totals = useMemo(() => totalsOf(points), [points]);
+  const scores = useMemo((): ScoresState => {
+    const found = scoreSeries.data?.project?.scoreSeries;
+    if (found && chartWindow) return { data: scoreChart(found, chartWindow) };
+    if (scoreSeries.error) return { error: scoreSeries.error };
+    return { loading: true };
+  }, [scoreSeries.data, scoreSeries.error, chartWindow]);
 
   let body;
   if (project.isPending) body = <Loading label="Loading the project…" />;
@@ -98,7 +127,7 @@ export default function MetricsPage() {
           {durationLabel(chartWindow.interval)}.{" "}
           {totals.traces === 0 ? "No traces started in this time range." : null}
         </p>
-        <MetricsCharts points={points} totals={totals} window={chartWindow} />
+        <MetricsCharts points={points} totals={totals} window={chartWindow} scores={scores} />
       </>
     );
   }
