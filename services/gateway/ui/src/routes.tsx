@@ -9,6 +9,8 @@
 // and `?datasetId=` to open with a stored version, a replayed LLM span or a dataset to run over.
 // `/evaluators` is the evaluator library, `/evaluators/new` its form, `/evaluators/<id>` one
 // evaluator's versions; a dataset's attached evaluators are its tab `/datasets/<id>/evaluators`.
+// A project's online evaluation rules are `/projects/<name>/evaluations`, with `/new`,
+// `/<rule id>` (its figures and jobs) and `/<rule id>/edit`.
 import type { QueryClient } from "@tanstack/react-query";
 import type { ComponentType } from "react";
 import { createBrowserRouter, Navigate, useParams } from "react-router";
@@ -53,6 +55,22 @@ export function createRoutes(queryClient: QueryClient): RouteObject[] {
         {
           path: "/projects/:projectName/config",
           lazy: page(() => import("./pages/ProjectConfigPage")),
+        },
+        {
+          path: "/projects/:projectName/evaluations",
+          lazy: page(() => import("./pages/EvaluationRulesPage")),
+        },
+        {
+          path: "/projects/:projectName/evaluations/new",
+          lazy: page(() => import("./pages/EvaluationRuleFormPage")),
+        },
+        {
+          path: "/projects/:projectName/evaluations/:ruleId",
+          lazy: page(() => import("./pages/EvaluationRulePage")),
+        },
+        {
+          path: "/projects/:projectName/evaluations/:ruleId/edit",
+          lazy: page(() => import("./pages/EvaluationRuleFormPage")),
         },
         {
           path: "/traces/:traceId",

@@ -52,6 +52,7 @@ export function ProjectHeader({ actions }: { actions?: React.ReactNode }) {
         <NavLink to={`${base}/spans`}>Spans</NavLink>
         <NavLink to={`${base}/sessions`}>Sessions</NavLink>
         <NavLink to={`${base}/metrics`}>Metrics</NavLink>
+        <NavLink to={`${base}/evaluations`}>Evaluations</NavLink>
         <NavLink to={`${base}/config`}>Settings</NavLink>
       </nav>
       {actions ? <div className="project-actions">{actions}</div> : null}

@@ -1,7 +1,8 @@
 // The selected span, read on demand with `span(spanId:)`: a summary (kind, status, latency,
-// tokens, cost) over tabs for what it did, its attributes, its events and its annotations; the
-// span can be added to a dataset from its title, and an LLM span opened in the playground (its
-// call replayed: messages, model, invocation parameters and tools).
+// tokens, cost) over tabs for what it did, its attributes, its events, its annotations and its
+// evaluations (why each online rule of its project scored it or not, read when the tab opens);
+// the span can be added to a dataset from its title, and an LLM span opened in the playground
+// (its call replayed: messages, model, invocation parameters and tools).
 import { useState } from "react";
 import { Link } from "react-router";
 import { JsonView, defaultStyles } from "react-json-view-lite";
@@ -9,6 +10,7 @@ import "react-json-view-lite/dist/index.css";
 
 import { formatCost, formatCount, formatLatency, formatTime } from "../../lib/format";
 import { AnnotationChips } from "../AnnotationChips";
+import { SpanDecisions } from "../evaluationRules/SpanDecisions";
 import { playgroundPath } from "../prompts/promptPaths";
 import { SpanKindIcon } from "../SpanKindIcon";
 import { AddToDatasetButton } from "../spansToDataset/AddToDataset";
@@ -21,7 +23,7 @@ import { useSpanBody } from "./traceQueries";
 import type { SpanTarget } from "./traceQueries";
 import "./SpanDetail.css";
 
-const TABS = ["Info", "Attributes", "Events", "Annotations"] as const;
+const TABS = ["Info", "Attributes", "Events", "Annotations", "Evaluations"] as const;
 type Tab = (typeof TABS)[number];
 
 /** Attributes open three levels deep: namespaces, their keys and small values such as a tool's
@@ -145,6 +147,7 @@ export function SpanDetail({ target }: { target: SpanTarget }) {
         ) : null}
         {tab === "Events" ? <SpanEvents events={span.events} /> : null}
         {tab === "Annotations" ? <SpanAnnotations annotations={span.annotations} /> : null}
+        {tab === "Evaluations" ? <SpanDecisions spanId={span.spanId} /> : null}
       </div>
     </div>
   );
