@@ -221,6 +221,33 @@ def test_a_rule_is_deleted_from_the_project_page(
     assert response.status_code == 404, response.text
 
 
+def test_a_change_to_a_rule_makes_its_next_version(
+    platform: RunningPlatform, browser_page: Page, evaluator: dict[str, Any]
+) -> None:
+    project = unique("rules-edit")
+    api(platform, "POST", "/v1/projects", {"name": project})
+    create_rule(platform, project, evaluator, name="to-change")
+    page = browser_page
+    page.goto(f"{platform.base_url}/projects/{project}/evaluations")
+    page.get_by_test_id("rule-card").get_by_role("link", name="Edit").click()
+    form = page.get_by_role("form", name="Change to-change")
+    rate = form.get_by_label("Sampling rate (0 to 1)")
+    expect(rate).to_have_value("1")
+
+    rate.fill("2")
+    form.get_by_role("button", name="Save changes").click()
+    expect(form.get_by_test_id("field-problem")).to_have_text(
+        "The sampling rate must be from 0 to 1, not 2."
+    )
+
+    rate.fill("0.25")
+    form.get_by_role("button", name="Save changes").click()
+    expect(page).to_have_url(re.compile(r"/evaluations/[^/]+$"))
+    card = page.get_by_test_id("rule-card")
+    expect(card.get_by_test_id("rule-sampling")).to_have_text("25% of traces")
+    expect(card.get_by_test_id("rule-version")).to_have_text(re.compile(r"^2, changed "))
+
+
 def test_a_spans_evaluations_say_why_it_has_or_has_not_a_score(
     platform: RunningPlatform, browser_page: Page, evaluator: dict[str, Any]
 ) -> None:

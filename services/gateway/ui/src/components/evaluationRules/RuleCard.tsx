@@ -253,7 +253,7 @@ export function RuleSettingsView({ rule }: { rule: EvaluationRule }) {
         </>
       ) : null}
       <dt>Version</dt>
-      <dd>
+      <dd data-testid="rule-version">
         {rule.version}, changed {formatTime(rule.updated_at)}
       </dd>
     </dl>
