@@ -62,6 +62,8 @@ class RecordedJob:
 
     id: int
     state: str
+    rule_id: int | None = None
+    target_kind: str | None = None
 
 
 _RECORD = text(
@@ -73,7 +75,7 @@ _RECORD = text(
         :rule_id, :rule_version, :dataset_evaluator_id, :project_id, :target_kind,
         :target_id, :evaluator_version_id, :state, :reason, :due_at)
     ON CONFLICT DO NOTHING
-    RETURNING j.id, j.state
+    RETURNING j.id, j.state, j.rule_id, j.target_kind
     """
 ).bindparams(
     *(
@@ -124,7 +126,10 @@ async def record_jobs(connection: AsyncConnection, jobs: Sequence[NewJob]) -> li
             "due_at": [job.due_at for job in ordered],
         },
     )
-    return [RecordedJob(int(row.id), str(row.state)) for row in result]
+    return [
+        RecordedJob(int(row.id), str(row.state), row.rule_id, str(row.target_kind))
+        for row in result
+    ]
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import BigInteger, DateTime, Integer, Text
 
 from spyglass_core.logging import get_logger
-from spyglass_db.evaluation_jobs import NewJob, record_jobs
+from spyglass_db.evaluation_jobs import NewJob, RecordedJob, record_jobs
 from spyglass_db.evaluation_rules import (
     ActiveRule,
     MatchedSpan,
@@ -184,7 +184,22 @@ async def decide(
         )
     if count:
         await _count(connection, decisions, now)
+    else:
+        # An announcement that may repeat: count only the spans it decided for the first time
+        # (the span jobs it recorded), so that no span is counted twice; what it matched and
+        # sampled out, or matched for a trace or session, may have been counted already.
+        await _count(connection, _first_decided(recorded), now)
     return decisions
+
+
+def _first_decided(recorded: Sequence[RecordedJob]) -> Decisions:
+    counts = Decisions()
+    for job in recorded:
+        if job.rule_id is not None and job.target_kind == "SPAN":
+            counts.matched[job.rule_id] += 1
+            if job.state == "SHED":
+                counts.shed[job.rule_id] += 1
+    return counts
 
 
 def _job(

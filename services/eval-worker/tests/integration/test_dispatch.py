@@ -173,3 +173,21 @@ async def test_sampling_is_by_trace_and_a_capped_rule_sheds(
     shed = [job for job in await _jobs(engine) if job[0] == "capped"]
     assert {job[2] for job in shed} == {"SHED"}
     assert shed[0][3] == "over the rule's daily cap of 1000 tokens (1500 spent)"
+
+
+async def test_a_possible_repeat_counts_the_spans_it_decides_first(
+    engine: AsyncEngine, connection: asyncpg.Connection
+) -> None:
+    project = await create_project(connection, "bot")
+    await create_span(connection, project, "t1", "s1", "LLM", NOW)
+    await create_span(connection, project, "t2", "s2", "LLM", NOW)
+    await _rule(connection, project, "llm-spans", filter="span_kind == 'LLM'")
+
+    # Delivered again (the writer or the dispatcher retried), but nothing decided it before:
+    # its span jobs are new, so its spans are counted; a third delivery counts nothing more.
+    await _decide(engine, [("t1", "s1"), ("t2", "s2")], count=False)
+    await _decide(engine, [("t1", "s1"), ("t2", "s2")], count=False)
+
+    async with engine.connect() as sql:
+        matched = await sql.scalar(text("SELECT sum(matched) FROM evaluation_rule_counts"))
+    assert matched == 2
