@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
+import httpx
 import orjson
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
@@ -88,22 +89,40 @@ async def _wait_until(check: object, timeout: float, what: str) -> None:
 async def send_paced(
     url: str, requests: list[bytes], rate: float
 ) -> tuple[SendResult, list[float]]:
-    """Send ``requests`` (``SPANS_PER_REQUEST`` spans each) at ``rate`` spans a second; the
-    result and each request's send time (``time.time()``)."""
+    """Send ``requests`` (``SPANS_PER_REQUEST`` spans each) at ``rate`` spans a second over kept
+    connections; the result and each request's send time (``time.time()``). A refused request
+    (429 or 503: ingest pushing back) or a dropped connection is sent again shortly after."""
     result = SendResult()
     interval = SPANS_PER_REQUEST / rate
     sent_at = [0.0] * len(requests)
+    headers = {"content-type": "application/x-protobuf"}
     started = time.perf_counter()
     wall = time.time()
-    tasks = []
-    for index, body in enumerate(requests):
-        due = started + index * interval
-        delay = due - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        sent_at[index] = wall + (time.perf_counter() - started)
-        tasks.append(asyncio.create_task(send_http(url, [body], 1, result)))
-    await asyncio.gather(*tasks)
+    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=32)) as http:
+
+        async def send(body: bytes) -> None:
+            while True:
+                try:
+                    response = await http.post(url, content=body, headers=headers)
+                except httpx.TransportError as error:
+                    key = type(error).__name__
+                    result.refused[key] = result.refused.get(key, 0) + 1
+                    await asyncio.sleep(0.05)
+                    continue
+                if response.status_code == 200:
+                    return
+                key = str(response.status_code)
+                result.refused[key] = result.refused.get(key, 0) + 1
+                await asyncio.sleep(0.05)
+
+        tasks = []
+        for index, body in enumerate(requests):
+            delay = started + index * interval - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            sent_at[index] = wall + (time.perf_counter() - started)
+            tasks.append(asyncio.create_task(send(body)))
+        await asyncio.gather(*tasks)
     return result, sent_at
 
 
