@@ -8,7 +8,7 @@ import type { UseQueryResult } from "@tanstack/react-query";
 
 import { reportUpstream } from "../lib/upstream";
 import { UpstreamError } from "./graphql";
-import { ApiError, apiErrorMessage, send } from "./rest";
+import { ApiError, apiErrorMessage, fieldProblems, jsonRequest, send } from "./rest";
 
 export type RuleTarget = "SPAN" | "TRACE" | "SESSION";
 export type RuleStatus = "ACTIVE" | "PAUSED";
@@ -207,28 +207,12 @@ export class FieldsError extends ApiError {
   }
 }
 
-interface ValidationItem {
-  loc?: unknown[];
-  msg?: unknown;
-}
-
 /** The complaints of a 422's `{"detail": [{"loc": ["body", "filter"], "msg": ...}]}` by field
- * (the location without `body`); empty for any other body. */
+ * (the location without `body`; the first complaint of each); empty for any other body. */
 export function fieldErrorsOf(body: string): Record<string, string> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return {};
-  }
-  const detail = (parsed as { detail?: unknown } | null)?.detail;
-  if (!Array.isArray(detail)) return {};
   const fields: Record<string, string> = {};
-  for (const item of detail as ValidationItem[]) {
-    const where = (item.loc ?? [])
-      .filter((part, index) => !(index === 0 && (part === "body" || part === "query")))
-      .join(".");
-    if (where && typeof item.msg === "string" && !(where in fields)) fields[where] = item.msg;
+  for (const problem of fieldProblems(body)) {
+    if (problem.field && !(problem.field in fields)) fields[problem.field] = problem.message;
   }
   return fields;
 }
@@ -246,15 +230,7 @@ async function call<T>(
 ): Promise<T> {
   let response: Response;
   try {
-    response = await send(path, {
-      method,
-      headers: {
-        Accept: "application/json",
-        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal,
-    });
+    response = await send(path, jsonRequest(method, body, signal));
   } catch (error) {
     if (error instanceof UpstreamError) reportUpstream(error.message);
     throw error;

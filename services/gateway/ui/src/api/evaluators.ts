@@ -9,7 +9,11 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 
 import { reportUpstream } from "../lib/upstream";
 import { UpstreamError } from "./graphql";
-import { ApiError, apiErrorMessage, send } from "./rest";
+import { ApiError, apiErrorMessage, fieldProblems, jsonRequest, send } from "./rest";
+import type { FieldProblem } from "./rest";
+
+export { fieldProblems };
+export type { FieldProblem };
 
 export type EvaluatorKind = "BUILTIN" | "LLM" | "CODE";
 export type JsonObject = Record<string, unknown>;
@@ -109,12 +113,6 @@ export interface AttachedDatasetEvaluator extends DatasetEvaluator {
 
 // Errors -----------------------------------------------------------------------------------------
 
-/** One problem of a 422: the field it names (a dotted path, `body` left out) and its message. */
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
-
 /** A 422: the API's message, and each problem with the field it names. */
 export class EvaluatorFieldError extends ApiError {
   readonly problems: FieldProblem[];
@@ -124,27 +122,6 @@ export class EvaluatorFieldError extends ApiError {
     this.name = "EvaluatorFieldError";
     this.problems = problems;
   }
-}
-
-/** The problems of a 422's body (`{"detail": [{"loc": [...], "msg": ...}]}`), each with the
- * dotted path of its field under the body ("" for the body as a whole). */
-export function fieldProblems(body: string): FieldProblem[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return [];
-  }
-  const detail = (parsed as { detail?: unknown } | null)?.detail;
-  if (!Array.isArray(detail)) return [];
-  return detail.flatMap((item: unknown) => {
-    if (typeof item !== "object" || item === null) return [];
-    const { loc, msg } = item as { loc?: unknown; msg?: unknown };
-    const parts = Array.isArray(loc) ? loc.map(String) : [];
-    const where = parts[0] === "body" || parts[0] === "query" || parts[0] === "path";
-    const field = (where ? parts.slice(1) : parts).filter(Boolean).join(".");
-    return [{ field, message: typeof msg === "string" ? msg : String(msg) }];
-  });
 }
 
 const UPSTREAM_STATUSES = new Set([502, 503, 504]);
@@ -174,15 +151,7 @@ async function evaluatorJson<T>(
 ): Promise<T> {
   let response: Response;
   try {
-    response = await send(path, {
-      method,
-      headers: {
-        Accept: "application/json",
-        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal,
-    });
+    response = await send(path, jsonRequest(method, body, signal));
   } catch (error) {
     if (error instanceof UpstreamError) reportUpstream(error.message);
     throw error;

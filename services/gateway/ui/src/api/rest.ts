@@ -73,6 +73,46 @@ export async function errorOf(response: Response): Promise<Error> {
   return new ApiError(message, response.status);
 }
 
+/** The request of a JSON call: `body` (if any) as JSON, a JSON answer asked for. */
+export function jsonRequest(method: string, body?: unknown, signal?: AbortSignal): RequestInit {
+  return {
+    method,
+    headers: {
+      Accept: "application/json",
+      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal,
+  };
+}
+
+/** One problem of a 422: the field it names (a dotted path, `body` left out) and its message. */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/** The problems of a 422's body (`{"detail": [{"loc": [...], "msg": ...}]}`), each with the
+ * dotted path of its field under the body, query or path ("" for the body as a whole). */
+export function fieldProblems(body: string): FieldProblem[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return [];
+  }
+  const detail = (parsed as { detail?: unknown } | null)?.detail;
+  if (!Array.isArray(detail)) return [];
+  return detail.flatMap((item: unknown) => {
+    if (typeof item !== "object" || item === null) return [];
+    const { loc, msg } = item as { loc?: unknown; msg?: unknown };
+    const parts = Array.isArray(loc) ? loc.map(String) : [];
+    const where = parts[0] === "body" || parts[0] === "query" || parts[0] === "path";
+    const field = (where ? parts.slice(1) : parts).filter(Boolean).join(".");
+    return [{ field, message: typeof msg === "string" ? msg : String(msg) }];
+  });
+}
+
 /** Sends `body` (as JSON) with `method` to the REST path and returns the answer's JSON (null
  * for 204), or throws the API's refusal. */
 export async function restJson<T>(
@@ -81,15 +121,7 @@ export async function restJson<T>(
   body?: unknown,
   signal?: AbortSignal,
 ): Promise<T> {
-  const response = await send(path, {
-    method,
-    headers: {
-      Accept: "application/json",
-      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal,
-  });
+  const response = await send(path, jsonRequest(method, body, signal));
   if (!response.ok) throw await errorOf(response);
   if (response.status === 204) return null as T;
   try {
