@@ -268,8 +268,8 @@ def check_input_mapping(raw: Any) -> dict[str, str]:
     """An input mapping, checked: evaluator input name -> path into the target's material.
 
     A path is a material name (:data:`MATERIAL`) optionally followed by dotted keys:
-    ``output``, ``metadata.user_id``, ``attributes.llm.model_name`` (span attributes keep
-    their dotted names, so the rest of an ``attributes`` path is one key).
+    ``output``, ``metadata.user_id``, ``attributes.llm.model_name`` (span attributes are stored
+    nested, so their OpenInference names are paths too).
 
     Raises:
         EvaluatorConfigError: not a mapping of names to paths; ``field`` names the entry.
@@ -317,9 +317,7 @@ def map_inputs(material: Mapping[str, Any], mapping: Mapping[str, str]) -> dict[
     for name, path in mapping.items():
         head, _, rest = path.partition(".")
         value = material.get(head)
-        if rest and head == "attributes":
-            value = value.get(rest) if isinstance(value, Mapping) else None
-        elif rest:
+        if rest:
             for key in rest.split("."):
                 if isinstance(value, Mapping):
                     value = value.get(key)

@@ -13,7 +13,7 @@ into *material* here, named as judges' variables are (:data:`~spyglass_evals.JUD
 ``context``   a retriever span's documents' contents, joined (also ``documents``)
 ``tools``     the tools offered to the model (``llm.tools``)
 ``tool_calls``the tool calls the model made (``llm.output_messages``)
-``attributes``a span's attributes by their dotted OpenInference names, for input mappings
+``attributes``a span's attributes as stored (nested), for mappings (``attributes.llm.model_name``)
 ============  ===================================================================================
 
 Every function takes values as PostgreSQL returned them (JSONB decoded) and never raises on
@@ -27,9 +27,6 @@ from typing import Any
 
 import orjson
 
-MAX_FLATTENED_ATTRIBUTES = 2_000
-"""Attributes an input mapping can reach on one span (a span with more keeps the first)."""
-
 
 def span_material(attributes: Any) -> dict[str, Any]:
     """The material of one span, from its attributes (nested JSONB, as stored)."""
@@ -38,7 +35,7 @@ def span_material(attributes: Any) -> dict[str, Any]:
         "input": _at(tree, "input", "value"),
         "output": _at(tree, "output", "value"),
         "metadata": _parsed(tree.get("metadata")),
-        "attributes": flatten_attributes(tree),
+        "attributes": tree,
     }
     documents = _documents(tree)
     if documents:
@@ -81,19 +78,6 @@ def run_material(output: Any, example_input: Any, expected: Any, metadata: Any) 
         "reference": expected,
         "metadata": metadata if isinstance(metadata, Mapping) else {},
     }
-
-
-def flatten_attributes(tree: Mapping[str, Any]) -> dict[str, Any]:
-    """Nested attributes by dotted name (``llm.model_name``); lists stay values."""
-    flat: dict[str, Any] = {}
-    stack: list[tuple[str, Any]] = [(str(key), value) for key, value in tree.items()]
-    while stack and len(flat) < MAX_FLATTENED_ATTRIBUTES:
-        name, value = stack.pop()
-        if isinstance(value, Mapping) and value:
-            stack.extend((f"{name}.{key}", item) for key, item in value.items())
-        else:
-            flat[name] = value
-    return flat
 
 
 def _at(tree: Mapping[str, Any], *path: str) -> Any:
