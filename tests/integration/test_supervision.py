@@ -206,6 +206,19 @@ def _serving(ports: dict[str, int]) -> Callable[[], None]:
     return check
 
 
+def _unexpected_exits(launcher: ServiceProcess, restarts: dict[str, int]) -> str:
+    """For a failed run: how each process that restarted more than once exited, and the last
+    lines it wrote (a CI log keeps only the end of the launcher's output)."""
+    report = []
+    for name, count in restarts.items():
+        if count == 1:
+            continue
+        exits = [e for e in _launcher_events(launcher, "process_exited") if e["process"] == name]
+        lines = [line for line in launcher.output().splitlines() if line.startswith(f"{name} ")]
+        report.append(f"{name} exits: {exits}\nits last lines:\n" + "\n".join(lines[-40:]))
+    return "\n\n".join(report)
+
+
 def _service_events(launcher: ServiceProcess, service: str, event: str) -> list[dict[str, Any]]:
     """The JSON log lines of ``event`` that ``service`` wrote (the launcher prefixes them)."""
     found = []
@@ -366,7 +379,7 @@ def test_every_process_killed_in_turn_comes_back_and_no_acknowledged_span_is_los
         entry["process"]: entry["restarts"]
         for entry in _launcher_events(launcher, "process_restarted")
     }
-    assert restarts == dict.fromkeys(PROCESSES, 1)
+    assert restarts == dict.fromkeys(PROCESSES, 1), _unexpected_exits(launcher, restarts)
     # Ctrl-C right after a kill, with the restart pending: everything stops, cleanly.
     children = psutil.Process(launcher.process.pid).children(recursive=True)
     psutil.Process(_children(launcher)["gateway"]).send_signal(signal.SIGKILL)

@@ -1,11 +1,12 @@
 """Online evaluation's decisions: from a ``spans.stored`` announcement to recorded jobs.
 
-For the announcement's project, every active rule is matched against its spans in one
-statement (``spyglass_db.evaluation_rules``). Each (rule, matched span) is then:
+For the announcement's project, a SPAN or TRACE rule first samples the spans by their trace
+id (a pure function of the id, explained again on demand): those it samples out are counted and
+never read. Every active rule is then matched against the spans some rule still considers, in
+one statement (``spyglass_db.evaluation_rules``). Each (rule, matched span) is then:
 
 * skipped if the rule scores sessions and the span has none;
-* sampled out (counted, no row: the decision is a pure function of the id and is explained
-  again on demand), or
+* sampled out by a SESSION rule (by the span's session id; counted, no row), or
 * shed if the rule spent its daily cap (a SHED job with the cap as its reason), or
 * recorded as a job of the rule's current version: QUEUED at once (a span rule with no delay),
   or PENDING until its delay has passed or, for a trace or session rule, until the target has
@@ -140,13 +141,21 @@ async def decide(
             log.error("evaluation_rule_filter_invalid", rule_id=rule.id, error=str(condition))
             continue
         conditions[rule.id] = condition
-    matched = await match_spans(connection, rules[0].project_id, spans, conditions)
+    considered = _sample_before_matching(rules, conditions, spans, decisions)
+    matched = await match_spans(
+        connection,
+        rules[0].project_id,
+        [span for span in spans if span in considered],
+        conditions,
+    )
     capped = [rule.id for rule in rules if rule.capped]
     spend = await rule_spend(connection, capped, now.astimezone(UTC).date()) if capped else {}
     jobs: list[NewJob] = []
     seen: set[tuple[int, str]] = set()
     for span in matched:
         for rule_id in span.rule_ids:
+            if rule_id not in considered[(span.trace_id, span.span_id)]:
+                continue  # sampled out before matching (counted there)
             rule = by_id[rule_id]
             key = sampling_key(rule.target, span.trace_id, span.session_id)
             target = _target_id(rule, span)
@@ -190,6 +199,33 @@ async def decide(
         # sampled out, or matched for a trace or session, may have been counted already.
         await _count(connection, _first_decided(recorded), now)
     return decisions
+
+
+def _sample_before_matching(
+    rules: Sequence[ActiveRule],
+    conditions: dict[int, SqlCondition],
+    spans: Sequence[tuple[str, str]],
+    decisions: Decisions,
+) -> dict[tuple[str, str], set[int]]:
+    """For each span (trace id, span id), the rules that match it against their filters.
+
+    A SPAN or TRACE rule samples by the trace id the announcement carries, so a span it
+    samples out is counted here and never read; a SESSION rule samples by a session id only
+    the stored span knows, so it considers every span. Spans no rule considers are left out.
+    """
+    considered: dict[tuple[str, str], set[int]] = {}
+    for trace_id, span_id in spans:
+        rule_ids = set()
+        for rule in rules:
+            if rule.id not in conditions:
+                continue
+            if rule.target == "SESSION" or is_sampled(trace_id, rule.sampling_rate):
+                rule_ids.add(rule.id)
+            else:
+                decisions.sampled_out[rule.id] += 1
+        if rule_ids:
+            considered[(trace_id, span_id)] = rule_ids
+    return considered
 
 
 def _first_decided(recorded: Sequence[RecordedJob]) -> Decisions:

@@ -175,6 +175,26 @@ async def test_sampling_is_by_trace_and_a_capped_rule_sheds(
     assert shed[0][3] == "over the rule's daily cap of 1000 tokens (1500 spent)"
 
 
+async def test_a_span_rule_samples_before_it_matches(
+    engine: AsyncEngine, connection: asyncpg.Connection
+) -> None:
+    project = await create_project(connection, "bot")
+    traces = [f"{index:032x}" for index in range(100)]
+    for index, trace in enumerate(traces):
+        kind = "LLM" if index % 2 else "CHAIN"
+        await create_span(connection, project, trace, trace[-16:], kind, NOW)
+    rule = await _rule(connection, project, "llm", filter="span_kind == 'LLM'", rate=0.3)
+
+    decisions = await _decide(engine, [(trace, trace[-16:]) for trace in traces])
+
+    sampled = [index for index, trace in enumerate(traces) if is_sampled(trace, 0.3)]
+    # Every span the draw skips is sampled out, whatever its kind; of those sampled, only the
+    # LLM spans match and are queued.
+    assert decisions.sampled_out[rule] == 100 - len(sampled)
+    assert decisions.matched[rule] == len([index for index in sampled if index % 2])
+    assert len(decisions.queued) == decisions.matched[rule]
+
+
 async def test_a_possible_repeat_counts_the_spans_it_decides_first(
     engine: AsyncEngine, connection: asyncpg.Connection
 ) -> None:
