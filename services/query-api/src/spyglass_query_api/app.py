@@ -12,10 +12,11 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import Litestar, Request, Response, get
+from litestar import Litestar, Request, Response, Router, get
 from litestar.openapi import OpenAPIConfig
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from spyglass_auth import Authenticator, hash_password
 from spyglass_bus import BusNames, connect, ensure_streams
 from spyglass_bus import close as close_nats
 from spyglass_bus.publisher import SpanBatchPublisher
@@ -24,13 +25,16 @@ from spyglass_core.browser_guard import browser_guard
 from spyglass_core.health import Readiness, health_routes
 from spyglass_core.http import HttpServerService
 from spyglass_core.lifecycle import BackgroundService, close_on_exit
+from spyglass_core.logging import get_logger
 from spyglass_db import check_database, create_engine, create_session_maker, database_readiness
+from spyglass_db.auth import ensure_default_admin
 from spyglass_db.pool import LazyPool
 from spyglass_db.retention import RetentionService
 from spyglass_jobs import JobProducer
 from spyglass_llm.client import LLMClient
 from spyglass_llm.credentials import CredentialResolver
 from spyglass_llm.secrets import SecretBox
+from spyglass_query_api.access import door
 from spyglass_query_api.annotations.pending import PendingAnnotationService
 from spyglass_query_api.compression import compression_config
 from spyglass_query_api.dependencies import (
@@ -46,6 +50,8 @@ from spyglass_query_api.rest.openapi_errors import served_openapi_document
 from spyglass_query_api.rest.span_upload import SpanUpload, span_upload_provider
 from spyglass_query_api.settings import QueryApiSettings
 from spyglass_spans import ModelPriceTable
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -141,12 +147,25 @@ def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Lite
     prices = ModelPriceTable.load(settings.upload.model_prices_file)
     llm = LLMClient(prices=prices)
     sandbox = LazySandbox()
+    authenticator = Authenticator(settings.auth, resources.engine)
+
+    async def make_default_admin() -> None:
+        if not settings.auth.enabled:
+            return
+        password = settings.auth.default_admin_initial_password.get_secret_value()
+        async with resources.engine.begin() as connection:
+            if await ensure_default_admin(connection, hash_password(password)):
+                log.info("default_admin_created", email="admin@localhost")
+
     app = Litestar(
         route_handlers=[
             *health_routes(readiness, in_schema=True),
             openapi_document,
-            *rest_handlers(),
-            *graphql_handlers(),
+            Router(
+                "/",
+                route_handlers=[*rest_handlers(), *graphql_handlers()],
+                guards=[door(authenticator)],
+            ),
         ],
         dependencies={
             "connection": connection_provider(resources.engine),
@@ -160,10 +179,12 @@ def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Lite
             "llm": constant_provider(llm),
             "playground": constant_provider(settings.playground),
             "sandbox": constant_provider(sandbox),
+            "authenticator": constant_provider(authenticator),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[browser_guard(settings.server)],
         after_request=version_header,
+        on_startup=[make_default_admin],
         # What the app made itself, it closes (what the resources hold, their owner closes).
         on_shutdown=[
             llm.aclose,

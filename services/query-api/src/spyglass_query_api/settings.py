@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from pydantic import AliasChoices, Field
 
+from spyglass_auth import AuthSettings
 from spyglass_core.browser_guard import LOOPBACK_HOSTS, HostPatterns, OriginList
 from spyglass_core.settings import (
     DbSettings,
@@ -108,3 +109,4 @@ class QueryApiSettings(ProcessSettings):
     redis: RedisSettings = Field(default_factory=RedisSettings)
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
     playground: PlaygroundSettings = Field(default_factory=PlaygroundSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)

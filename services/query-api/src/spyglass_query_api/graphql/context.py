@@ -10,6 +10,7 @@ from typing import Any, Concatenate, ParamSpec, TypeAlias, TypeVar
 from graphql import GraphQLResolveInfo
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from spyglass_auth import Principal
 from spyglass_spans import ModelPriceTable
 
 Arguments = ParamSpec("Arguments")
@@ -31,6 +32,8 @@ class RequestContext:
 
     connection: AsyncConnection
     prices: ModelPriceTable | None = None
+    principal: Principal | None = None
+    """Who is asking (``spyglass_query_api.access``); None: auth on and nobody signed in."""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     loaders: dict[str, Any] = field(default_factory=dict)
     closed: bool = False

@@ -7,6 +7,7 @@ from typing import Any
 from litestar import MediaType, Response, Router, get
 from litestar.types import ControllerRouterHandler
 
+from spyglass_auth import Access
 from spyglass_query_api.dependencies import connection_provider
 from spyglass_query_api.rest.annotation_configs import AnnotationConfigController
 from spyglass_query_api.rest.annotations import AnnotationController
@@ -45,7 +46,12 @@ serve (the highest gate in client 3.x is 20.8.0)."""
 VERSION_HEADER = "x-phoenix-server-version"
 
 
-@get("/arize_phoenix_version", media_type=MediaType.TEXT, summary="Phoenix version served")
+@get(
+    "/arize_phoenix_version",
+    media_type=MediaType.TEXT,
+    summary="Phoenix version served",
+    opt={"access": Access.PUBLIC},
+)
 async def phoenix_version() -> str:
     """The Phoenix version this server is compatible with, as Phoenix answers it (plain text)."""
     return PHOENIX_COMPATIBLE_VERSION

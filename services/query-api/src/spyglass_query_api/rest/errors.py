@@ -143,8 +143,12 @@ def validation_error_handler(
 
 
 def http_error_handler(_: Request[Any, Any, Any], error: HTTPException) -> Response[str]:
-    """Other HTTP errors (unknown route, method not allowed...): the detail as text."""
-    return _plain(error.status_code, error.detail)
+    """Other HTTP errors (unknown route, method not allowed, 401, 403...): the detail as text,
+    with the error's headers (``WWW-Authenticate``, ``Allow``)."""
+    response = _plain(error.status_code, error.detail)
+    for name, value in (error.headers or {}).items():
+        response.headers[name] = value
+    return response
 
 
 def unavailable_handler(
