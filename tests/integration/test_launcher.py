@@ -172,6 +172,24 @@ def test_malformed_url_names_the_variable(spawn_service: SpawnService, server_ho
     _fails_fast(launcher, server_home, 2, "SPYGLASS_NATS_URL", "nats://")
 
 
+@pytest.mark.parametrize(
+    ("variables", "fragment"),
+    [
+        ({"SPYGLASS_ENABLE_AUTH": "true"}, "SPYGLASS_SECRET (or PHOENIX_SECRET) must be set"),
+        (
+            {"PHOENIX_ENABLE_AUTH": "true", "PHOENIX_SECRET": "too-short-1"},
+            "must be at least 32 characters",
+        ),
+    ],
+)
+def test_auth_on_without_a_good_secret_names_the_variable(
+    spawn_service: SpawnService, server_home: Path, variables: dict[str, str], fragment: str
+) -> None:
+    env = _launcher_environment(server_home, **variables)
+    launcher = spawn_service("launcher", ("spyglass_launcher", "run"), env)
+    _fails_fast(launcher, server_home, 2, fragment)
+
+
 def test_unreachable_server_names_the_variable(
     spawn_service: SpawnService, server_home: Path
 ) -> None:

@@ -400,9 +400,12 @@ def describe_validation_error(settings_cls: type[BaseSettings], error: Validatio
             annotation = group.model_fields[part].annotation if part in group.model_fields else None
             if isinstance(annotation, type) and issubclass(annotation, BaseSettings):
                 group = annotation
-        field = location[-1] if location else "?"
-        name = env_name(group, field) if field in group.model_fields else field
         message = str(problem["msg"]).removeprefix("Value error, ")
+        if not location:
+            lines.append(message)  # a rule across fields: its message names the variables
+            continue
+        field = location[-1]
+        name = env_name(group, field) if field in group.model_fields else field
         lines.append(f"{name}: {message}")
     return "invalid configuration:\n  " + "\n  ".join(lines)
 
