@@ -17,6 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
+from spyglass_auth import TokenCodec, TokenKind
+from spyglass_core.settings import DbSettings
+from spyglass_db import auth as auth_store
+from spyglass_db import create_engine
 from spyglass_launcher.ports import free_port
 from spyglass_llm.secrets import SecretBox, upsert_or_delete_secrets
 from tests.support.database import fetch
@@ -36,6 +40,7 @@ from tests.support.waiting import assert_eventually
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 SECRETS_KEY = "a-test-key-that-is-long-enough-for-fernet-0123456789"
+AUTH_SECRET = "an-auth-secret-long-enough-for-the-rules-0123456789"
 PROMPT = {
     "model_provider": "OPENAI",
     "model_name": "gpt-4o-mini",
@@ -59,6 +64,8 @@ class JobsPlatform:
     database_url: str
     start_runner_with: Callable[..., ServiceProcess]
     runners: list[ServiceProcess] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    """Sent with every request (a bearer key when auth is on)."""
 
     def start_runner(self, **settings: str) -> ServiceProcess:
         runner = self.start_runner_with(**settings)
@@ -74,6 +81,7 @@ class JobsPlatform:
                 "inputs": [{"question": f"number {index}"} for index in range(examples)],
                 "outputs": [{"answer": str(index)} for index in range(examples)],
             },
+            headers=self.headers,
             timeout=60,
         )
         assert response.status_code == 200, response.text
@@ -84,6 +92,7 @@ class JobsPlatform:
         response = httpx.post(
             f"{self.api}/v1/experiment_jobs",
             json={"dataset_id": dataset_id, "prompt": PROMPT, **fields},
+            headers=self.headers,
             timeout=30,
         )
         assert response.status_code == 202, response.text
@@ -91,7 +100,9 @@ class JobsPlatform:
         return job
 
     def job(self, job_id: str) -> dict[str, Any]:
-        response = httpx.get(f"{self.api}/v1/experiment_jobs/{job_id}", timeout=30)
+        response = httpx.get(
+            f"{self.api}/v1/experiment_jobs/{job_id}", headers=self.headers, timeout=30
+        )
         assert response.status_code == 200, response.text
         job: dict[str, Any] = response.json()["data"]
         return job
@@ -109,6 +120,7 @@ class JobsPlatform:
 
 @pytest.fixture
 def jobs_platform(
+    request: pytest.FixtureRequest,
     spawn_service: SpawnService,
     start_ingest: StartIngest,
     stack: Stack,
@@ -125,6 +137,8 @@ def jobs_platform(
         "OPENAI_API_KEY": "sk-good",
         "OPENAI_BASE_URL": fake_provider.openai_base_url,
     }
+    if getattr(request, "param", {}).get("auth"):
+        common.update(SPYGLASS_ENABLE_AUTH="true", SPYGLASS_SECRET=AUTH_SECRET)
     api_port = free_port()
     api = spawn_service(
         "query-api",
@@ -346,6 +360,83 @@ def test_cancel_stops_the_calls_and_resume_finishes_the_rest(
     assert (done["progress"]["succeeded"], done["progress"]["failed"]) == (100, 0)
     runs = _runs(jobs_platform.database_url, job["experiment_id"])
     assert len(runs) == 100
+
+
+async def _member_key(database_url: str) -> tuple[int, str]:
+    """A member and a bearer key of theirs."""
+    engine = create_engine(DbSettings(url=database_url))
+    try:
+        async with engine.begin() as connection:
+            member = await auth_store.create_user(
+                connection,
+                email="member@example.com",
+                username="member",
+                role="MEMBER",
+                password_hash=None,
+                password_needs_reset=False,
+            )
+            key = await auth_store.create_key(
+                connection,
+                user_id=member.id,
+                kind="USER",
+                name="jobs",
+                description=None,
+                project_name=None,
+                expires_at=None,
+            )
+    finally:
+        await engine.dispose()
+    return member.id, TokenCodec(AUTH_SECRET).issue(TokenKind.API_KEY, key.id)
+
+
+async def _set_role(database_url: str, user_id: int, role: str | None) -> None:
+    """Change the user's role, or delete the user (None)."""
+    engine = create_engine(DbSettings(url=database_url))
+    try:
+        async with engine.begin() as connection:
+            if role is None:
+                await auth_store.delete_user(connection, user_id)
+            else:
+                await auth_store.update_user(connection, user_id, role=role)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("jobs_platform", [{"auth": True}], indirect=True)
+@pytest.mark.parametrize("change", ["VIEWER", None])
+def test_a_job_whose_requester_lost_the_right_pauses_saying_why(
+    jobs_platform: JobsPlatform, change: str | None
+) -> None:
+    member, key = asyncio.run(_member_key(jobs_platform.database_url))
+    jobs_platform.headers = {"authorization": f"Bearer {key}"}
+    dataset = jobs_platform.create_dataset("requested", 5)
+    job = jobs_platform.start_job(dataset)
+    # Demoted (or deleted) before any runner took the job: no call is made for them.
+    asyncio.run(_set_role(jobs_platform.database_url, member, change))
+    jobs_platform.start_runner()
+
+    if change is None:  # their key went with them: read the job's row
+        rows: list[dict[str, Any]] = []
+
+        def paused() -> None:
+            rows[:] = [
+                dict(row)
+                for row in fetch(
+                    jobs_platform.database_url,
+                    "SELECT status, status_reason FROM experiment_jobs",
+                )
+            ]
+            assert rows and rows[0]["status"] == "PAUSED", rows
+
+        assert_eventually(paused, timeout=120)
+        reason = rows[0]["status_reason"]
+        assert reason == f"the user who asked for it (User:{member}) no longer exists"
+    else:
+        reason = jobs_platform.wait_for_status(job["id"], "PAUSED")["status_reason"]
+        assert reason == (
+            "the user who asked for it (member) may no longer: Viewers cannot perform this action"
+        )
+    assert _runs(jobs_platform.database_url, job["experiment_id"]) == []
 
 
 async def _store_secret(database_url: str, key: str, value: str) -> None:

@@ -26,6 +26,7 @@ from spyglass_auth.principal import (
     Role,
     denial,
 )
+from spyglass_auth.requesters import requester_problem
 from spyglass_auth.settings import AuthSettings
 from spyglass_auth.tokens import TokenClaims, TokenCodec, TokenKind
 
@@ -50,4 +51,5 @@ __all__ = [
     "hash_password",
     "password_matches",
     "password_problem",
+    "requester_problem",
 ]

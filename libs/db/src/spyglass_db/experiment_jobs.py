@@ -41,6 +41,8 @@ class JobRow:
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None
+    requested_by: int | None = None
+    """Who started or last resumed it (NULL: auth was off)."""
 
 
 @dataclass(frozen=True)
@@ -71,19 +73,20 @@ RECENT_SECONDS = 30
 
 _JOB_COLUMNS = (
     "id, experiment_id, status, status_reason, epoch, task, prompt_version_id, created_at, "
-    "updated_at, finished_at"
+    "updated_at, finished_at, requested_by"
 )
 
 _CREATE_JOB = text(
     f"""
-    INSERT INTO experiment_jobs (experiment_id, status, task, prompt_version_id)
-    VALUES (:experiment_id, 'RUNNING', :task, :prompt_version_id)
+    INSERT INTO experiment_jobs (experiment_id, status, task, prompt_version_id, requested_by)
+    VALUES (:experiment_id, 'RUNNING', :task, :prompt_version_id, :requested_by)
     RETURNING {_JOB_COLUMNS}
     """
 ).bindparams(
     bindparam("experiment_id", type_=BigInteger),
     bindparam("task", type_=JSONB),
     bindparam("prompt_version_id", type_=BigInteger),
+    bindparam("requested_by", type_=BigInteger),
 )
 
 
@@ -92,11 +95,18 @@ async def create_job(
     experiment_id: int,
     task: dict[str, Any],
     prompt_version_id: int | None,
+    requested_by: int | None = None,
 ) -> JobRow:
-    """A RUNNING job (epoch 1) for ``experiment_id``; the caller queues its planning."""
+    """A RUNNING job (epoch 1) for ``experiment_id``, started by user ``requested_by``; the
+    caller queues its planning."""
     result = await connection.execute(
         _CREATE_JOB,
-        {"experiment_id": experiment_id, "task": task, "prompt_version_id": prompt_version_id},
+        {
+            "experiment_id": experiment_id,
+            "task": task,
+            "prompt_version_id": prompt_version_id,
+            "requested_by": requested_by,
+        },
     )
     return JobRow(*result.one())
 
@@ -199,20 +209,23 @@ async def cancel_job(connection: AsyncConnection, job_id: int) -> JobRow | None:
     return await get_job(connection, job_id)
 
 
-async def resume_job(connection: AsyncConnection, job_id: int) -> JobRow | None:
-    """Run a job again from what it lacks (its missing and failed runs), in a new epoch; the
-    job as it is now (None: no such job). A running job is planned again: the chunks of its
-    old epoch stop, and the new plan covers what they had left."""
+async def resume_job(
+    connection: AsyncConnection, job_id: int, requested_by: int | None = None
+) -> JobRow | None:
+    """Run a job again from what it lacks (its missing and failed runs), in a new epoch, on
+    behalf of ``requested_by`` now; the job as it is now (None: no such job). A running job is
+    planned again: the chunks of its old epoch stop, and the new plan covers what they had
+    left."""
     await connection.execute(
         text(
             """
             UPDATE experiment_jobs
             SET status = 'RUNNING', status_reason = NULL, epoch = epoch + 1,
-                updated_at = now(), finished_at = NULL
+                updated_at = now(), finished_at = NULL, requested_by = :requested_by
             WHERE id = :id
             """
-        ),
-        {"id": job_id},
+        ).bindparams(bindparam("requested_by", type_=BigInteger)),
+        {"id": job_id, "requested_by": requested_by},
     )
     return await get_job(connection, job_id)
 

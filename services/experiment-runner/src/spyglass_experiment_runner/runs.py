@@ -35,6 +35,7 @@ import orjson
 from opentelemetry.trace import Span, Status, StatusCode
 from sqlalchemy import text
 
+from spyglass_auth import requester_problem
 from spyglass_core.logging import get_logger
 from spyglass_db.experiment_jobs import (
     JobRow,
@@ -137,6 +138,10 @@ async def run_chunk(
         project = await connection.scalar(
             _PROJECT_OF_EXPERIMENT, {"experiment_id": job.experiment_id}
         )
+        refused = await requester_problem(connection, job.requested_by)
+    if refused is not None:
+        await JobGuard(resources, job).pause(refused)
+        return ChunkOutcome(stopped="paused")
     prompt = RunnablePrompt.model_validate(job.task)
     # Credentials are cached for seconds; a chunk reads them afresh, so that a key replaced
     # before a resume is the one the resumed job uses.

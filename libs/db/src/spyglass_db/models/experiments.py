@@ -242,6 +242,9 @@ class ExperimentJob(SQLModel, table=True):
         sa_column=Column(BigInteger, ForeignKey("prompt_versions.id", ondelete="SET NULL")),
     )
     """The prompt version the task was copied from, if it came from one."""
+    requested_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    """The user who started or last resumed it (NULL: auth was off). No foreign key: the runner
+    pauses the job, saying why, when that user is gone or may no longer write."""
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
     updated_at: datetime | None = Field(default=None, sa_column=updated_at_column())
     finished_at: datetime | None = Field(default=None, sa_column=Column(TIMESTAMPTZ))

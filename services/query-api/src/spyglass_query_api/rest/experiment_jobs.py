@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, TypeAlias
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
@@ -34,6 +34,7 @@ from spyglass_jobs import JobProducer, TaskName
 from spyglass_llm.credentials import CredentialResolver
 from spyglass_llm.errors import MissingCredential, UnsupportedProviderError
 from spyglass_llm.runnable import RunnablePrompt
+from spyglass_query_api.access import principal_of
 from spyglass_query_api.dependencies import Db
 from spyglass_query_api.queries.ids import global_id
 from spyglass_query_api.rest.errors import UnprocessableEntityError
@@ -227,6 +228,12 @@ async def _check_variables(
         raise UnprocessableEntityError(f"template variables missing from the dataset: {described}")
 
 
+def _user_id(request: Request[Any, Any, Any]) -> int | None:
+    """Who is asking, as the job records it (None with auth off)."""
+    principal = principal_of(request)
+    return principal.user_id if principal is not None else None
+
+
 class ExperimentJobController(Controller):
     path = "/v1/experiment_jobs"
     tags = ["experiment jobs"]  # noqa: RUF012 (litestar declares it as an instance variable)
@@ -239,6 +246,7 @@ class ExperimentJobController(Controller):
         credentials: Credentials,
         prices: Prices,
         data: JSONBody[CreateExperimentJobRequest],
+        request: Request[Any, Any, Any],
     ) -> ExperimentJobBody:
         """Create an experiment over the dataset and a job that runs ``prompt`` (or the prompt
         version) for each (example, repetition); the experiment runner starts at once."""
@@ -253,7 +261,11 @@ class ExperimentJobController(Controller):
             experiment_id = await create_experiment_from(connection, data.dataset_id, data)
             await _check_variables(connection, experiment_id, prompt)
             row = await jobs.create_job(
-                connection, experiment_id, prompt.model_dump(mode="json", by_alias=True), version_id
+                connection,
+                experiment_id,
+                prompt.model_dump(mode="json", by_alias=True),
+                version_id,
+                requested_by=_user_id(request),
             )
         try:
             await producer.send(TaskName.RUN_EXPERIMENT, job_id=row.id, epoch=row.epoch)
@@ -298,11 +310,18 @@ class ExperimentJobController(Controller):
         "/{job_id:str}/resume", summary="Resume a server-side experiment", status_code=HTTP_200_OK
     )
     async def resume_experiment_job(
-        self, engine: Engine, producer: Producer, prices: Prices, job_id: JobId
+        self,
+        engine: Engine,
+        producer: Producer,
+        prices: Prices,
+        job_id: JobId,
+        request: Request[Any, Any, Any],
     ) -> ExperimentJobBody:
         """Run what the job has left (runs missing or failed) in a new epoch."""
         async with engine.begin() as connection:
-            row = await jobs.resume_job(connection, rowid_or_404(job_id, "ExperimentJob"))
+            row = await jobs.resume_job(
+                connection, rowid_or_404(job_id, "ExperimentJob"), requested_by=_user_id(request)
+            )
         if row is None:
             raise NotFoundError(f"ExperimentJob with ID {job_id} does not exist")
         await producer.send(TaskName.RUN_EXPERIMENT, job_id=row.id, epoch=row.epoch)
