@@ -1,5 +1,6 @@
-"""Settings of the two ingest processes: the receiver (`SPYGLASS_RECEIVER_*`) and the writer
-(`SPYGLASS_WRITER_*`, and `SPYGLASS_DB_*` for its connections).
+"""Settings of the two ingest processes: the receiver (`SPYGLASS_RECEIVER_*`, Phoenix's auth
+switches, and `SPYGLASS_DB_*` when auth is on) and the writer (`SPYGLASS_WRITER_*`, and
+`SPYGLASS_DB_*` for its connections).
 
 Until issue 14 both parts were spelled `SPYGLASS_INGEST_*` / `SPYGLASS_INGEST_WRITER_*`; those
 names still work, each logged once as `setting_renamed` with its new name.
@@ -12,6 +13,7 @@ from typing import ClassVar
 
 from pydantic import AliasChoices, Field
 
+from spyglass_auth import AuthSettings
 from spyglass_core.settings import (
     DbSettings,
     NatsSettings,
@@ -155,6 +157,17 @@ class WriterDbSettings(DbSettings):
     )
 
 
+class ReceiverDbSettings(DbSettings):
+    """The receiver's PostgreSQL connections, opened only when auth is on, to read the API keys
+    it is sent: `SPYGLASS_DB_*` as every process reads them, with a small pool by default (a
+    key is read once per `SPYGLASS_AUTH_CACHE_SECONDS`, whatever the request rate)."""
+
+    pool_size: int = Field(default=2, ge=1, description="Connections kept open per process.")
+    pool_max_overflow: int = Field(
+        default=2, ge=0, description="Extra connections allowed above the pool size under load."
+    )
+
+
 class ReceiverSettings(ProcessSettings):
     """Everything the receiver reads from the environment."""
 
@@ -162,6 +175,9 @@ class ReceiverSettings(ProcessSettings):
     grpc: ReceiverGrpcSettings = Field(default_factory=ReceiverGrpcSettings)
     limits: ReceiverLimitSettings = Field(default_factory=ReceiverLimitSettings)
     nats: NatsSettings = Field(default_factory=NatsSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    db: ReceiverDbSettings = Field(default_factory=ReceiverDbSettings)
+    """Read only when auth is on: with auth off the receiver never connects to PostgreSQL."""
 
 
 class WriterSettings(ProcessSettings):

@@ -8,9 +8,11 @@ from structlog.testing import capture_logs
 
 from spyglass_core.errors import (
     DependencyUnavailableError,
+    ForbiddenError,
     InvalidArgumentError,
     PayloadTooLargeError,
     SpyglassError,
+    UnauthorizedError,
 )
 from spyglass_ingest.receiver.refusals import ReceiverFaultError, Refusal, refusal
 
@@ -42,6 +44,8 @@ def test_an_unavailable_bus_is_503_logged_with_its_reason() -> None:
     [
         (InvalidArgumentError("bad"), 400, grpc.StatusCode.INVALID_ARGUMENT),
         (PayloadTooLargeError("big"), 413, grpc.StatusCode.RESOURCE_EXHAUSTED),
+        (UnauthorizedError("who?"), 401, grpc.StatusCode.UNAUTHENTICATED),
+        (ForbiddenError("not you"), 403, grpc.StatusCode.PERMISSION_DENIED),
     ],
 )
 def test_client_errors_are_not_logged_as_failures(

@@ -20,10 +20,12 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
+from spyglass_auth import Principal
 from spyglass_bus.publisher import SpanBatchPublisher
 from spyglass_core.errors import InvalidArgumentError, OverloadedError
 from spyglass_core.logging import get_logger
 from spyglass_ingest.receiver import metrics
+from spyglass_ingest.receiver.auth import check_projects
 from spyglass_ingest.settings import ReceiverLimitSettings
 from spyglass_spans import (
     DecodeLimits,
@@ -149,16 +151,31 @@ class ExportService:
         self.budget = InflightBudget(limits.max_inflight_bytes, limits.retry_after_seconds)
 
     async def export(
-        self, request: ExportTraceServiceRequest, project_override: str | None, transport: str
+        self,
+        request: ExportTraceServiceRequest,
+        project_override: str | None,
+        transport: str,
+        principal: Principal | None = None,
     ) -> ExportOutcome:
         """Normalize the spans of ``request`` and publish them, one batch per project.
 
+        Args:
+            request: the parsed export request.
+            project_override: the project the request's header or metadata names, if any.
+            transport: ``grpc`` or ``http``, for the metrics.
+            principal: who sends it, when auth is on (None: auth is off); every project the
+                spans go to must be one it may write to.
+
         Raises:
+            ForbiddenError: a span goes to a project ``principal`` may not write to (nothing
+                is published).
             PayloadTooLargeError: an attribute value is over the limit (nothing is published).
             OverloadedError: the span bus is full.
             DependencyUnavailableError: the span bus can't be reached.
         """
         started = time.perf_counter()
+        if principal is not None and project_override is not None:
+            check_projects(principal, (project_override,))  # before spending the decoding
         result = decode_export_request(
             request,
             project_override,
@@ -166,6 +183,9 @@ class ExportService:
             limits=self._decode_limits,
             received_at_unix_nano=time.time_ns(),
         )
+        if principal is not None:
+            # The projects as the decoder chose them, from the batches it made anyway.
+            check_projects(principal, (batch.project_name for batch in result.batches), result)
         accepted = sum(len(batch.spans) for batch in result.batches)
         metrics.SPANS_RECEIVED.labels(transport).inc(accepted + result.rejected_count)
         for reason, count in result.rejected_by_reason.items():

@@ -1,6 +1,8 @@
 """OTLP/gRPC: ``TraceService/Export``, plus the standard gRPC health service.
 
-Errors map to the status codes OTLP exporters understand: ``INVALID_ARGUMENT`` (never retried),
+Errors map to the status codes OTLP exporters understand: ``INVALID_ARGUMENT``,
+``UNAUTHENTICATED`` and ``PERMISSION_DENIED`` (never retried; with auth on, the API key is read
+from the ``authorization`` or ``api_key`` metadata, see ``receiver/auth.py``),
 ``RESOURCE_EXHAUSTED`` (too large, or the bus is full) and ``UNAVAILABLE`` (retried with
 back-off). Concurrency is capped, so memory stays bounded: past the cap, gRPC itself answers
 ``RESOURCE_EXHAUSTED``.
@@ -18,6 +20,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
+from spyglass_auth import Principal
 from spyglass_core.errors import (
     ConfigurationError,
     InvalidArgumentError,
@@ -26,6 +29,7 @@ from spyglass_core.errors import (
 from spyglass_core.lifecycle import BackgroundService
 from spyglass_core.settings import ServerSettings, env_name
 from spyglass_ingest.receiver import metrics
+from spyglass_ingest.receiver.auth import CREDENTIAL_KEYS, IngestGuard
 from spyglass_ingest.receiver.export import ExportService, project_override
 from spyglass_ingest.receiver.refusals import ReceiverFaultError, refusal
 
@@ -36,16 +40,22 @@ EXPORT_METHOD = "Export"
 TRACE_SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
 
 
-def trace_service_handler(exporter: ExportService) -> grpc.GenericRpcHandler:
-    """``TraceService/Export``, taking the request as bytes.
+def trace_service_handler(
+    exporter: ExportService, guard: IngestGuard | None = None
+) -> grpc.GenericRpcHandler:
+    """``TraceService/Export``, taking the request as bytes; ``guard`` checks the API key of
+    each request (None: auth is off).
 
-    Parsing the bytes here, rather than in gRPC's deserializer, lets the memory budget be taken
-    first and a malformed request get ``INVALID_ARGUMENT`` with the reason (gRPC's own
-    deserializer would answer a bare ``INTERNAL``).
+    Parsing the bytes here, rather than in gRPC's deserializer, lets the credential be checked
+    and the memory budget be taken first, and a malformed request get ``INVALID_ARGUMENT`` with
+    the reason (gRPC's own deserializer would answer a bare ``INTERNAL``).
     """
 
     async def export(body: bytes, context: grpc.aio.ServicerContext) -> ExportTraceServiceResponse:
+        principal: Principal | None = None
         try:
+            if guard is not None:
+                principal = await guard.admit(_credential_metadata(context))
             project = _project(context)
             with exporter.budget.reserve(len(body)):
                 metrics.REQUEST_BYTES.observe(len(body))
@@ -56,7 +66,7 @@ def trace_service_handler(exporter: ExportService) -> grpc.GenericRpcHandler:
                         f"the request is not a valid protobuf ExportTraceServiceRequest ({error})"
                     ) from None
                 del body
-                outcome = await exporter.export(request, project, "grpc")
+                outcome = await exporter.export(request, project, "grpc", principal)
         except SpyglassError as error:
             await context.abort(refusal(error, "grpc").grpc_code, error.message)
         except Exception as error:
@@ -83,6 +93,15 @@ def _project(context: grpc.aio.ServicerContext) -> str | None:
     return None
 
 
+def _credential_metadata(context: grpc.aio.ServicerContext) -> dict[str, str]:
+    """The metadata that may carry a credential (gRPC gives keys in lower case)."""
+    return {
+        key: value
+        for key, value in context.invocation_metadata() or ()
+        if key in CREDENTIAL_KEYS and isinstance(value, str)
+    }
+
+
 class GrpcServerService(BackgroundService):
     """Serves OTLP ``TraceService`` and gRPC health until stopped."""
 
@@ -94,6 +113,7 @@ class GrpcServerService(BackgroundService):
         max_message_bytes: int,
         max_concurrent_rpcs: int = 16,
         drain_seconds: float = 10.0,
+        guard: IngestGuard | None = None,
     ) -> None:
         self.name = name
         self._settings = settings
@@ -105,7 +125,7 @@ class GrpcServerService(BackgroundService):
             ],
             maximum_concurrent_rpcs=max_concurrent_rpcs,
         )
-        self.server.add_generic_rpc_handlers((trace_service_handler(exporter),))
+        self.server.add_generic_rpc_handlers((trace_service_handler(exporter, guard),))
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         self.port = settings.port

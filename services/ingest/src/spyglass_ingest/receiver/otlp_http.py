@@ -2,7 +2,8 @@
 
 Responses follow the OTLP/HTTP specification: success is an ``ExportTraceServiceResponse`` (with
 ``partial_success`` when some spans were refused) in the request's own format; a failure is a
-``google.rpc.Status`` carrying the reason, with ``Retry-After`` on the statuses exporters retry.
+``google.rpc.Status`` carrying the reason, with ``Retry-After`` on the statuses exporters retry
+and ``WWW-Authenticate`` on a 401 (auth on, and no valid API key: see ``receiver/auth.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
 )
 
+from spyglass_auth import Principal
 from spyglass_core.errors import (
     InvalidArgumentError,
     PayloadTooLargeError,
@@ -29,6 +31,7 @@ from spyglass_core.errors import (
 )
 from spyglass_core.logging import get_logger
 from spyglass_ingest.receiver import metrics
+from spyglass_ingest.receiver.auth import IngestGuard
 from spyglass_ingest.receiver.export import ExportService, project_override
 from spyglass_ingest.receiver.refusals import ReceiverFaultError, UnsupportedMediaError, refusal
 
@@ -37,18 +40,25 @@ log = get_logger(__name__)
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
 PROJECT_HEADER = "x-project-name"
+CHALLENGE = 'Bearer realm="Spyglass"'
 
 _ID_FIELDS = ("traceId", "spanId", "parentSpanId")
 
 
-def otlp_http_routes(exporter: ExportService, max_request_bytes: int) -> list[HTTPRouteHandler]:
-    """The ``POST /v1/traces`` handler, bound to ``exporter``."""
+def otlp_http_routes(
+    exporter: ExportService, max_request_bytes: int, guard: IngestGuard | None = None
+) -> list[HTTPRouteHandler]:
+    """The ``POST /v1/traces`` handler, bound to ``exporter``; ``guard`` checks the API key of
+    each request (None: auth is off)."""
 
     @post("/v1/traces", include_in_schema=False)
     async def export_traces(request: Request[Any, Any, Any]) -> Response[bytes]:
         content_type = _media_type(request.headers.get("content-type", ""))
         as_json = content_type == JSON
+        principal: Principal | None = None
         try:
+            if guard is not None:  # before anything else, the body above all
+                principal = await guard.admit(request.headers)
             if content_type not in (PROTOBUF, JSON):
                 raise UnsupportedMediaError(
                     f"unsupported content type {content_type or '(none)'!r}; "
@@ -67,7 +77,7 @@ def otlp_http_routes(exporter: ExportService, max_request_bytes: int) -> list[HT
                 metrics.REQUEST_BYTES.observe(len(body))
                 export_request = _parse_json(body) if as_json else _parse_protobuf(body)
                 del body
-                outcome = await exporter.export(export_request, project, "http")
+                outcome = await exporter.export(export_request, project, "http", principal)
         except SpyglassError as error:
             return _error_response(error, as_json)
         except Exception as error:  # answered 500 and logged with its exception
@@ -191,6 +201,8 @@ def _error_response(error: SpyglassError, as_json: bool) -> Response[bytes]:
     response = _message_response(status, answer.http_status, as_json)
     if answer.retry_after_seconds is not None:
         response.headers["Retry-After"] = str(answer.retry_after_seconds)
+    if answer.http_status == 401:
+        response.headers["WWW-Authenticate"] = CHALLENGE
     return response
 
 

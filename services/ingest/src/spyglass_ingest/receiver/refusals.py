@@ -1,8 +1,10 @@
 """How the receiver refuses a request, the same way on both transports.
 
 One table maps the error tree to the OTLP/HTTP status and the gRPC code that exporters understand:
-``INVALID_ARGUMENT`` is never retried; ``RESOURCE_EXHAUSTED`` (too large, or the bus is full) and
-``UNAVAILABLE`` are retried with back-off, over HTTP as 429 / 503 with ``Retry-After``.
+``INVALID_ARGUMENT``, ``UNAUTHENTICATED`` (401) and ``PERMISSION_DENIED`` (403) are never
+retried; ``RESOURCE_EXHAUSTED`` (too large, or the bus is full) and ``UNAVAILABLE`` (the bus, or
+the database holding the keys, can't be reached) are retried with back-off, over HTTP as 429 /
+503 with ``Retry-After``.
 
 Every 5xx answered is logged here, once: an unexpected failure (:class:`ReceiverFaultError`, 500 /
 ``INTERNAL``) with its exception, an unavailable bus (503 / ``UNAVAILABLE``) with its reason.
@@ -16,10 +18,12 @@ import grpc
 
 from spyglass_core.errors import (
     DependencyUnavailableError,
+    ForbiddenError,
     InvalidArgumentError,
     OverloadedError,
     PayloadTooLargeError,
     SpyglassError,
+    UnauthorizedError,
 )
 from spyglass_core.logging import get_logger
 from spyglass_ingest.receiver import metrics
@@ -53,6 +57,8 @@ _REFUSALS: list[tuple[type[SpyglassError], int, grpc.StatusCode]] = [
     (UnsupportedMediaError, 415, grpc.StatusCode.INVALID_ARGUMENT),
     (PayloadTooLargeError, 413, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (InvalidArgumentError, 400, grpc.StatusCode.INVALID_ARGUMENT),
+    (UnauthorizedError, 401, grpc.StatusCode.UNAUTHENTICATED),
+    (ForbiddenError, 403, grpc.StatusCode.PERMISSION_DENIED),
     (OverloadedError, 429, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (DependencyUnavailableError, 503, grpc.StatusCode.UNAVAILABLE),
 ]
