@@ -26,7 +26,7 @@ from spyglass_auth.principal import (
     Role,
     denial,
 )
-from spyglass_auth.requesters import requester_problem
+from spyglass_auth.requesters import requester_problem, requester_refusal
 from spyglass_auth.settings import AuthSettings
 from spyglass_auth.tokens import TokenClaims, TokenCodec, TokenKind
 
@@ -52,4 +52,5 @@ __all__ = [
     "password_matches",
     "password_problem",
     "requester_problem",
+    "requester_refusal",
 ]

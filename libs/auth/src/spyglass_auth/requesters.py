@@ -21,10 +21,22 @@ async def requester_problem(
     if user_id is None:
         return None
     user = await user_by_id(connection, user_id)
-    if user is None:
+    return requester_refusal(
+        user_id, user.username if user else None, user.role if user else None, access
+    )
+
+
+def requester_refusal(
+    user_id: int | None, username: str | None, role: str | None, access: Access = Access.WRITE
+) -> str | None:
+    """:func:`requester_problem` for a requester already read (``role`` None: the user no
+    longer exists)."""
+    if user_id is None:
+        return None
+    if role is None:
         return f"the user who asked for it (User:{user_id}) no longer exists"
-    acting = Principal(user_id=user.id, role=Role(user.role), credential=Credential.SESSION)
+    acting = Principal(user_id=user_id, role=Role(role), credential=Credential.SESSION)
     refused = denial(acting, access)
     if refused is None:
         return None
-    return f"the user who asked for it ({user.username}) may no longer: {refused.message}"
+    return f"the user who asked for it ({username}) may no longer: {refused.message}"

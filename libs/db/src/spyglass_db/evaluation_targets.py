@@ -36,6 +36,11 @@ class JobWork:
     definition: dict[str, Any] | None
     max_tokens_per_day: int | None
     max_cost_per_day: float | None
+    requested_by: int | None = None
+    """The user the rule or dataset evaluator runs for (None: auth was off when it was set up)."""
+    requester_name: str | None = None
+    requester_role: str | None = None
+    """That user's role now (None: the user no longer exists)."""
 
 
 _JOB_WORK = text(
@@ -43,10 +48,13 @@ _JOB_WORK = text(
     SELECT j.id AS job_id, COALESCE(r.annotation_name, de.name) AS annotation_name,
         COALESCE(r.input_mapping, de.input_mapping, '{}'::jsonb) AS input_mapping,
         ev.id AS evaluator_version_id, e.name AS evaluator_name, e.kind AS evaluator_kind,
-        ev.version, ev.definition, r.max_tokens_per_day, r.max_cost_per_day
+        ev.version, ev.definition, r.max_tokens_per_day, r.max_cost_per_day,
+        COALESCE(r.requested_by, de.requested_by) AS requested_by,
+        u.username AS requester_name, u.role AS requester_role
     FROM evaluation_jobs AS j
     LEFT JOIN evaluation_rules AS r ON r.id = j.rule_id
     LEFT JOIN dataset_evaluators AS de ON de.id = j.dataset_evaluator_id
+    LEFT JOIN users AS u ON u.id = COALESCE(r.requested_by, de.requested_by)
     LEFT JOIN evaluator_versions AS ev ON ev.id = j.evaluator_version_id
     LEFT JOIN evaluators AS e ON e.id = ev.evaluator_id
     WHERE j.id = ANY(:ids)
@@ -69,6 +77,9 @@ async def load_job_work(connection: AsyncConnection, job_ids: Sequence[int]) -> 
             definition=row.definition,
             max_tokens_per_day=row.max_tokens_per_day,
             max_cost_per_day=row.max_cost_per_day,
+            requested_by=row.requested_by,
+            requester_name=row.requester_name,
+            requester_role=row.requester_role,
         )
         for row in result
     }

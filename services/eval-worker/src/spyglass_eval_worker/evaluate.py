@@ -25,7 +25,8 @@ a score                                     SUCCEEDED (the annotation is written
 judge answer, the sandbox restarting        ``max_attempts``
 credential rejected or missing; or          the rule is PAUSED with the reason and the job
 ``failures_to_pause`` judge calls of a      parked (PENDING) until it is resumed; a dataset
-rule failing in a row                       evaluator's job FAILS (there is no rule to pause)
+rule failing in a row; or the user the      evaluator's job FAILS (there is no rule to pause)
+rule runs for is gone or a viewer now
 code that raises, times out, returns        FAILED with the sandbox's reason (that job only)
 garbage; a missing input; a bad model
 the target is no longer stored              FAILED ("... is no longer stored")
@@ -45,6 +46,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from spyglass_auth import requester_refusal
 from spyglass_core.logging import get_logger
 from spyglass_db.annotations import AnnotationWrite, TargetKind, upsert_annotations
 from spyglass_db.evaluation_jobs import (
@@ -202,6 +204,9 @@ async def _evaluate(
     """One job's verdict; never raises for anything the job itself got wrong."""
     if work is None or work.definition is None or work.annotation_name is None:
         return Verdict("FAILED", "its evaluator version no longer exists")
+    refused = requester_refusal(work.requested_by, work.requester_name, work.requester_role)
+    if refused is not None:
+        return _pause_or_fail(job, refused)
     if material is None:
         return Verdict("FAILED", _GONE.get(job.target_kind, "the target is no longer stored"))
     try:

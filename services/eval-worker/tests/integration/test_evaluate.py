@@ -258,6 +258,40 @@ async def test_a_rejected_credential_pauses_the_rule_with_its_reason(
     assert fake_provider.calls()["calls"] == 1
 
 
+async def test_a_rule_whose_requester_lost_the_right_pauses_saying_why(
+    connection: asyncpg.Connection, resources: WorkerResources
+) -> None:
+    project = await create_project(connection, "requested")
+    await create_span(connection, project, "t1", "s1", "LLM", NOW, attributes=_span("order #1"))
+    viewer = await connection.fetchval(
+        "INSERT INTO users (email, username, role) VALUES ('v@example.com', 'vic', 'VIEWER') "
+        "RETURNING id"
+    )
+    demoted = await _rule(connection, project, "demoted", await _evaluator(connection, "d", REGEX))
+    deleted = await _rule(connection, project, "deleted", await _evaluator(connection, "e", REGEX))
+    await connection.execute(
+        "UPDATE evaluation_rules SET requested_by = $1 WHERE id = $2", viewer, demoted
+    )
+    await connection.execute(
+        "UPDATE evaluation_rules SET requested_by = 9999 WHERE id = $1", deleted
+    )
+    jobs = [await _job(connection, rule, project, "s1") for rule in (demoted, deleted)]
+
+    assert await evaluate_jobs(resources, jobs) == {"PARKED": 2}
+
+    reasons = dict(
+        await connection.fetch(
+            "SELECT name, status_reason FROM evaluation_rules WHERE status = 'PAUSED'"
+        )
+    )
+    assert reasons == {
+        "demoted": "the user who asked for it (vic) may no longer: "
+        "Viewers cannot perform this action",
+        "deleted": "the user who asked for it (User:9999) no longer exists",
+    }
+    assert await _annotations(connection, "demoted") == []
+
+
 async def test_a_missing_span_fails_its_job_with_the_reason(
     connection: asyncpg.Connection, resources: WorkerResources
 ) -> None:

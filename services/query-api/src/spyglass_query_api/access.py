@@ -45,6 +45,12 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | 
     return principal if isinstance(principal, Principal) else None
 
 
+def requester_id(connection: ASGIConnection[Any, Any, Any, Any]) -> int | None:
+    """The user a job or rule set up now runs on behalf of (None with auth off)."""
+    principal = principal_of(connection)
+    return principal.user_id if principal is not None else None
+
+
 def door(authenticator: Authenticator) -> Guard:
     """The guard every REST and GraphQL route sits behind."""
 

@@ -126,6 +126,9 @@ class DatasetEvaluator(SQLModel, table=True):
     input_mapping: dict[str, Any] = Field(
         default_factory=dict, sa_column=jsonb_column("input_mapping", "{}")
     )
+    requested_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    """The user who last set it up or resumed it (NULL: auth was off); the worker stops its jobs,
+    saying why, when that user is gone or may no longer write."""
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
     updated_at: datetime | None = Field(default=None, sa_column=updated_at_column())
 
@@ -175,6 +178,9 @@ class EvaluationRule(SQLModel, table=True):
     )
     status_reason: str | None = Field(default=None, sa_column=Column(Text))
     version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+    requested_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    """The user who last set it up or resumed it (NULL: auth was off); the worker stops its jobs,
+    saying why, when that user is gone or may no longer write."""
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
     updated_at: datetime | None = Field(default=None, sa_column=updated_at_column())
 

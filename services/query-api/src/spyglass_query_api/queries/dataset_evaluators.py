@@ -57,8 +57,9 @@ _INSERT = text(
     f"""
     WITH inserted AS (
         INSERT INTO dataset_evaluators
-            (dataset_id, evaluator_id, evaluator_version, name, input_mapping)
-        VALUES (:dataset_id, :evaluator_id, :evaluator_version, :name, :input_mapping)
+            (dataset_id, evaluator_id, evaluator_version, name, input_mapping, requested_by)
+        VALUES (:dataset_id, :evaluator_id, :evaluator_version, :name, :input_mapping,
+            :requested_by)
         ON CONFLICT (dataset_id, name) DO NOTHING
         RETURNING *
     )
@@ -70,6 +71,7 @@ _INSERT = text(
     bindparam("evaluator_version", type_=Integer),
     bindparam("name", type_=Text),
     bindparam("input_mapping", type_=JSONB),
+    bindparam("requested_by", type_=BigInteger),
 )
 
 _DELETE = text(
@@ -104,8 +106,10 @@ async def create_dataset_evaluator(
     evaluator_version: int | None,
     name: str,
     input_mapping: dict[str, Any],
+    requested_by: int | None = None,
 ) -> DatasetEvaluatorRow | None:
-    """Attach the evaluator to the dataset under ``name``; None if the dataset already has a
+    """Attach the evaluator to the dataset under ``name``, on behalf of user ``requested_by``
+    (its jobs stop when that user may no longer write); None if the dataset already has a
     dataset evaluator of that name. The caller holds the dataset's and the evaluator's locks
     (:func:`lock_dataset`, ``evaluators.lock_evaluator``), so neither goes meanwhile."""
     values = {
@@ -114,6 +118,7 @@ async def create_dataset_evaluator(
         "evaluator_version": evaluator_version,
         "name": name,
         "input_mapping": input_mapping,
+        "requested_by": requested_by,
     }
     row = (await connection.execute(_INSERT, values)).first()
     return None if row is None else _row(row)

@@ -160,6 +160,11 @@ _RESUME = text(
 ).bindparams(bindparam("rule_id", type_=BigInteger))
 
 
+_SET_REQUESTER = text(
+    "UPDATE evaluation_rules SET requested_by = :user_id WHERE id = :rule_id"
+).bindparams(bindparam("rule_id", type_=BigInteger), bindparam("user_id", type_=BigInteger))
+
+
 def _rule(row: Row[Any]) -> RuleRow:
     return RuleRow(**row._mapping)
 
@@ -213,6 +218,14 @@ async def update_rule(
     except IntegrityError:
         return None  # the unique (project_id, name): the savepoint undid the update
     return await get_rule(connection, rule_id)
+
+
+async def set_rule_requester(
+    connection: AsyncConnection, rule_id: int, user_id: int | None
+) -> None:
+    """Run the rule on behalf of user ``user_id`` from now on (who made, changed or resumed
+    it; None with auth off): its jobs stop when that user may no longer write."""
+    await connection.execute(_SET_REQUESTER, {"rule_id": rule_id, "user_id": user_id})
 
 
 async def delete_rule(connection: AsyncConnection, rule_id: int) -> bool:

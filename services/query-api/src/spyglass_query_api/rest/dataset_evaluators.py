@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeAlias
 
-from litestar import Controller, delete, get, post
+from litestar import Controller, Request, delete, get, post
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from pydantic import BaseModel
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from spyglass_core.errors import ConflictError, NotFoundError
 from spyglass_db.evaluation_jobs import score_existing_runs
+from spyglass_query_api.access import requester_id
 from spyglass_query_api.dependencies import Db
 from spyglass_query_api.queries import dataset_evaluators as queries
 from spyglass_query_api.queries.dataset_evaluators import DatasetEvaluatorRow
@@ -140,6 +141,7 @@ class DatasetEvaluatorController(Controller):
         connection: Db,
         id: DatasetId,
         data: JSONBody[CreateDatasetEvaluatorRequestBody],
+        request: Request[Any, Any, Any],
     ) -> CreateDatasetEvaluatorResponseBody:
         """Attach an evaluator: it scores the runs of every experiment over the dataset, those
         already written too. A name the dataset's evaluators have already is 409."""
@@ -153,6 +155,7 @@ class DatasetEvaluatorController(Controller):
             evaluator_version=data.evaluator_version,
             name=data.name,
             input_mapping=mapping,
+            requested_by=requester_id(request),
         )
         if row is None:
             raise ConflictError(f"Dataset {id} already has an evaluator named {data.name}")

@@ -19,7 +19,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeAlias
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from pydantic import BaseModel
@@ -30,6 +30,7 @@ from spyglass_db.evaluation_jobs import unpark_rule_jobs
 from spyglass_db.evaluation_rules import rule_condition
 from spyglass_db.filters import FilterExpressionError
 from spyglass_db.models.evaluations import JOB_STATES
+from spyglass_query_api.access import requester_id
 from spyglass_query_api.dependencies import Db
 from spyglass_query_api.queries import evaluation_rule_figures as figures
 from spyglass_query_api.queries import evaluation_rules as queries
@@ -202,6 +203,7 @@ class EvaluationRuleController(Controller):
         connection: Db,
         project_identifier: ProjectIdentifier,
         data: JSONBody[CreateEvaluationRuleRequestBody],
+        request: Request[Any, Any, Any],
     ) -> EvaluationRuleBody:
         """Create an active rule (version 1); answered with the dry run of its filter. A name
         the project's rules have already is 409."""
@@ -228,6 +230,7 @@ class EvaluationRuleController(Controller):
             raise ConflictError(
                 f"Project {project.name} already has an evaluation rule named {data.name}"
             )
+        await queries.set_rule_requester(connection, row.id, requester_id(request))
         dry_run = await _dry_run(connection, project.id, row.filter, row.target, row.sampling_rate)
         return EvaluationRuleBody(data=await _shaped(connection, row, dry_run))
 
@@ -259,7 +262,11 @@ class EvaluationRuleController(Controller):
 
     @patch("/evaluation_rules/{rule_id:str}", summary="Change an evaluation rule")
     async def update_evaluation_rule(
-        self, connection: Db, rule_id: RuleId, data: JSONBody[PatchEvaluationRuleRequestBody]
+        self,
+        connection: Db,
+        rule_id: RuleId,
+        data: JSONBody[PatchEvaluationRuleRequestBody],
+        request: Request[Any, Any, Any],
     ) -> EvaluationRuleBody:
         """Change the fields given; a change to what the rule does makes a new version (the
         old version's jobs not yet run are dropped). Answered with the dry run."""
@@ -272,6 +279,7 @@ class EvaluationRuleController(Controller):
             raise ConflictError(
                 f"Project {rule.project_name} already has an evaluation rule named {settings.name}"
             )
+        await queries.set_rule_requester(connection, row.id, requester_id(request))
         dry_run = await _dry_run(
             connection, row.project_id, row.filter, row.target, row.sampling_rate
         )
@@ -312,11 +320,14 @@ class EvaluationRuleController(Controller):
         summary="Resume an evaluation rule",
         status_code=HTTP_200_OK,
     )
-    async def resume_evaluation_rule(self, connection: Db, rule_id: RuleId) -> ResumedRuleBody:
+    async def resume_evaluation_rule(
+        self, connection: Db, rule_id: RuleId, request: Request[Any, Any, Any]
+    ) -> ResumedRuleBody:
         """Make the rule active again (its pause reason cleared) and the jobs its pause parked
         due now."""
         rule = await _existing_rule(connection, rule_id, for_update=True)
         await queries.resume_rule(connection, rule.id)
+        await queries.set_rule_requester(connection, rule.id, requester_id(request))
         resumed = await unpark_rule_jobs(connection, rule.id, datetime.now(UTC))
         shaped = await _shaped(connection, await _existing_rule(connection, rule_id))
         return ResumedRuleBody(data=ResumedRule(**shaped.model_dump(), resumed_jobs=resumed))

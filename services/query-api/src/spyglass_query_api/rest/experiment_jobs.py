@@ -34,7 +34,7 @@ from spyglass_jobs import JobProducer, TaskName
 from spyglass_llm.credentials import CredentialResolver
 from spyglass_llm.errors import MissingCredential, UnsupportedProviderError
 from spyglass_llm.runnable import RunnablePrompt
-from spyglass_query_api.access import principal_of
+from spyglass_query_api.access import requester_id
 from spyglass_query_api.dependencies import Db
 from spyglass_query_api.queries.ids import global_id
 from spyglass_query_api.rest.errors import UnprocessableEntityError
@@ -228,12 +228,6 @@ async def _check_variables(
         raise UnprocessableEntityError(f"template variables missing from the dataset: {described}")
 
 
-def _user_id(request: Request[Any, Any, Any]) -> int | None:
-    """Who is asking, as the job records it (None with auth off)."""
-    principal = principal_of(request)
-    return principal.user_id if principal is not None else None
-
-
 class ExperimentJobController(Controller):
     path = "/v1/experiment_jobs"
     tags = ["experiment jobs"]  # noqa: RUF012 (litestar declares it as an instance variable)
@@ -265,7 +259,7 @@ class ExperimentJobController(Controller):
                 experiment_id,
                 prompt.model_dump(mode="json", by_alias=True),
                 version_id,
-                requested_by=_user_id(request),
+                requested_by=requester_id(request),
             )
         try:
             await producer.send(TaskName.RUN_EXPERIMENT, job_id=row.id, epoch=row.epoch)
@@ -320,7 +314,9 @@ class ExperimentJobController(Controller):
         """Run what the job has left (runs missing or failed) in a new epoch."""
         async with engine.begin() as connection:
             row = await jobs.resume_job(
-                connection, rowid_or_404(job_id, "ExperimentJob"), requested_by=_user_id(request)
+                connection,
+                rowid_or_404(job_id, "ExperimentJob"),
+                requested_by=requester_id(request),
             )
         if row is None:
             raise NotFoundError(f"ExperimentJob with ID {job_id} does not exist")
