@@ -33,6 +33,7 @@ from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from spyglass_auth import Access
 from spyglass_llm.credentials import CredentialResolver
 from spyglass_llm.secrets import (
     MAX_SECRET_KEY_LENGTH,
@@ -144,6 +145,8 @@ class SecretController(Controller):
     path = "/v1/secrets"
     tags = ["secrets"]  # noqa: RUF012 (litestar declares it as an instance variable)
     exception_handlers = {SecretsNotConfiguredError: _not_configured}  # noqa: RUF012 (likewise)
+    # Provider credentials spend the team's money: only admins see or change them.
+    opt = {"access": Access.ADMIN}  # noqa: RUF012 (likewise)
 
     @put(
         "",
