@@ -12,6 +12,11 @@ about 2.5 KB a span) over OTLP/gRPC and OTLP/HTTP at once. It reports:
 * an overload phase: as many requests at once as the generator can push, for the receiver's
   peak RSS and how it refused (429 / RESOURCE_EXHAUSTED) what it could not take.
 
+``--auth both`` (the default) runs it twice, each on a platform of its own: with auth off, then
+with auth on (``SPYGLASS_ENABLE_AUTH``) and every request carrying an ingest key of its project,
+as a collector would; it prints both sets of figures side by side, with what checking a
+remembered key costs the receiver per request. ``--auth off`` / ``--auth on`` run one of them.
+
 Requests are serialized before the clock starts, so the generator spends its CPU on sending.
 """
 
@@ -21,6 +26,7 @@ import argparse
 import asyncio
 import os
 import random
+import secrets
 import shutil
 import signal
 import statistics
@@ -32,6 +38,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import grpc
@@ -44,7 +51,13 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
+from spyglass_auth import Authenticator, AuthSettings, TokenCodec, TokenKind
 from spyglass_bus import BusNames
+from spyglass_core.settings import DbSettings
+from spyglass_db import auth as auth_store
+from spyglass_db import create_engine
+from spyglass_db.models.auth import SYSTEM_USER_ID
+from spyglass_ingest.receiver.auth import IngestGuard
 from spyglass_launcher.platform import port_variables
 from spyglass_launcher.ports import free_port
 from spyglass_proto.bus.v1.spans_pb2 import SpansStored
@@ -333,12 +346,17 @@ class SendResult:
 
 
 async def send_grpc(
-    target: str, requests: list[bytes], concurrency: int, result: SendResult
+    target: str,
+    requests: list[bytes],
+    concurrency: int,
+    result: SendResult,
+    headers: dict[str, str] | None = None,
 ) -> None:
     channel = grpc.aio.insecure_channel(
         target, options=[("grpc.max_send_message_length", 64 * 2**20)]
     )
     export = channel.unary_unary(EXPORT_METHOD, request_serializer=lambda body: body)
+    metadata = tuple((headers or {}).items())
     queue = list(reversed(requests))
 
     async def worker() -> None:
@@ -347,7 +365,7 @@ async def send_grpc(
             while True:
                 started = time.perf_counter()
                 try:
-                    await export(body, timeout=60)
+                    await export(body, timeout=60, metadata=metadata)
                 except grpc.aio.AioRpcError as error:
                     name = error.code().name
                     result.refused[name] = result.refused.get(name, 0) + 1
@@ -360,8 +378,14 @@ async def send_grpc(
     await channel.close()
 
 
-async def send_http(url: str, requests: list[bytes], concurrency: int, result: SendResult) -> None:
-    headers = {"content-type": "application/x-protobuf"}
+async def send_http(
+    url: str,
+    requests: list[bytes],
+    concurrency: int,
+    result: SendResult,
+    headers: dict[str, str] | None = None,
+) -> None:
+    headers = {"content-type": "application/x-protobuf", **(headers or {})}
     queue = list(reversed(requests))
     async with httpx.AsyncClient(
         timeout=60, limits=httpx.Limits(max_connections=concurrency)
@@ -454,7 +478,49 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
 
 
-async def run(arguments: argparse.Namespace) -> dict[str, object]:
+def _auth_secret() -> str:
+    """A deployment secret as Spyglass asks for it (32+ characters, a digit, a lowercase letter)."""
+    return f"bench-{secrets.token_hex(24)}-0a"
+
+
+async def ingest_key(database_url: str, secret: str, project: str) -> str:
+    """An ingest key of ``project``, made in the platform's database as the API makes one."""
+    engine = create_engine(DbSettings(url=database_url))
+    try:
+        async with engine.begin() as connection:
+            key = await auth_store.create_key(
+                connection,
+                user_id=SYSTEM_USER_ID,
+                kind="INGEST",
+                name=f"bench {project}",
+                description=None,
+                project_name=project,
+                expires_at=None,
+            )
+    finally:
+        await engine.dispose()
+    return TokenCodec(secret).issue(TokenKind.API_KEY, key.id)
+
+
+async def remembered_key_check_us(database_url: str, secret: str, key: str) -> float:
+    """Microseconds the receiver's guard takes to admit a request whose key it remembers (the
+    steady state of a collector's stream of exports), measured in this process."""
+    engine = create_engine(DbSettings(url=database_url, pool_size=1))
+    try:
+        settings = AuthSettings(enabled=True, secret=secret, cache_seconds=60)
+        guard = IngestGuard(Authenticator(settings, engine), retry_after_seconds=2)
+        headers = {"authorization": f"Bearer {key}", "content-type": "application/x-protobuf"}
+        await guard.admit(headers)  # read once from PostgreSQL, then remembered
+        rounds = 100_000
+        started = time.perf_counter()
+        for _ in range(rounds):
+            await guard.admit(headers)
+        return (time.perf_counter() - started) / rounds * 1e6
+    finally:
+        await engine.dispose()
+
+
+async def run(arguments: argparse.Namespace, auth: bool) -> dict[str, object]:
     home = Path(tempfile.mkdtemp(prefix="spyglass-bench-"))
     platform = Platform(home)
     print(f"building {arguments.spans} spans of requests...", flush=True)
@@ -462,9 +528,22 @@ async def run(arguments: argparse.Namespace) -> dict[str, object]:
     http_requests = build_requests(arguments.spans // 2, arguments.spans_per_request, "bench", 2)
     total = (len(grpc_requests) + len(http_requests)) * (arguments.spans_per_request // 4 * 4)
     mean_span = sum(map(len, grpc_requests)) / (len(grpc_requests) * arguments.spans_per_request)
-    print(f"starting the platform in {home} ...", flush=True)
-    platform.start(arguments.writers, dict(item.split("=", 1) for item in arguments.set))
+    settings = dict(item.split("=", 1) for item in arguments.set)
+    secret = _auth_secret()
+    if auth:
+        settings.update(SPYGLASS_ENABLE_AUTH="true", SPYGLASS_SECRET=secret)
+    print(f"starting the platform (auth {'on' if auth else 'off'}) in {home} ...", flush=True)
+    platform.start(arguments.writers, settings)
     try:
+        headers: dict[str, str] = {}
+        overload_headers: dict[str, str] = {}
+        check_us = None
+        if auth:
+            key = await ingest_key(platform.database_url, secret, "bench")
+            headers = {"authorization": f"Bearer {key}"}
+            overload_key = await ingest_key(platform.database_url, secret, "overload")
+            overload_headers = {"authorization": f"Bearer {overload_key}"}
+            check_us = await remembered_key_check_us(platform.database_url, secret, key)
         ports = platform.ports
         pids = {
             "receiver": platform.service_pids("spyglass_ingest receiver"),
@@ -480,12 +559,14 @@ async def run(arguments: argparse.Namespace) -> dict[str, object]:
                         grpc_requests,
                         arguments.concurrency,
                         grpc_result,
+                        headers,
                     ),
                     send_http(
                         f"http://127.0.0.1:{ports['SPYGLASS_RECEIVER_HTTP_PORT']}/v1/traces",
                         http_requests,
                         arguments.concurrency,
                         http_result,
+                        headers,
                     ),
                 )
                 sent_seconds = time.perf_counter() - started
@@ -511,16 +592,20 @@ async def run(arguments: argparse.Namespace) -> dict[str, object]:
                     overload_requests[::2],
                     arguments.overload_concurrency,
                     overload,
+                    overload_headers,
                 ),
                 send_http(
                     f"http://127.0.0.1:{ports['SPYGLASS_RECEIVER_HTTP_PORT']}/v1/traces",
                     overload_requests[1::2],
                     arguments.overload_concurrency,
                     overload,
+                    overload_headers,
                 ),
             )
         latencies = grpc_result.latencies + http_result.latencies
         return {
+            "auth": "on, an ingest key per project" if auth else "off",
+            "remembered_key_check_us": None if check_us is None else round(check_us, 2),
             "spans": total,
             "mean_span_bytes": round(mean_span),
             "spans_per_request": arguments.spans_per_request,
@@ -564,9 +649,42 @@ def main() -> None:
         metavar="NAME=VALUE",
         help="a SPYGLASS_* setting for the platform, e.g. SPYGLASS_WRITER_CONCURRENCY=4",
     )
+    parser.add_argument(
+        "--auth",
+        choices=("both", "off", "on"),
+        default="both",
+        help="run with auth off, on (every request with an ingest key), or both, one after the "
+        "other, each on a platform of its own (the default)",
+    )
     arguments = parser.parse_args()
-    figures = asyncio.run(run(arguments))
-    print(orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode())
+    runs = {"both": (False, True), "off": (False,), "on": (True,)}[arguments.auth]
+    results = []
+    for auth in runs:
+        figures = asyncio.run(run(arguments, auth))
+        print(orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode(), flush=True)
+        results.append(figures)
+    if len(results) == 2:
+        print(auth_comparison(*results))
+
+
+def auth_comparison(off: dict[str, Any], on: dict[str, Any]) -> str:
+    """The figures of the two runs side by side (two platforms: expect a few percent of noise)."""
+    rows = [
+        ("persisted spans/s", lambda f: f["persisted_spans_per_second"]),
+        ("accepted spans/s", lambda f: f["accepted_spans_per_second"]),
+        ("export latency p50 (ms)", lambda f: f["export_latency_ms"]["p50"]),
+        ("export latency p99 (ms)", lambda f: f["export_latency_ms"]["p99"]),
+        ("receiver CPU (s)", lambda f: f["cpu_seconds"].get("receiver", 0.0)),
+        ("receiver peak RSS (MB)", lambda f: f["peak_rss_mb"]["receiver"]),
+    ]
+    lines = [f"{'ingest, auth':<26}{'off':>12}{'on':>12}{'change':>10}"]
+    for label, figure in rows:
+        before, after = figure(off), figure(on)
+        change = f"{(after - before) / before * 100:+.1f}%" if before else "-"
+        lines.append(f"{label:<26}{before:>12}{after:>12}{change:>10}")
+    check = on["remembered_key_check_us"]
+    lines.append(f"{'key check, remembered (us)':<26}{'':>12}{check:>12}  per request")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
