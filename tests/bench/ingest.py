@@ -533,8 +533,8 @@ async def run(arguments: argparse.Namespace, auth: bool) -> dict[str, object]:
     if auth:
         settings.update(SPYGLASS_ENABLE_AUTH="true", SPYGLASS_SECRET=secret)
     print(f"starting the platform (auth {'on' if auth else 'off'}) in {home} ...", flush=True)
-    platform.start(arguments.writers, settings)
     try:
+        platform.start(arguments.writers, settings)
         headers: dict[str, str] = {}
         overload_headers: dict[str, str] = {}
         check_us = None
