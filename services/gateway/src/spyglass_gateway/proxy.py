@@ -8,8 +8,11 @@ request or an answer in memory. An upstream that is down answers 502, one that i
 each with a message naming the upstream, never a hang.
 
 Requests go on as the client sent them (the path escaped as the client escaped it, no headers
-added), and answers come back as the upstream wrote them: status, headers (repeated ones too,
-minus the hop-by-hop ones) and the raw bytes of the body, compressed or not.
+added, credentials included), and answers come back as the upstream wrote them: status, headers
+(repeated ones too, minus the hop-by-hop ones) and the raw bytes of the body, compressed or not;
+except that no answer lets another origin read it (an upstream's ``Access-Control-Allow-*``
+headers are dropped) and every answer says ``X-Content-Type-Options: nosniff``
+(:mod:`spyglass_gateway.security_headers`).
 
 Every public request pays for this module, so it is built for speed per request: the client is
 aiohttp (httpx took four times the CPU per request) and answers are plain ASGI callables, not
@@ -21,7 +24,7 @@ per forwarded request, and its overhead p50 in ``tests/bench/query.py`` went fro
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 
 import aiohttp
 import anyio
@@ -29,6 +32,7 @@ from litestar.types import HTTPScope, Receive, Scope, Send
 from yarl import URL
 
 from spyglass_core.logging import get_logger
+from spyglass_gateway.security_headers import CORS_HEADERS
 
 log = get_logger(__name__)
 
@@ -77,7 +81,11 @@ _SKIPPED_HEADERS = frozenset(
 )
 
 # The gateway's server writes its own Date and Server: the upstream's too would make two of each.
-_SKIPPED_ANSWER_HEADERS = _SKIPPED_HEADERS | {b"date", b"server"}
+# No upstream may grant another origin access (CORS), and the gateway sets nosniff itself.
+_SKIPPED_ANSWER_HEADERS = (
+    _SKIPPED_HEADERS | CORS_HEADERS | {b"date", b"server", b"x-content-type-options"}
+)
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
 
 # Headers aiohttp adds to a request that lacks them. The client's request goes on as it came: an
 # Accept-Encoding the client never sent would bring back a compressed answer it did not ask for.
@@ -111,7 +119,12 @@ def create_upstream_session(timeout_seconds: float) -> aiohttp.ClientSession:
 
 
 async def forward(
-    http: aiohttp.ClientSession, scope: HTTPScope, receive: Receive, upstream: str, name: str
+    http: aiohttp.ClientSession,
+    scope: HTTPScope,
+    receive: Receive,
+    upstream: str,
+    name: str,
+    added_headers: Sequence[tuple[bytes, bytes]] = (),
 ) -> Answer | StreamedAnswer:
     """Send the client's request to the same path on ``upstream`` and pass back its answer.
 
@@ -121,6 +134,8 @@ async def forward(
         receive: its body: read whole if small, else streamed to the upstream.
         upstream: the upstream's base URL, without a trailing slash.
         name: the upstream's name in the messages of a 502 or 504 ("query API").
+        added_headers: headers of the gateway's own for the upstream's answer (HSTS over TLS),
+            besides ``nosniff``.
 
     Returns:
         An ASGI answer: the upstream's, or a 502 / 504 problem with ``Retry-After``.
@@ -128,6 +143,8 @@ async def forward(
     # The path as the client spelled it: decoding and encoding it again would turn an escaped
     # slash in a name ("%2F") into a separator.
     target = scope.get("raw_path") or scope["path"].encode()
+    # Logged without its query string, which may carry what must never be logged (a token).
+    shown = upstream + target.decode("latin-1")
     if scope["query_string"]:
         target = b"%s?%s" % (target, scope["query_string"])
     url = upstream + target.decode("latin-1")
@@ -142,7 +159,7 @@ async def forward(
         try:
             data = b"".join([chunk async for chunk in body.chunks()])
         except ConnectionAbortedError:
-            log.info("client_left_mid_request", upstream=name, url=url)
+            log.info("client_left_mid_request", upstream=name, url=shown)
             return _problem(400, "the request's body ended before its Content-Length")
     elif body.present:
         data = body.chunks()
@@ -155,13 +172,13 @@ async def forward(
             allow_redirects=False,
         )
     except TimeoutError:
-        log.warning("upstream_timeout", upstream=name, url=url)
+        log.warning("upstream_timeout", upstream=name, url=shown)
         return _problem(504, f"the {name} service did not answer in time; retry later")
     except aiohttp.ClientError as error:
         if body.client_left:
-            log.info("client_left_mid_request", upstream=name, url=url)
+            log.info("client_left_mid_request", upstream=name, url=shown)
         else:
-            log.warning("upstream_unreachable", upstream=name, url=url, error=repr(error))
+            log.warning("upstream_unreachable", upstream=name, url=shown, error=repr(error))
         return _problem(502, f"the {name} service is unreachable; retry later")
 
     answer_headers = [
@@ -169,6 +186,8 @@ async def forward(
         for key, value in upstream_response.raw_headers
         if key.lower() not in _SKIPPED_ANSWER_HEADERS
     ]
+    answer_headers.append(_NOSNIFF)
+    answer_headers.extend(added_headers)
     length = upstream_response.content_length
     if length is not None and length <= BUFFERED_ANSWER_BYTES:
         # One write instead of a stream of chunks: most answers are small, and each chunk of a
@@ -176,10 +195,10 @@ async def forward(
         try:
             content = await upstream_response.read()
         except TimeoutError:
-            log.warning("upstream_answer_timeout", upstream=name, url=url)
+            log.warning("upstream_answer_timeout", upstream=name, url=shown)
             return _problem(504, f"the {name} service did not finish its answer; retry later")
         except aiohttp.ClientError as error:
-            log.warning("upstream_answer_lost", upstream=name, url=url, error=repr(error))
+            log.warning("upstream_answer_lost", upstream=name, url=shown, error=repr(error))
             return _problem(502, f"the {name} service broke off its answer; retry later")
         finally:
             upstream_response.release()
@@ -294,5 +313,6 @@ def _problem(status: int, message: str) -> Answer:
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
         (b"retry-after", b"2"),
+        _NOSNIFF,
     ]
     return Answer(status, headers, body)

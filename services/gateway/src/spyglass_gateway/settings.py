@@ -1,4 +1,5 @@
-"""Settings of the gateway (`SPYGLASS_GATEWAY_*`), the one public HTTP address."""
+"""Settings of the gateway (`SPYGLASS_GATEWAY_*`), the one public HTTP address, plus Phoenix's
+auth switches and, when auth is on, the database that holds users and keys."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from pathlib import Path
 
 from pydantic import AliasChoices, Field, field_validator
 
+from spyglass_auth import AuthSettings
 from spyglass_core.browser_guard import LOOPBACK_HOSTS, HostPatterns, OriginList
-from spyglass_core.settings import Port, ProcessSettings, ServerSettings, group_config
+from spyglass_core.settings import DbSettings, Port, ProcessSettings, ServerSettings, group_config
 
 
 def default_ui_directory() -> Path:
@@ -57,7 +59,8 @@ class GatewayServerSettings(ServerSettings):
         "(`https://spyglass.example.com`), whose pages may send POST, PUT, PATCH and DELETE "
         "requests: list the public address when a proxy in front changes the `Host` header. "
         "A write from a page of any other origin gets 403; requests without an `Origin` header "
-        "(SDKs, scripts) are not checked.",
+        "(SDKs, scripts) are not checked. Listing an origin grants it no cross-origin reads: "
+        "the gateway answers no CORS request.",
     )
 
     @field_validator("query_api_url", "ingest_url")
@@ -72,3 +75,6 @@ class GatewaySettings(ProcessSettings):
     """Everything the gateway reads from the environment."""
 
     server: GatewayServerSettings = Field(default_factory=GatewayServerSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    db: DbSettings = Field(default_factory=DbSettings)
+    """Read only when auth is on: the gateway checks credentials against their rows there."""

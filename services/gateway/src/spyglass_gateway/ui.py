@@ -38,6 +38,8 @@ API_PREFIXES = (
     "/arize_phoenix_version",
     "/openapi.json",
     "/docs",
+    "/auth",
+    "/oauth2",
     "/healthz",
     "/readyz",
     "/metrics",
@@ -59,6 +61,10 @@ _UNBUILT_PAGE = """<!doctype html>
 </body>
 </html>
 """
+
+_UNBUILT_PAGE_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'"
+)
 
 _GET_AND_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
 
@@ -103,7 +109,11 @@ def ui_routes(directory: Path) -> list[HTTPRouteHandler]:
                 body=_UNBUILT_PAGE.format(directory=html.escape(str(directory))).encode(),
                 status_code=HTTP_503_SERVICE_UNAVAILABLE,
                 media_type="text/html; charset=utf-8",
-                headers={"Cache-Control": "no-store"},
+                headers={
+                    "Cache-Control": "no-store",
+                    # Its one inline style attribute; it has no script.
+                    "Content-Security-Policy": _UNBUILT_PAGE_POLICY,
+                },
                 is_head_response=head,
             )
         return _file_response(request, index, PAGE_CACHE_CONTROL)
