@@ -56,16 +56,17 @@ async def api(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     await engine.dispose()
 
 
-StartQueryApi = Callable[[], Awaitable[QueryApiProcess]]
+StartQueryApi = Callable[..., Awaitable[QueryApiProcess]]
 
 
 @pytest.fixture
 def start_query_api(
     spawn_service: SpawnService, stack: Stack, database_url: str, nats_namespace: str
 ) -> StartQueryApi:
-    """Starts a query API process on this test's database; answers it once healthy."""
+    """Starts a query API process on this test's database (with more settings, as variables);
+    answers it once healthy."""
 
-    async def start() -> QueryApiProcess:
+    async def start(**settings: str) -> QueryApiProcess:
         port = free_port()
         service = spawn_service(
             "query-api",
@@ -75,6 +76,7 @@ def start_query_api(
                 SPYGLASS_NATS_URL=stack.nats_url,
                 SPYGLASS_NATS_NAMESPACE=nats_namespace,
                 SPYGLASS_QUERY_API_PORT=str(port),
+                **settings,
             ),
         )
         base_url = f"http://127.0.0.1:{port}"

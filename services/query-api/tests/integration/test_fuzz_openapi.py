@@ -1,4 +1,5 @@
-"""Schemathesis over our OpenAPI document: every operation, against a real query API process.
+"""Schemathesis over our OpenAPI document: every operation, against a real query API process
+with auth on, called as an admin (through every door).
 
 Each operation gets generated requests, valid by the document (positive) and not (negative),
 sent to a query API serving a database with a project of spans, sessions and annotations. No
@@ -26,6 +27,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from spyglass_auth import TokenCodec, TokenKind
+from spyglass_core.settings import DbSettings
+from spyglass_db import auth as auth_store
+from spyglass_db import create_engine
 from tests.support.processes import QueryApiProcess
 
 pytestmark = pytest.mark.slow
@@ -33,6 +38,7 @@ pytestmark = pytest.mark.slow
 OPENAPI = Path(__file__).parents[2] / "openapi.json"
 """The exported document, which ``make contracts-check`` holds equal to ``/openapi.json``."""
 
+SECRET = "a-fuzzing-secret-long-enough-for-the-rules-0123456789"
 EXAMPLES = {
     GenerationMode.POSITIVE: int(os.environ.get("SPYGLASS_FUZZ_POSITIVE", "10")),
     GenerationMode.NEGATIVE: int(os.environ.get("SPYGLASS_FUZZ_NEGATIVE", "6")),
@@ -50,17 +56,47 @@ CHECKS = [
 
 @pytest.fixture
 async def query_api_url(
-    start_query_api: Callable[[], Awaitable[QueryApiProcess]], support_project: str
+    start_query_api: Callable[..., Awaitable[QueryApiProcess]], support_project: str
 ) -> str:
-    """A query API process on this test's database, holding the ``support`` project."""
-    return (await start_query_api()).base_url
+    """A query API process with auth on, on this test's database holding the ``support``
+    project."""
+    return (await start_query_api(SPYGLASS_ENABLE_AUTH="true", SPYGLASS_SECRET=SECRET)).base_url
 
 
-def _fuzz(base_url: str) -> list[str]:
-    """Run every operation in both modes; the failures, one line (and report) each."""
+async def _admin_key(database_url: str) -> str:
+    """A key of an admin of the test's database: the fuzzer goes through every door."""
+    engine = create_engine(DbSettings(url=database_url))
+    try:
+        async with engine.begin() as connection:
+            admin = await auth_store.create_user(
+                connection,
+                email="fuzzer@example.com",
+                username="fuzzer",
+                role="ADMIN",
+                password_hash=None,
+                password_needs_reset=False,
+            )
+            key = await auth_store.create_key(
+                connection,
+                user_id=admin.id,
+                kind="USER",
+                name="fuzzer",
+                description=None,
+                project_name=None,
+                expires_at=None,
+            )
+    finally:
+        await engine.dispose()
+    return TokenCodec(SECRET).issue(TokenKind.API_KEY, key.id)
+
+
+def _fuzz(base_url: str, key: str) -> list[str]:
+    """Run every operation in both modes as an admin; the failures, one line (and report)
+    each."""
     schema = schemathesis.openapi.from_path(OPENAPI)
     failures: list[str] = []
     session = requests.Session()
+    session.headers["authorization"] = f"Bearer {key}"
     for result in schema.get_all_operations():
         operation = result.ok()
         for mode, examples in EXAMPLES.items():
@@ -87,7 +123,10 @@ def _fuzz(base_url: str) -> list[str]:
 
 
 @pytest.mark.timeout(900)  # ~650 requests: a minute or two alone, several on a busy machine
-async def test_every_operation_answers_within_its_document(query_api_url: str) -> None:
-    failures = await asyncio.to_thread(_fuzz, query_api_url)
+async def test_every_operation_answers_within_its_document(
+    query_api_url: str, database_url: str
+) -> None:
+    key = await _admin_key(database_url)
+    failures = await asyncio.to_thread(_fuzz, query_api_url, key)
 
     assert not failures, "\n\n".join(failures)
