@@ -334,6 +334,7 @@ def test_every_credential_at_each_door(
     cases: list[tuple[str, dict[str, str], ExportTraceServiceRequest, int, str]] = [
         ("no key", {}, _request((a, 1)), 401, "Authentication required: send an API key"),
         ("garbage", _bearer("not-a-key"), _request((a, 2)), 401, "invalid, expired or revoked"),
+        ("oversized", _bearer("k" * 5000), _request((a, 26)), 401, "invalid"),
         ("not bearer", {"authorization": f"Basic {keys.member}"}, _request((a, 3)), 401, ""),
         ("forged", _bearer(keys.forged), _request((a, 4)), 401, "invalid, expired or revoked"),
         ("expired key", _bearer(keys.expired_row), _request((a, 5)), 401, "expired"),

@@ -29,6 +29,7 @@ import asyncpg
 from sqlalchemy.exc import SQLAlchemyError
 
 from spyglass_auth import Access, Authenticator, Principal, credential_from, denial
+from spyglass_auth.tokens import MAX_TOKEN_LENGTH
 from spyglass_core.errors import DependencyUnavailableError, ForbiddenError, UnauthorizedError
 from spyglass_core.logging import get_logger
 from spyglass_spans import DecodeResult
@@ -65,6 +66,13 @@ class IngestGuard:
     def __init__(self, authenticator: Authenticator, retry_after_seconds: float) -> None:
         self.authenticator = authenticator
         self._retry_after_seconds = retry_after_seconds
+        # No valid credential is longer. Longer ones are refused before the authenticator,
+        # which remembers every answer by its credential: HTTP headers may be megabytes long,
+        # and a stream of distinct long garbage would fill its memory.
+        admin_secret = authenticator.settings.admin_secret
+        self._longest_credential = max(
+            MAX_TOKEN_LENGTH, len(admin_secret.get_secret_value()) if admin_secret else 0
+        )
 
     async def admit(self, headers: Mapping[str, str]) -> Principal:
         """The principal the request's credential proves, if it may send spans at all.
@@ -78,6 +86,8 @@ class IngestGuard:
             CredentialUncheckableError: the database can't be read to check the credential.
         """
         credential = credential_from(headers)
+        if len(credential) > self._longest_credential:
+            raise UnauthorizedError(BAD_CREDENTIAL)
         try:
             principal = await self.authenticator.principal(credential)
         except _DATABASE_ERRORS as error:
