@@ -22,6 +22,8 @@ export default defineConfig({
     proxy: {
       "/graphql": gateway,
       "/v1": gateway,
+      "/auth": gateway,
+      "/oauth2": gateway,
       "/healthz": gateway,
       "/readyz": gateway,
     },

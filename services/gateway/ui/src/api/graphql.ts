@@ -1,7 +1,8 @@
 // One function sends every GraphQL request the UI makes, and turns each way it can fail into an
 // error the pages can show: a bad argument (a filter typo), an upstream that is down, or a
-// network failure.
+// network failure. An expired session is renewed on the way (`fetchWithSession`).
 import type { TypedDocumentString } from "../gql/graphql";
+import { fetchWithSession } from "./session";
 
 /** The query API answered, but refused an argument or failed; `argument` names the argument. */
 export class GraphQLRequestError extends Error {
@@ -49,7 +50,7 @@ export async function request<TResult, TVariables>(
 ): Promise<TResult> {
   let response: Response;
   try {
-    response = await fetch("/graphql", {
+    response = await fetchWithSession("/graphql", {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "application/json" },
       body: JSON.stringify({ query: document.toString(), variables: variables ?? {} }),
@@ -61,6 +62,10 @@ export async function request<TResult, TVariables>(
   }
   if (UPSTREAM_STATUSES.has(response.status)) {
     throw new UpstreamError(await upstreamMessage(response), response.status);
+  }
+  if (response.status === 401) {
+    // Still 401 after `fetchWithSession` tried to renew the session: the login page is next.
+    throw new GraphQLRequestError("Your session has ended: log in again.", "UNAUTHENTICATED");
   }
   let body: GraphQLResponseBody<TResult>;
   try {

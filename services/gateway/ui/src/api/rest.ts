@@ -1,7 +1,9 @@
 // REST calls of the UI: what GraphQL does not write (prompts, tags, experiment jobs) and the
 // playground's chat completions. Every refusal becomes an `ApiError` carrying the API's own
-// message; an unreachable or failing gateway an `UpstreamError`, as for GraphQL.
+// message; an unreachable or failing gateway an `UpstreamError`, as for GraphQL. An expired
+// session is renewed on the way (`fetchWithSession`).
 import { UpstreamError } from "./graphql";
+import { fetchWithSession } from "./session";
 
 /** The API refused the request (4xx) or failed (5xx); `message` is its reason, in its words. */
 export class ApiError extends Error {
@@ -51,10 +53,11 @@ export function apiErrorMessage(status: number, body: string): string {
 
 const UPSTREAM_STATUSES = new Set([502, 503, 504]);
 
-/** `fetch`, with a network failure turned into an `UpstreamError`. */
+/** `fetch`, with an expired session renewed and a network failure turned into an
+ * `UpstreamError`. */
 export async function send(path: string, init: RequestInit): Promise<Response> {
   try {
-    return await fetch(path, init);
+    return await fetchWithSession(path, init);
   } catch (error) {
     if (error instanceof DOMException && error.name === "AbortError") throw error;
     throw new UpstreamError("Spyglass is unreachable: check that the gateway is running.");

@@ -1,5 +1,6 @@
 // The upload itself: a multipart POST to `/v1/datasets/upload`, the REST door Phoenix's UI and
 // client use too. XMLHttpRequest rather than fetch, for the progress of the request's body.
+import { recoverFromUnauthorized, refreshCount } from "../../api/session";
 import type { FileKind, KeyFields } from "./filePreview";
 
 export interface UploadForm {
@@ -49,8 +50,9 @@ export function errorMessage(status: number, body: string): string {
   return text;
 }
 
-/** Sends the form; `onProgress` gets the fraction of the file sent (0 to 1). */
-export function uploadDataset(
+/** Sends the form; `onProgress` gets the fraction of the file sent (0 to 1). An expired
+ * session is renewed and the form sent once more, as `fetchWithSession` does for other calls. */
+export async function uploadDataset(
   form: UploadForm,
   onProgress: (fraction: number) => void,
 ): Promise<UploadAnswer> {
@@ -65,6 +67,33 @@ export function uploadDataset(
   // can come as `application/vnd.ms-excel`); the Blob refers to the file, it copies nothing.
   const type = form.kind === "csv" ? "text/csv" : "application/jsonl";
   body.set("file", new Blob([form.file], { type }), form.file.name);
+  const refreshesBefore = refreshCount();
+  let answer = await post(body, onProgress);
+  if (answer.status === 401 && (await recoverFromUnauthorized(refreshesBefore))) {
+    answer = await post(body, onProgress);
+  }
+  if (answer.status !== 200) {
+    throw new UploadError(errorMessage(answer.status, answer.text), answer.status);
+  }
+  try {
+    const { data } = JSON.parse(answer.text) as {
+      data: { dataset_id: string; version_id: string; num_created_examples: number };
+    };
+    return {
+      datasetId: data.dataset_id,
+      versionId: data.version_id,
+      createdExamples: data.num_created_examples,
+    };
+  } catch {
+    throw new UploadError("The server's answer was not the expected JSON.", answer.status);
+  }
+}
+
+/** One POST of the form: its answer's status and text. */
+function post(
+  body: FormData,
+  onProgress: (fraction: number) => void,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
     request.open("POST", "/v1/datasets/upload?sync=true");
@@ -73,24 +102,7 @@ export function uploadDataset(
     };
     request.onerror = () =>
       reject(new UploadError("Spyglass is unreachable: check that the gateway is running.", 0));
-    request.onload = () => {
-      if (request.status !== 200) {
-        reject(new UploadError(errorMessage(request.status, request.responseText), request.status));
-        return;
-      }
-      try {
-        const { data } = JSON.parse(request.responseText) as {
-          data: { dataset_id: string; version_id: string; num_created_examples: number };
-        };
-        resolve({
-          datasetId: data.dataset_id,
-          versionId: data.version_id,
-          createdExamples: data.num_created_examples,
-        });
-      } catch {
-        reject(new UploadError("The server's answer was not the expected JSON.", request.status));
-      }
-    };
+    request.onload = () => resolve({ status: request.status, text: request.responseText });
     request.send(body);
   });
 }
