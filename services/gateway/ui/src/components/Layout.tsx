@@ -1,8 +1,10 @@
-// The frame of every page: the header, the upstream banner, and the page. While the router
-// fetches the next page's code, the page on screen stays and a bar under the header moves.
+// The frame of every page: the header (with the signed-in user, when auth is on), the upstream
+// banner, and the page. While the router fetches the next page's code, the page on screen stays
+// and a bar under the header moves.
 import { Link, NavLink, Outlet, useNavigation, useParams } from "react-router";
 
 import { useUpstreamProblem } from "../lib/upstream";
+import { UserMenu } from "./auth/UserMenu";
 
 export function Layout() {
   const problem = useUpstreamProblem();
@@ -22,6 +24,7 @@ export function Layout() {
           <NavLink to="/playground">Playground</NavLink>
           <NavLink to="/evaluators">Evaluators</NavLink>
         </nav>
+        <UserMenu />
       </header>
       {navigating ? (
         <div className="navigation-progress" role="progressbar" aria-label="Opening the page" />
