@@ -19,6 +19,7 @@ import {
 } from "../api/evaluators";
 import type { AttachedDatasetEvaluator, DatasetEvaluator, FieldProblem } from "../api/evaluators";
 import { ApiError } from "../api/rest";
+import { CanWrite } from "../components/auth/viewer";
 import { KIND_LABELS } from "../components/evaluators/catalog";
 import { evaluatorPath, NEW_EVALUATOR_PATH } from "../components/evaluators/evaluatorPaths";
 import { FieldProblem as Problem, FormProblems } from "../components/evaluators/FormParts";
@@ -242,14 +243,16 @@ function AttachedTable({
                 </td>
                 <td>{formatTime(row.created_at)}</td>
                 <td>
-                  <button
-                    type="button"
-                    disabled={detach.isPending}
-                    aria-label={`Detach ${row.name}`}
-                    onClick={() => detach.mutate(row)}
-                  >
-                    Detach
-                  </button>
+                  <CanWrite>
+                    <button
+                      type="button"
+                      disabled={detach.isPending}
+                      aria-label={`Detach ${row.name}`}
+                      onClick={() => detach.mutate(row)}
+                    >
+                      Detach
+                    </button>
+                  </CanWrite>
                 </td>
               </tr>
             ))}
@@ -295,7 +298,9 @@ export default function DatasetEvaluatorsPage() {
   return (
     <div className="dataset-evaluators-page">
       {list}
-      <AttachForm datasetId={datasetId} />
+      <CanWrite>
+        <AttachForm datasetId={datasetId} />
+      </CanWrite>
     </div>
   );
 }

@@ -10,6 +10,7 @@ import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 
 import { request } from "../api/graphql";
 import { useGraphQL } from "../api/hooks";
+import { useCan } from "../components/auth/viewer";
 import { datasetPath, examplePath } from "../components/datasets/datasetPaths";
 import { parseJsonObject, prettyJson, rowNumber } from "../components/datasets/exampleText";
 import { EmptyState, ErrorState, Loading } from "../components/States";
@@ -197,6 +198,7 @@ export default function DatasetExamplePanel() {
   const [searchParams] = useSearchParams();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
+  const canWrite = useCan("write");
   const [editing, setEditing] = useState(false);
   const version = searchParams.get("version") ?? "";
   const { data, error, isPending } = useGraphQL(DatasetExampleQuery, {
@@ -284,7 +286,7 @@ export default function DatasetExamplePanel() {
             {PARTS.map((part) => (
               <JsonBlock key={part} label={PART_LABELS[part]} value={revision[part]} />
             ))}
-            {atLatest ? (
+            {!canWrite ? null : atLatest ? (
               <div className="dialog-actions">
                 <button type="button" onClick={() => setEditing(true)}>
                   Edit

@@ -12,6 +12,7 @@ import { Link, useNavigate, useParams } from "react-router";
 
 import { request } from "../api/graphql";
 import { useGraphQL } from "../api/hooks";
+import { CanWrite } from "../components/auth/viewer";
 import { MAX_COMPARED, MIN_COMPARED } from "../components/experiments/compareSearch";
 import { JobActions, JobStatus } from "../components/experiments/JobProgress";
 import { comparePath, experimentPath } from "../components/experiments/experimentPaths";
@@ -190,17 +191,19 @@ export default function DatasetExperimentsPage() {
         >
           Compare
         </button>
-        <button
-          type="button"
-          disabled={selected.length === 0 || remove.isPending}
-          onClick={() => {
-            if (window.confirm(`Delete ${selected.length} experiment(s) with their runs?`)) {
-              remove.mutate(selected);
-            }
-          }}
-        >
-          Delete
-        </button>
+        <CanWrite>
+          <button
+            type="button"
+            disabled={selected.length === 0 || remove.isPending}
+            onClick={() => {
+              if (window.confirm(`Delete ${selected.length} experiment(s) with their runs?`)) {
+                remove.mutate(selected);
+              }
+            }}
+          >
+            Delete
+          </button>
+        </CanWrite>
       </div>
       {remove.error ? <ErrorState error={remove.error} /> : null}
       {figures.error ? (

@@ -9,6 +9,7 @@ import { Link, NavLink, Outlet, useNavigate, useParams } from "react-router";
 
 import { request } from "../api/graphql";
 import { useGraphQL } from "../api/hooks";
+import { CanWrite } from "../components/auth/viewer";
 import { datasetPath } from "../components/datasets/datasetPaths";
 import { playgroundPath } from "../components/prompts/promptPaths";
 import { EmptyState, ErrorState, Loading } from "../components/States";
@@ -151,25 +152,27 @@ export default function DatasetPage() {
           <NavLink to={datasetPath(dataset.id, "versions")}>Versions</NavLink>
           <NavLink to={`${datasetPath(dataset.id)}/evaluators`}>Evaluators</NavLink>
         </nav>
-        <div className="project-actions">
-          <Link className="button primary" to={playgroundPath({ datasetId: dataset.id })}>
-            Run a prompt
-          </Link>
-          <button type="button" onClick={() => setEditing((open) => !open)}>
-            Edit
-          </button>
-          <button
-            type="button"
-            disabled={remove.isPending}
-            onClick={() => {
-              if (window.confirm(`Delete the dataset “${dataset.name}” with its experiments?`)) {
-                remove.mutate();
-              }
-            }}
-          >
-            Delete
-          </button>
-        </div>
+        <CanWrite>
+          <div className="project-actions">
+            <Link className="button primary" to={playgroundPath({ datasetId: dataset.id })}>
+              Run a prompt
+            </Link>
+            <button type="button" onClick={() => setEditing((open) => !open)}>
+              Edit
+            </button>
+            <button
+              type="button"
+              disabled={remove.isPending}
+              onClick={() => {
+                if (window.confirm(`Delete the dataset “${dataset.name}” with its experiments?`)) {
+                  remove.mutate();
+                }
+              }}
+            >
+              Delete
+            </button>
+          </div>
+        </CanWrite>
       </div>
       <dl className="dataset-figures" data-testid="dataset-figures">
         <dt>Examples</dt>

@@ -4,6 +4,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { Link, useNavigate, useSearchParams } from "react-router";
 
+import { CanWrite, useCan } from "../components/auth/viewer";
 import { datasetPath } from "../components/datasets/datasetPaths";
 import { SearchBox } from "../components/datasets/SearchBox";
 import { UploadDatasetDialog } from "../components/datasets/UploadDatasetDialog";
@@ -56,7 +57,8 @@ export default function DatasetsPage() {
   const name = (searchParams.get("name") ?? "").trim();
   const sortKey = searchParams.get("sort") ?? "newest";
   const sort = SORTS[sortKey] ?? SORTS.newest;
-  const uploading = searchParams.get("upload") === "1";
+  const canWrite = useCan("write");
+  const uploading = canWrite && searchParams.get("upload") === "1";
   const pager = usePager(`${name}|${sortKey}`);
   const { data, error, isPending } = useGraphQL(
     DatasetListQuery,
@@ -170,9 +172,11 @@ export default function DatasetsPage() {
             </option>
           ))}
         </select>
-        <button type="button" className="primary" onClick={() => setParam("upload", "1")}>
-          Upload dataset
-        </button>
+        <CanWrite>
+          <button type="button" className="primary" onClick={() => setParam("upload", "1")}>
+            Upload dataset
+          </button>
+        </CanWrite>
       </div>
       {body}
       {uploading ? (

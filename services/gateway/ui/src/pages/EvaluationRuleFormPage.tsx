@@ -5,6 +5,7 @@ import { Link, useNavigate, useParams } from "react-router";
 
 import { ruleKeys, useRule } from "../api/evaluationRules";
 import type { EvaluationRule } from "../api/evaluationRules";
+import { RequirePermission } from "../components/auth/viewer";
 import { RuleForm } from "../components/evaluationRules/RuleForm";
 import { rulePath, rulesPath } from "../components/evaluationRules/rulePaths";
 import { ProjectHeader } from "../components/Layout";
@@ -40,11 +41,13 @@ export default function EvaluationRuleFormPage() {
       <p>
         <Link to={rulesPath(projectName)}>← All rules</Link>
       </p>
-      {ruleId ? (
-        <EditRule ruleId={ruleId} onSaved={saved} />
-      ) : (
-        <RuleForm projectName={projectName} onSaved={saved} />
-      )}
+      <RequirePermission permission="write" what={ruleId ? "Changing a rule" : "Creating a rule"}>
+        {ruleId ? (
+          <EditRule ruleId={ruleId} onSaved={saved} />
+        ) : (
+          <RuleForm projectName={projectName} onSaved={saved} />
+        )}
+      </RequirePermission>
     </div>
   );
 }

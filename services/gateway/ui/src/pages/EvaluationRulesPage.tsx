@@ -5,6 +5,7 @@ import { Link, useParams } from "react-router";
 
 import { ApiError } from "../api/rest";
 import { useProjectRules } from "../api/evaluationRules";
+import { CanWrite } from "../components/auth/viewer";
 import { RuleCard } from "../components/evaluationRules/RuleCard";
 import { newRulePath } from "../components/evaluationRules/rulePaths";
 import { ProjectHeader } from "../components/Layout";
@@ -30,7 +31,10 @@ export default function EvaluationRulesPage() {
     body = (
       <EmptyState title="No online evaluation rules yet">
         A rule scores the project's spans, traces or sessions as they arrive, with an evaluator
-        of the library. <Link to={newRulePath(projectName)}>Create a rule</Link>.
+        of the library.{" "}
+        <CanWrite>
+          <Link to={newRulePath(projectName)}>Create a rule</Link>.
+        </CanWrite>
       </EmptyState>
     );
   } else {
@@ -51,9 +55,11 @@ export default function EvaluationRulesPage() {
     <div className="evaluation-rules-page">
       <ProjectHeader
         actions={
-          <Link className="button primary" to={newRulePath(projectName)}>
-            New rule
-          </Link>
+          <CanWrite>
+            <Link className="button primary" to={newRulePath(projectName)}>
+              New rule
+            </Link>
+          </CanWrite>
         }
       />
       {body}

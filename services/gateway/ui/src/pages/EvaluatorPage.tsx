@@ -17,6 +17,7 @@ import {
 } from "../api/evaluators";
 import type { Evaluator } from "../api/evaluators";
 import { ApiError } from "../api/rest";
+import { CanWrite } from "../components/auth/viewer";
 import { KIND_LABELS } from "../components/evaluators/catalog";
 import { draftFromDefinition, draftInputs } from "../components/evaluators/definitionDraft";
 import { DefinitionView } from "../components/evaluators/DefinitionView";
@@ -140,23 +141,25 @@ export default function EvaluatorPage() {
           <span className="muted">
             latest v{evaluator.version}, created {formatTime(evaluator.created_at)}
           </span>
-          <button type="button" className="primary" onClick={() => setVersioning(true)}>
-            New version
-          </button>
-          <button type="button" onClick={() => setEditing((open) => !open)}>
-            Edit description
-          </button>
-          <button
-            type="button"
-            disabled={remove.isPending}
-            onClick={() => {
-              if (window.confirm(`Delete the evaluator “${evaluator.name}” with its versions?`)) {
-                remove.mutate();
-              }
-            }}
-          >
-            Delete
-          </button>
+          <CanWrite>
+            <button type="button" className="primary" onClick={() => setVersioning(true)}>
+              New version
+            </button>
+            <button type="button" onClick={() => setEditing((open) => !open)}>
+              Edit description
+            </button>
+            <button
+              type="button"
+              disabled={remove.isPending}
+              onClick={() => {
+                if (window.confirm(`Delete the evaluator “${evaluator.name}” with its versions?`)) {
+                  remove.mutate();
+                }
+              }}
+            >
+              Delete
+            </button>
+          </CanWrite>
         </div>
       </div>
       {evaluator.description ? (
@@ -266,15 +269,17 @@ export default function EvaluatorPage() {
         </section>
       </div>
       {chosen ? (
-        <TestPanel
-          key={`${evaluator.id}|${chosen.version}`}
-          title={`Test version ${chosen.version}`}
-          prepare={() => ({ evaluator: evaluator.id, evaluator_version: chosen.version })}
-          suggestedInputs={
-            chosen.profile?.inputs ??
-            draftInputs(draftFromDefinition(evaluator.kind, chosen.definition))
-          }
-        />
+        <CanWrite>
+          <TestPanel
+            key={`${evaluator.id}|${chosen.version}`}
+            title={`Test version ${chosen.version}`}
+            prepare={() => ({ evaluator: evaluator.id, evaluator_version: chosen.version })}
+            suggestedInputs={
+              chosen.profile?.inputs ??
+              draftInputs(draftFromDefinition(evaluator.kind, chosen.definition))
+            }
+          />
+        </CanWrite>
       ) : null}
     </div>
   );

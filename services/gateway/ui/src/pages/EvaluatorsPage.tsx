@@ -5,6 +5,7 @@ import { Link, useSearchParams } from "react-router";
 
 import { useEvaluatorList } from "../api/evaluators";
 import type { EvaluatorKind } from "../api/evaluators";
+import { CanWrite } from "../components/auth/viewer";
 import { KIND_LABELS } from "../components/evaluators/catalog";
 import { evaluatorPath, NEW_EVALUATOR_PATH } from "../components/evaluators/evaluatorPaths";
 import { givesText, readsText } from "../components/evaluators/profileText";
@@ -36,7 +37,10 @@ export default function EvaluatorsPage() {
       <EmptyState
         title={kind ? `No ${KIND_LABELS[kind].toLowerCase()} evaluators` : "No evaluators yet"}
       >
-        <Link to={NEW_EVALUATOR_PATH}>Make one</Link>: a built-in (exact match, regex, JSON…),
+        <CanWrite fallback="Members and admins make one">
+          <Link to={NEW_EVALUATOR_PATH}>Make one</Link>
+        </CanWrite>
+        : a built-in (exact match, regex, JSON…),
         an LLM judge, or Python code, tried on an example before it is saved. Attach it to a
         dataset to score its experiments&apos; runs.
       </EmptyState>
@@ -113,9 +117,11 @@ export default function EvaluatorsPage() {
             ))}
           </select>
         </label>
-        <Link className="button primary" to={NEW_EVALUATOR_PATH}>
-          New evaluator
-        </Link>
+        <CanWrite>
+          <Link className="button primary" to={NEW_EVALUATOR_PATH}>
+            New evaluator
+          </Link>
+        </CanWrite>
       </div>
       {body}
     </div>

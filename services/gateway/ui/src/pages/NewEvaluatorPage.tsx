@@ -3,6 +3,7 @@
 import { useState } from "react";
 import { Link, useNavigate } from "react-router";
 
+import { RequirePermission } from "../components/auth/viewer";
 import { newDraft } from "../components/evaluators/definitionDraft";
 import { EvaluatorForm } from "../components/evaluators/EvaluatorForm";
 import { EVALUATORS_PATH, evaluatorPath } from "../components/evaluators/evaluatorPaths";
@@ -21,12 +22,14 @@ export default function NewEvaluatorPage() {
           <Link to={EVALUATORS_PATH}>Evaluators</Link> / <h1>New evaluator</h1>
         </div>
       </div>
-      <EvaluatorForm
-        target={{}}
-        initialDraft={initialDraft}
-        onSaved={(evaluatorId) => navigate(evaluatorPath(evaluatorId))}
-        onCancel={() => void navigate(EVALUATORS_PATH)}
-      />
+      <RequirePermission permission="write" what="Making an evaluator">
+        <EvaluatorForm
+          target={{}}
+          initialDraft={initialDraft}
+          onSaved={(evaluatorId) => navigate(evaluatorPath(evaluatorId))}
+          onCancel={() => void navigate(EVALUATORS_PATH)}
+        />
+      </RequirePermission>
     </div>
   );
 }

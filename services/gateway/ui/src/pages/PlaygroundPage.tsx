@@ -10,6 +10,7 @@ import { useState } from "react";
 import { Link, useSearchParams } from "react-router";
 
 import { useGraphQL } from "../api/hooks";
+import { CanWrite, useCan } from "../components/auth/viewer";
 import { DatasetRunPanel } from "../components/playground/DatasetRunPanel";
 import { useVariantRuns } from "../components/playground/runs";
 import { SaveVersionDialog } from "../components/playground/SaveVersionDialog";
@@ -80,6 +81,7 @@ function Playground({
     datasetId ? { variantId: initial.id } : null,
   );
   const { runs, start, stop } = useVariantRuns();
+  const canWrite = useCan("write");
   const variables = [...new Set(variants.flatMap(variantVariables))];
   const labelled = variants.map((variant, index) => ({ variant, label: `Variant ${index + 1}` }));
   const anyRunning = variants.some((variant) => runs[variant.id]?.status === "running");
@@ -103,14 +105,18 @@ function Playground({
         >
           Add variant
         </button>
-        <button
-          type="button"
-          className="primary"
-          disabled={anyRunning}
-          onClick={() => variants.forEach((variant) => start(variant, values))}
+        <CanWrite
+          fallback={<span className="muted">Your role can write prompts here but not run them.</span>}
         >
-          Run all
-        </button>
+          <button
+            type="button"
+            className="primary"
+            disabled={anyRunning}
+            onClick={() => variants.forEach((variant) => start(variant, values))}
+          >
+            Run all
+          </button>
+        </CanWrite>
       </div>
       {variables.length ? (
         <section className="panel playground-variables" aria-label="Template variables">
@@ -130,7 +136,7 @@ function Playground({
           ))}
         </section>
       ) : null}
-      {datasetRun ? (
+      {datasetRun && canWrite ? (
         <DatasetRunPanel
           key={datasetRun.variantId}
           variants={labelled}

@@ -10,6 +10,7 @@ import { useParams } from "react-router";
 
 import { request } from "../api/graphql";
 import { useGraphQL } from "../api/hooks";
+import { CanWrite } from "../components/auth/viewer";
 import { ProjectHeader } from "../components/Layout";
 import { MissingProject } from "../components/projects/MissingProject";
 import { describeRule, formatBytes, parseLimit } from "../components/retention/retention";
@@ -195,29 +196,31 @@ export default function ProjectConfigPage() {
           <strong>{policy.name}</strong>: {describeRule(policy)}. Applied on the schedule{" "}
           <code>{policy.cronExpression}</code>; next run {formatTime(policy.nextRunAt)}.
         </p>
-        <label className="retention-choice">
-          Policy of this project
-          <select
-            aria-label="Policy of this project"
-            value={project.usesDefaultRetentionPolicy ? "" : policy.id}
-            disabled={choose.isPending}
-            onChange={(event) =>
-              choose.mutate({ projectId: project.id, policyId: event.target.value || null })
-            }
-          >
-            {policies.map((option) => (
-              <option key={option.id} value={option.isDefault ? "" : option.id}>
-                {option.name} — {describeRule(option)}
-              </option>
-            ))}
-          </select>
-        </label>
-        {choose.error ? <ErrorState error={choose.error} /> : null}
-        <PolicyForm
-          key={`${policy.id}:${policy.maxDays}:${policy.maxCount}:${policy.cronExpression}`}
-          policy={policy}
-          onSaved={() => void queryClient.invalidateQueries()}
-        />
+        <CanWrite>
+          <label className="retention-choice">
+            Policy of this project
+            <select
+              aria-label="Policy of this project"
+              value={project.usesDefaultRetentionPolicy ? "" : policy.id}
+              disabled={choose.isPending}
+              onChange={(event) =>
+                choose.mutate({ projectId: project.id, policyId: event.target.value || null })
+              }
+            >
+              {policies.map((option) => (
+                <option key={option.id} value={option.isDefault ? "" : option.id}>
+                  {option.name} — {describeRule(option)}
+                </option>
+              ))}
+            </select>
+          </label>
+          {choose.error ? <ErrorState error={choose.error} /> : null}
+          <PolicyForm
+            key={`${policy.id}:${policy.maxDays}:${policy.maxCount}:${policy.cronExpression}`}
+            policy={policy}
+            onSaved={() => void queryClient.invalidateQueries()}
+          />
+        </CanWrite>
       </section>
     </div>
   );

@@ -7,6 +7,7 @@ import { Link, useNavigate, useParams } from "react-router";
 
 import { useGraphQL } from "../api/hooks";
 import { restJson } from "../api/rest";
+import { CanWrite } from "../components/auth/viewer";
 import { Pagination } from "../components/Pagination";
 import { playgroundPath } from "../components/prompts/promptPaths";
 import { AddTagForm, TagTable } from "../components/prompts/PromptTags";
@@ -109,17 +110,19 @@ export default function PromptPage() {
             {formatCount(prompt.versionCount)} version{prompt.versionCount === 1 ? "" : "s"},
             created {formatTime(prompt.createdAt)}
           </span>
-          <button
-            type="button"
-            disabled={remove.isPending}
-            onClick={() => {
-              if (window.confirm(`Delete the prompt “${prompt.name}” with its versions?`)) {
-                remove.mutate();
-              }
-            }}
-          >
-            Delete
-          </button>
+          <CanWrite>
+            <button
+              type="button"
+              disabled={remove.isPending}
+              onClick={() => {
+                if (window.confirm(`Delete the prompt “${prompt.name}” with its versions?`)) {
+                  remove.mutate();
+                }
+              }}
+            >
+              Delete
+            </button>
+          </CanWrite>
         </div>
       </div>
       {prompt.description ? <p className="dataset-description">{prompt.description}</p> : null}
@@ -162,7 +165,9 @@ export default function PromptPage() {
               </header>
               {version.description ? <p className="muted">{version.description}</p> : null}
               <VersionContentView version={version} />
-              <AddTagForm versionId={version.id} label={label} />
+              <CanWrite>
+                <AddTagForm versionId={version.id} label={label} />
+              </CanWrite>
             </article>
           );
         })}

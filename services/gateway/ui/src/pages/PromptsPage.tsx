@@ -4,6 +4,7 @@
 import { Link } from "react-router";
 
 import { useGraphQL } from "../api/hooks";
+import { CanWrite } from "../components/auth/viewer";
 import { Pagination } from "../components/Pagination";
 import { playgroundPath, promptPath } from "../components/prompts/promptPaths";
 import { EmptyState, ErrorState, Loading } from "../components/States";
@@ -121,9 +122,11 @@ export default function PromptsPage() {
     <div className="prompts-page">
       <div className="page-toolbar">
         <h1>Prompts</h1>
-        <Link className="button primary" to={playgroundPath()}>
-          New in playground
-        </Link>
+        <CanWrite>
+          <Link className="button primary" to={playgroundPath()}>
+            New in playground
+          </Link>
+        </CanWrite>
       </div>
       {body}
     </div>

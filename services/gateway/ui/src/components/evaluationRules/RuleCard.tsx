@@ -10,6 +10,7 @@ import { Link } from "react-router";
 import { deleteRule, pauseRule, resumeRule, ruleKeys } from "../../api/evaluationRules";
 import type { EvaluationRule, RuleFigures } from "../../api/evaluationRules";
 import { formatCount, formatTime } from "../../lib/format";
+import { useCan } from "../auth/viewer";
 import { editRulePath, rulePath } from "./rulePaths";
 import {
   describeEvaluator,
@@ -158,6 +159,8 @@ export function RuleActions({
       await settled();
     },
   });
+  const canWrite = useCan("write");
+  if (!canWrite) return null;
   const submitPause = (event: FormEvent) => {
     event.preventDefault();
     act.mutate("pause");

@@ -17,6 +17,7 @@ import type { SpanRuleDecision } from "../../api/evaluationRules";
 import { useGraphQL } from "../../api/hooks";
 import { graphql } from "../../gql";
 import type { SpanEvaluationTargetsQuery } from "../../gql/graphql";
+import { CanWrite } from "../auth/viewer";
 import { EmptyState, ErrorState, Loading } from "../States";
 import { decisionVerdict, ruleAnnotation, samplingLabel, scoreText } from "./decisions";
 import { newRulePath, rulePath } from "./rulePaths";
@@ -186,8 +187,10 @@ export function SpanDecisions({ spanId }: { spanId: string }) {
   if (decisions.data.rules.length === 0) {
     return (
       <EmptyState title="This project has no online evaluation rules">
-        <Link to={newRulePath(projectName)}>Create a rule</Link> to score its spans, traces or
-        sessions as they arrive.
+        <CanWrite fallback="A member or an admin can create a rule">
+          <Link to={newRulePath(projectName)}>Create a rule</Link>
+        </CanWrite>{" "}
+        to score its spans, traces or sessions as they arrive.
       </EmptyState>
     );
   }

@@ -9,6 +9,7 @@ import { restJson } from "../../api/rest";
 import { graphql } from "../../gql";
 import type { ExperimentJobStatus } from "../../gql/graphql";
 import { formatCost, formatCount } from "../../lib/format";
+import { useCan } from "../auth/viewer";
 import { ErrorState } from "../States";
 import { experimentPath } from "./experimentPaths";
 import "./jobs.css";
@@ -84,6 +85,8 @@ export function JobActions({
       restJson("POST", `/v1/experiment_jobs/${encodeURIComponent(jobId)}/${action}`),
     onSuccess: () => queryClient.invalidateQueries(),
   });
+  const canWrite = useCan("write");
+  if (!canWrite) return null;
   const stoppable = status === "RUNNING" || status === "PAUSED";
   const resumable = status === "PAUSED" || status === "CANCELLED" || failed > 0;
   return (

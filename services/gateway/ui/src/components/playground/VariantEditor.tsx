@@ -4,6 +4,7 @@
 // save it as a prompt version, run it over a dataset, copy or remove it.
 import type { ReactNode } from "react";
 
+import { CanWrite } from "../auth/viewer";
 import { RunOutput } from "./RunOutput";
 import type { VariantRun } from "./runs";
 import { TEMPLATE_FORMATS } from "./templates";
@@ -245,32 +246,34 @@ export function VariantEditor({
           onChange={(tools) => onChange({ ...variant, tools })}
         />
       </div>
-      <div className="variant-actions">
-        {running ? (
-          <button type="button" onClick={actions.onStop}>
-            Stop
+      <CanWrite>
+        <div className="variant-actions">
+          {running ? (
+            <button type="button" onClick={actions.onStop}>
+              Stop
+            </button>
+          ) : (
+            <button
+              type="button"
+              className="primary"
+              onClick={actions.onRun}
+              aria-label={`Run ${label}`}
+            >
+              Run
+            </button>
+          )}
+          <button type="button" onClick={actions.onSave} aria-label={`Save ${label} as a version`}>
+            Save as a version
           </button>
-        ) : (
           <button
             type="button"
-            className="primary"
-            onClick={actions.onRun}
-            aria-label={`Run ${label}`}
+            onClick={actions.onRunOverDataset}
+            aria-label={`Run ${label} over a dataset`}
           >
-            Run
+            Run over a dataset
           </button>
-        )}
-        <button type="button" onClick={actions.onSave} aria-label={`Save ${label} as a version`}>
-          Save as a version
-        </button>
-        <button
-          type="button"
-          onClick={actions.onRunOverDataset}
-          aria-label={`Run ${label} over a dataset`}
-        >
-          Run over a dataset
-        </button>
-      </div>
+        </div>
+      </CanWrite>
       {children}
       <RunOutput run={run} />
     </section>

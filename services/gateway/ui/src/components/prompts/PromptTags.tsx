@@ -7,6 +7,7 @@ import { useState } from "react";
 import type { FormEvent } from "react";
 
 import { restJson } from "../../api/rest";
+import { useCan } from "../auth/viewer";
 
 export interface TagRow {
   id: string;
@@ -49,8 +50,13 @@ export function TagTable({ tags, versions }: { tags: TagRow[]; versions: Version
   const remove = useTagWrite((tag: TagRow) =>
     restJson<null>("DELETE", tagsPath(tag.promptVersionId, tag.name)),
   );
+  const canWrite = useCan("write");
   if (tags.length === 0) {
-    return <p className="muted">No tags yet: add one to a version below.</p>;
+    return (
+      <p className="muted">
+        {canWrite ? "No tags yet: add one to a version below." : "No tags yet."}
+      </p>
+    );
   }
   const problem = move.error ?? remove.error;
   return (
@@ -78,28 +84,34 @@ export function TagTable({ tags, versions }: { tags: TagRow[]; versions: Version
                 </td>
                 <td className="muted">{tag.description ?? ""}</td>
                 <td>
-                  <select
-                    aria-label={`Version of tag ${tag.name}`}
-                    value={tag.promptVersionId}
-                    disabled={move.isPending}
-                    onChange={(event) => move.mutate({ tag, versionId: event.target.value })}
-                  >
-                    {choices.map((version) => (
-                      <option key={version.id} value={version.id}>
-                        {version.label}
-                      </option>
-                    ))}
-                  </select>
+                  {canWrite ? (
+                    <select
+                      aria-label={`Version of tag ${tag.name}`}
+                      value={tag.promptVersionId}
+                      disabled={move.isPending}
+                      onChange={(event) => move.mutate({ tag, versionId: event.target.value })}
+                    >
+                      {choices.map((version) => (
+                        <option key={version.id} value={version.id}>
+                          {version.label}
+                        </option>
+                      ))}
+                    </select>
+                  ) : (
+                    choices.find((version) => version.id === tag.promptVersionId)?.label
+                  )}
                 </td>
                 <td>
-                  <button
-                    type="button"
-                    disabled={remove.isPending}
-                    onClick={() => remove.mutate(tag)}
-                    aria-label={`Delete tag ${tag.name}`}
-                  >
-                    Delete
-                  </button>
+                  {canWrite ? (
+                    <button
+                      type="button"
+                      disabled={remove.isPending}
+                      onClick={() => remove.mutate(tag)}
+                      aria-label={`Delete tag ${tag.name}`}
+                    >
+                      Delete
+                    </button>
+                  ) : null}
                 </td>
               </tr>
             );

@@ -4,6 +4,7 @@
 import { useState } from "react";
 import type { ReactNode } from "react";
 
+import { useCan } from "../auth/viewer";
 import { FilterBar } from "../filter/FilterBar";
 import { filterErrorMessage } from "../filter/filterError";
 import { Pagination } from "../Pagination";
@@ -40,7 +41,8 @@ export interface SpanListProps {
   live: boolean;
   /** Extra controls beside the live indicator (the root-spans toggle). */
   toolbar?: ReactNode;
-  /** Rows can be picked with checkboxes and added to a dataset (row keys are span GlobalIDs). */
+  /** Rows can be picked with checkboxes and added to a dataset (row keys are span GlobalIDs),
+   * by a viewer who may write. */
   selectable?: boolean;
 }
 
@@ -51,8 +53,9 @@ export function SpanList(props: SpanListProps) {
   const [lastPage, setLastPage] = useState<SpanListPage | undefined>(undefined);
   if (page?.rows && page !== lastPage) setLastPage(page);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const selectable = useCan("write") && props.selectable;
   const shownKeys = page?.rows?.map((row) => row.key) ?? [];
-  const selection: RowSelection | undefined = props.selectable
+  const selection: RowSelection | undefined = selectable
     ? {
         selected,
         onToggle: (key) =>
@@ -133,7 +136,7 @@ export function SpanList(props: SpanListProps) {
       />
       <div className="list-toolbar">
         {props.toolbar}
-        {props.selectable ? (
+        {selectable ? (
           <AddToDatasetButton spanIds={[...selected]} onAdded={() => setSelected(new Set())} />
         ) : null}
         <LiveStatus

@@ -10,6 +10,7 @@ import "react-json-view-lite/dist/index.css";
 
 import { formatCost, formatCount, formatLatency, formatTime } from "../../lib/format";
 import { AnnotationChips } from "../AnnotationChips";
+import { CanWrite } from "../auth/viewer";
 import { SpanDecisions } from "../evaluationRules/SpanDecisions";
 import { playgroundPath } from "../prompts/promptPaths";
 import { SpanKindIcon } from "../SpanKindIcon";
@@ -96,14 +97,16 @@ export function SpanDetail({ target }: { target: SpanTarget }) {
         <h2>{span.name}</h2>
         <StatusBadge status={span.statusCode} />
         <AnnotationChips summaries={span.annotationSummaries} />
-        <span className="span-detail-actions">
-          {span.spanKind === "LLM" ? (
-            <Link className="button" to={playgroundPath({ spanId: span.spanId })}>
-              Open in playground
-            </Link>
-          ) : null}
-          <AddToDatasetButton spanIds={[span.id]} />
-        </span>
+        <CanWrite>
+          <span className="span-detail-actions">
+            {span.spanKind === "LLM" ? (
+              <Link className="button" to={playgroundPath({ spanId: span.spanId })}>
+                Open in playground
+              </Link>
+            ) : null}
+            <AddToDatasetButton spanIds={[span.id]} />
+          </span>
+        </CanWrite>
       </div>
       <dl className="figures" data-testid="span-figures">
         <Figure label="Kind">{span.spanKind}</Figure>
