@@ -201,9 +201,14 @@ def _compose_services() -> dict[str, Any]:
 
 
 def _compose_env(service: str) -> dict[str, str]:
+    """The service's variables as Compose passes them when none is set on the host
+    (``${NAME:-default}`` is the default)."""
     environment = _compose_services()[service].get("environment", {})
     assert isinstance(environment, dict), f"{service}: write `environment` as a mapping"
-    return {name: str(value) for name, value in environment.items()}
+    return {
+        name: re.sub(r"\$\{[A-Z0-9_]+:-([^}]*)\}", r"\1", str(value))
+        for name, value in environment.items()
+    }
 
 
 @functools.cache

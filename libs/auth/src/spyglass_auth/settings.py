@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 
 from spyglass_core.settings import SettingsGroup, group_config
 
@@ -96,6 +96,14 @@ class AuthSettings(SettingsGroup):
         description="Mark cookies Secure: auto does so for requests that came over TLS "
         "(https, or X-Forwarded-Proto: https from the ingress).",
     )
+
+    @field_validator("secret", "admin_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # Compose and Kubernetes pass an unset optional variable as "".
+        if value == "" or (isinstance(value, SecretStr) and not value.get_secret_value()):
+            return None
+        return value
 
     @model_validator(mode="after")
     def _secrets_hold(self) -> AuthSettings:
