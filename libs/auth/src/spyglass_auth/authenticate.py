@@ -10,7 +10,9 @@ The token is an API key, an access token, or ``PHOENIX_ADMIN_SECRET`` itself. It
 expiry are checked in memory; then the row it names is read (revoked keys, ended sessions and
 deleted users are refused). What was read is trusted for ``cache_seconds``, so that a busy
 ingest path pays a dictionary lookup per request, not a query: a revocation reaches the other
-processes within that time (the process that revoked forgets at once).
+processes within that time (the process that revoked forgets at once). Only what needed the
+database is remembered: a forged or malformed credential is told apart by its signature alone,
+every time, so that garbage can't fill the memory.
 """
 
 from __future__ import annotations
@@ -25,13 +27,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from spyglass_auth.principal import ANONYMOUS, Credential, Principal, Role
 from spyglass_auth.settings import AuthSettings
-from spyglass_auth.tokens import TokenCodec, TokenKind
+from spyglass_auth.tokens import TokenClaims, TokenCodec, TokenKind
 from spyglass_db.auth import key_by_id, session_by_id
 from spyglass_db.models.auth import SYSTEM_USER_ID
 
 ACCESS_COOKIE = "phoenix-access-token"
 REFRESH_COOKIE = "phoenix-refresh-token"
 API_KEY_HEADER = "api_key"
+_SYSTEM = Principal(
+    user_id=SYSTEM_USER_ID, role=Role.SYSTEM, credential=Credential.ADMIN_SECRET, username="system"
+)
 _KEY_CREDENTIALS = {
     "USER": Credential.USER_KEY,
     "SYSTEM": Credential.SYSTEM_KEY,
@@ -81,6 +86,11 @@ class Authenticator:
     def enabled(self) -> bool:
         return self.settings.enabled
 
+    @property
+    def remembered(self) -> int:
+        """How many credentials' answers are remembered now."""
+        return len(self._cache)
+
     async def principal(self, credential: str) -> Principal | None:
         """Who ``credential`` proves the caller is; None if it proves nothing (missing,
         malformed, forged, expired, revoked, or its user deleted). :data:`ANONYMOUS` when
@@ -98,7 +108,15 @@ class Authenticator:
         cached = self._cache.get(credential)
         if cached is not None and cached[1] > now:
             return cached[0]
-        principal = await self._check(credential)
+        if self._is_admin_secret(credential):
+            return _SYSTEM
+        assert self.codec is not None
+        claims = self.codec.read(credential)
+        if claims is None or claims.kind not in (TokenKind.API_KEY, TokenKind.ACCESS):
+            # Not one of ours: nothing to remember (a stream of distinct garbage must not fill
+            # the memory, and telling it apart costs only the signature check).
+            return None
+        principal = await self._read(claims)
         self._remember(credential, principal, now)
         return principal
 
@@ -118,20 +136,12 @@ class Authenticator:
         while len(self._cache) > self._max_cached:
             self._cache.popitem(last=False)
 
-    async def _check(self, credential: str) -> Principal | None:
-        if self._admin_secret is not None and hmac.compare_digest(
+    def _is_admin_secret(self, credential: str) -> bool:
+        return self._admin_secret is not None and hmac.compare_digest(
             credential.encode(errors="replace"), self._admin_secret
-        ):
-            return Principal(
-                user_id=SYSTEM_USER_ID,
-                role=Role.SYSTEM,
-                credential=Credential.ADMIN_SECRET,
-                username="system",
-            )
-        assert self.codec is not None
-        claims = self.codec.read(credential)
-        if claims is None or claims.kind not in (TokenKind.API_KEY, TokenKind.ACCESS):
-            return None
+        )
+
+    async def _read(self, claims: TokenClaims) -> Principal | None:
         assert self._engine is not None, "auth is on: the authenticator needs a database"
         now = datetime.now(UTC)
         async with self._engine.connect() as connection:

@@ -162,6 +162,9 @@ async def test_expired_forged_and_foreign_credentials_prove_nothing(engine: Asyn
         ADMIN_SECRET + " ",
     ]
     assert [await authenticator.principal(value) for value in values] == [None] * len(values)
+    garbage = [f"{index}" * 1000 for index in range(200)]
+    assert [await authenticator.principal(value) for value in garbage] == [None] * 200
+    assert authenticator.remembered == 2  # the two signed keys the database refused
     access = authenticator.codec.issue(TokenKind.ACCESS, session)
     signed_in = await authenticator.principal(access)
     assert signed_in is not None and (signed_in.credential, signed_in.session_id) == (
