@@ -210,6 +210,17 @@ async def delete_user(connection: AsyncConnection, user_id: int) -> bool:
     return bool(result.rowcount)
 
 
+ADMINS_LOCK = 0x5350_4741_444D
+"""The advisory lock (``pg_advisory_xact_lock``) of changes that could leave no admin."""
+
+
+async def lock_admins(connection: AsyncConnection) -> None:
+    """Hold, until the transaction ends, the lock every change that could remove the last
+    admin takes first (a demotion, a deletion): two admins removing each other at once would
+    otherwise each count the other and leave none."""
+    await connection.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": ADMINS_LOCK})
+
+
 async def count_admins(connection: AsyncConnection) -> int:
     """How many ADMIN users there are (the system user aside)."""
     return int(
@@ -366,6 +377,20 @@ async def delete_sessions_of(connection: AsyncConnection, user_id: int) -> None:
     """End every session of ``user_id`` (its password changed or was reset)."""
     await connection.execute(
         text("DELETE FROM auth_sessions WHERE user_id = :user"), {"user": user_id}
+    )
+
+
+async def delete_other_sessions(
+    connection: AsyncConnection, user_id: int, keep_session_id: int | None
+) -> None:
+    """End every session of ``user_id`` but ``keep_session_id`` (the one that changed the
+    password; None: end them all)."""
+    await connection.execute(
+        text(
+            "DELETE FROM auth_sessions WHERE user_id = :user "
+            "AND (CAST(:keep AS bigint) IS NULL OR id <> :keep)"
+        ),
+        {"user": user_id, "keep": keep_session_id},
     )
 
 

@@ -46,6 +46,7 @@ from spyglass_query_api.graphql import graphql_handlers
 from spyglass_query_api.rest import connection_provider, rest_handlers, version_header
 from spyglass_query_api.rest.encoded_slash import EncodedSlashMiddleware
 from spyglass_query_api.rest.errors import EXCEPTION_HANDLERS
+from spyglass_query_api.rest.login_limits import LoginLimits
 from spyglass_query_api.rest.openapi_errors import served_openapi_document
 from spyglass_query_api.rest.span_upload import SpanUpload, span_upload_provider
 from spyglass_query_api.settings import QueryApiSettings
@@ -148,6 +149,7 @@ def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Lite
     llm = LLMClient(prices=prices)
     sandbox = LazySandbox()
     authenticator = Authenticator(settings.auth, resources.engine)
+    login_limits = LoginLimits(settings.redis, settings.auth.login_attempts_per_minute)
 
     async def make_default_admin() -> None:
         if not settings.auth.enabled:
@@ -180,6 +182,7 @@ def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Lite
             "playground": constant_provider(settings.playground),
             "sandbox": constant_provider(sandbox),
             "authenticator": constant_provider(authenticator),
+            "login_limits": constant_provider(login_limits),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[browser_guard(settings.server)],
@@ -189,6 +192,7 @@ def create_app(settings: QueryApiSettings, resources: QueryApiResources) -> Lite
         on_shutdown=[
             llm.aclose,
             sandbox.aclose,
+            login_limits.close,
             *([] if resources.statements else [statements.close]),
             *([] if resources.producer else [producer.close]),
         ],

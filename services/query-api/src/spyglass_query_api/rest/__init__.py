@@ -11,6 +11,8 @@ from spyglass_auth import Access
 from spyglass_query_api.dependencies import connection_provider
 from spyglass_query_api.rest.annotation_configs import AnnotationConfigController
 from spyglass_query_api.rest.annotations import AnnotationController
+from spyglass_query_api.rest.api_keys import ApiKeyController
+from spyglass_query_api.rest.auth_routes import AUTH_HANDLERS
 from spyglass_query_api.rest.chat_completions import create_chat_completion
 from spyglass_query_api.rest.dataset_evaluators import DatasetEvaluatorController
 from spyglass_query_api.rest.dataset_exports import DatasetExportController
@@ -24,6 +26,7 @@ from spyglass_query_api.rest.experiment_jobs import ExperimentJobController
 from spyglass_query_api.rest.experiment_runs import ExperimentRunController
 from spyglass_query_api.rest.experiments import ExperimentController
 from spyglass_query_api.rest.guard import input_guard
+from spyglass_query_api.rest.ingest_keys import IngestKeyController
 from spyglass_query_api.rest.notes import NoteController
 from spyglass_query_api.rest.otlp_spans import OtlpSpanController
 from spyglass_query_api.rest.project_annotations import ProjectAnnotationController
@@ -37,6 +40,7 @@ from spyglass_query_api.rest.span_query import SpanQueryController
 from spyglass_query_api.rest.span_upload import create_spans
 from spyglass_query_api.rest.spans import SpanController
 from spyglass_query_api.rest.traces import TraceController
+from spyglass_query_api.rest.users import UserController
 
 PHOENIX_COMPATIBLE_VERSION = "20.26.1"
 """The Phoenix release whose REST behaviour we match. ``arize-phoenix-client`` gates features
@@ -104,6 +108,10 @@ def rest_handlers() -> list[ControllerRouterHandler]:
                 DatasetEvaluatorController,
                 EvaluationRuleController,
                 SpanEvaluationController,
+                UserController,
+                ApiKeyController,
+                IngestKeyController,
+                *AUTH_HANDLERS,
             ],
             before_request=input_guard(bodies_made_safe=[create_spans]),
         )
