@@ -20,6 +20,7 @@ from spyglass_auth.passwords import MAX_PASSWORD_LENGTH, password_problem
 from spyglass_auth.tokens import MAX_TOKEN_LENGTH
 from spyglass_query_api.rest.evaluator_bodies import Body
 from spyglass_query_api.rest.fields import Name
+from spyglass_query_api.rest.prompt_bodies import Boolean
 
 MAX_EMAIL_LENGTH = 320
 MAX_USERNAME_LENGTH = 64
@@ -125,7 +126,7 @@ class LocalUserData(Body):
 
 class CreateUserRequestBody(Body):
     user: LocalUserData
-    send_welcome_email: bool = Field(
+    send_welcome_email: Boolean = Field(
         default=True,
         description="Accepted for Phoenix's clients; no mail is sent (no mail server is "
         "configured): hand the user their password, or a reset link "

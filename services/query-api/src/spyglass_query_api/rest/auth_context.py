@@ -103,7 +103,9 @@ def path_rowid(value: str, type_name: str, parameter: str) -> int:
     rowid = rowid_of(value, type_name)
     if rowid is None:
         raise UnprocessableParameterError(
-            parameter, f"`{parameter}` must be a {type_name} ID, got {value[:100]!r}", "path"
+            parameter,
+            f"`{parameter}` must be a GlobalID of type {type_name}, got {value[:100]!r}",
+            "path",
         )
     return rowid
 
