@@ -45,6 +45,7 @@ bench: install ## Run the benchmarks (the whole platform on this machine; BENCH_
 	@$(RUN) python -m tests.bench.builtin_evaluators
 	@$(RUN) python -m tests.bench.sandbox
 	@$(RUN) python -m tests.bench.evaluations $(EVALUATIONS_BENCH_ARGS)
+	@$(RUN) python -m tests.bench.gateway_auth $(GATEWAY_AUTH_BENCH_ARGS)
 
 .PHONY: lint
 lint: install ## Lint and check formatting with ruff
