@@ -469,3 +469,58 @@ async def store_member(signin: SignIn, email: str, password: str) -> None:
             )
     finally:
         await engine.dispose()
+
+
+HOSTILE_LOGINS: list[tuple[str, object, str]] = [
+    ("email too long", {"email": "a" * 10_000, "password": "admin"}, "at most 320 characters"),
+    ("password too long", {"email": "admin@localhost", "password": "a" * 10_000}, "at most 1024"),
+    ("NUL", {"email": "admin@localhost\x00", "password": "admin"}, "must not contain NUL"),
+    (
+        "both logins",
+        {"email": "admin@localhost", "username": "admin", "password": "admin"},
+        "one of",
+    ),
+    ("no login", {"password": "admin"}, "give `email` or `username`"),
+    ("no password", {"email": "admin@localhost"}, "Field required"),
+    ("password a number", {"email": "admin@localhost", "password": 12345678}, "valid string"),
+    ("email an object", {"email": {"$ne": ""}, "password": "admin"}, "valid string"),
+    ("unknown key", {"email": "admin@localhost", "password": "admin", "remember": True}, "Extra"),
+    ("a list", ["admin@localhost", "admin"], ""),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [case[1:] for case in HOSTILE_LOGINS],
+    ids=[case[0] for case in HOSTILE_LOGINS],
+)
+async def test_hostile_logins_are_refused_before_any_check(
+    signin: SignIn, body: object, message: str
+) -> None:
+    async with signin.client() as browser:
+        answer = await browser.post("/auth/login", json=body)
+        assert answer.status_code == 422, answer.text
+        assert message in answer.text
+        assert "set-cookie" not in answer.headers
+        # Refused bodies count as no failure: the account and the address are still free.
+        for _ in range(ATTEMPTS):
+            await browser.post("/auth/login", json=body)
+        assert await login(browser, "admin@localhost", "admin") == 204
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"token": "t" * 10_000, "password": "a-fine-password-1"}, "at most 4096"),
+        ({"token": "t", "password": "p" * 10_000}, "at most 1024"),
+        ({"token": "t", "password": "a-fine\x00password"}, "must not contain NUL"),
+        ({"token": 5, "password": "a-fine-password-1"}, "valid string"),
+        ({"password": "a-fine-password-1"}, "Field required"),
+    ],
+)
+async def test_hostile_password_resets_are_refused(
+    signin: SignIn, body: dict[str, object], message: str
+) -> None:
+    async with signin.client() as anonymous:
+        answer = await anonymous.post("/auth/password-reset", json=body)
+    assert answer.status_code == 422 and message in answer.text, answer.text

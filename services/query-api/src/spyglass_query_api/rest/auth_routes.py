@@ -31,6 +31,7 @@ from typing import Annotated, Any, TypeAlias
 from litestar import MediaType, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.exceptions import NotAuthorizedException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.response import Redirect
 from litestar.status_codes import (
@@ -81,6 +82,11 @@ ReturnUrl: TypeAlias = Annotated[
 ]
 
 _AUTH_OFF_OR_REFUSED = text_answer("Authentication is not enabled")
+
+
+def _cookies_set(description: str) -> ResponseSpec:
+    """A 204 whose only news is in its Set-Cookie headers (documented with no body)."""
+    return ResponseSpec(None, description=description, generate_examples=False)
 
 
 def _secure(request: Request[Any, Any, Any], settings: AuthSettings) -> bool:
@@ -149,6 +155,7 @@ def _session_ends(settings: AuthSettings) -> datetime:
     status_code=HTTP_204_NO_CONTENT,
     opt={"access": Access.PUBLIC},
     responses={
+        204: _cookies_set("Signed in: the access and refresh cookies are set"),
         401: text_answer("Invalid email and/or password"),
         403: _AUTH_OFF_OR_REFUSED,
         429: text_answer("Too many failed logins for the account or from the address"),
@@ -201,6 +208,7 @@ async def login(
     status_code=HTTP_204_NO_CONTENT,
     opt={"access": Access.PUBLIC},
     responses={
+        204: _cookies_set("New access and refresh cookies are set"),
         401: text_answer("No live session: the cookies are cleared"),
         403: _AUTH_OFF_OR_REFUSED,
     },
@@ -257,6 +265,7 @@ async def _end_session(
     tags=["auth"],
     status_code=HTTP_204_NO_CONTENT,
     opt={"access": Access.PUBLIC},
+    responses={204: _cookies_set("Signed out: the cookies are cleared")},
 )
 async def logout(
     request: Request[Any, Any, Any], engine: Engine, authenticator: AuthenticatorDependency
