@@ -46,6 +46,14 @@ export function formatTime(iso: string | null | undefined): string {
   return dateTime.format(new Date(iso));
 }
 
+const day = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric" });
+
+/** Dec 31, 2027: a day that may be years away (a key's expiry). */
+export function formatDay(iso: string | null | undefined): string {
+  if (!iso) return "–";
+  return day.format(new Date(iso));
+}
+
 /** The first characters of a long id, for tables. */
 export function shortId(id: string, length = 8): string {
   return id.length > length ? `${id.slice(0, length)}…` : id;

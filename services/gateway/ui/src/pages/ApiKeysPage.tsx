@@ -14,7 +14,7 @@ import { OneTimeSecret } from "../components/auth/OneTimeSecret";
 import { RequirePermission, useCan } from "../components/auth/viewer";
 import { ErrorState, Loading } from "../components/States";
 import { graphql } from "../gql";
-import { formatTime } from "../lib/format";
+import { formatDay, formatTime } from "../lib/format";
 import "../components/auth/auth.css";
 import "../components/datasets/datasets.css";
 
@@ -33,6 +33,8 @@ const ProjectNamesQuery = graphql(`
 
 interface KindText {
   title: string;
+  /** The name of the form that makes one. */
+  newKey: string;
   explanation: string;
   warning: string;
 }
@@ -40,6 +42,7 @@ interface KindText {
 const KINDS: Record<ApiKeyKind, KindText> = {
   user: {
     title: "Your keys",
+    newKey: "New key of yours",
     explanation:
       "A key of yours acts as you, with your role: for scripts and clients " +
       "(Authorization: Bearer <key>).",
@@ -47,6 +50,7 @@ const KINDS: Record<ApiKeyKind, KindText> = {
   },
   ingest: {
     title: "Project ingest keys",
+    newKey: "New ingest key",
     explanation:
       "An ingest key can only send spans, and only to its project: give it to an OTLP " +
       "collector or an instrumented service.",
@@ -54,6 +58,7 @@ const KINDS: Record<ApiKeyKind, KindText> = {
   },
   system: {
     title: "System keys",
+    newKey: "New system key",
     explanation:
       "A system key acts as the system, with an admin's rights, and belongs to no user: " +
       "for deployments and automation.",
@@ -134,7 +139,7 @@ function NewKeyForm({
 
   const ready = name.trim() && (kind !== "ingest" || project.trim());
   return (
-    <form className="settings-form" onSubmit={submit} aria-label={`New ${KINDS[kind].title}`}>
+    <form className="settings-form" onSubmit={submit} aria-label={KINDS[kind].newKey}>
       <div className="settings-fields">
         <label className="field">
           Name
@@ -192,7 +197,7 @@ function KeyRow({ kind, apiKey }: { kind: ApiKeyKind; apiKey: ApiKey }) {
       <td className="preview">{apiKey.description ?? ""}</td>
       {kind === "ingest" ? <td>{apiKey.user?.username ?? ""}</td> : null}
       <td>{formatTime(apiKey.created_at)}</td>
-      <td>{apiKey.expires_at ? formatTime(apiKey.expires_at) : "never"}</td>
+      <td>{apiKey.expires_at ? formatDay(apiKey.expires_at) : "never"}</td>
       <td className="row-actions">
         <button
           type="button"
