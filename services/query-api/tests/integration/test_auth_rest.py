@@ -18,6 +18,7 @@ from spyglass_auth import AuthSettings, TokenCodec, TokenKind, hash_password
 from spyglass_core.settings import DbSettings, RedisSettings
 from spyglass_db import auth as store
 from spyglass_db import create_engine, create_session_maker
+from spyglass_launcher.ports import free_port
 from spyglass_query_api.app import QueryApiResources, create_app, statement_pool
 from spyglass_query_api.rest.login_limits import LoginLimits
 from spyglass_query_api.settings import QueryApiSettings
@@ -524,3 +525,29 @@ async def test_hostile_password_resets_are_refused(
     async with signin.client() as anonymous:
         answer = await anonymous.post("/auth/password-reset", json=body)
     assert answer.status_code == 422 and message in answer.text, answer.text
+
+
+async def test_without_redis_logins_are_refused_not_let_through(database_url: str) -> None:
+    """Failed logins can't be counted: 503 naming the setting, rather than unlimited tries."""
+    settings = QueryApiSettings(
+        db=DbSettings(url=database_url),
+        redis=RedisSettings(url=f"redis://127.0.0.1:{free_port()}/0"),  # nothing listens
+        auth=AuthSettings(enabled=True, secret=SECRET),
+    )
+    engine = create_engine(settings.db)
+    app = create_app(settings, QueryApiResources(engine, create_session_maker(engine)))
+    for start in app.on_startup:
+        await start()
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+            answer = await client.post(
+                "/auth/login", json={"email": "admin@localhost", "password": "admin"}
+            )
+        assert answer.status_code == 503
+        assert "SPYGLASS_REDIS_URL" in answer.text
+        assert "set-cookie" not in answer.headers
+    finally:
+        for close in app.on_shutdown:
+            await close()
+        await engine.dispose()
