@@ -352,6 +352,32 @@ def test_a_wrong_password_is_refused_and_logging_out_ends_the_session(
     expect(page.get_by_test_id("current-user")).to_contain_text(member["username"])
 
 
+def test_an_expired_access_cookie_is_renewed_and_an_ended_session_leads_to_login(
+    browser_page: Page, platform: RunningPlatform, admin_api: httpx.Client, project: str
+) -> None:
+    page = browser_page
+    member = create_user(admin_api, "MEMBER")
+    first_login(page, platform.base_url, member)
+    page.goto(f"{platform.base_url}/datasets")
+    expect(page.get_by_role("heading", name="Datasets")).to_be_visible()
+
+    # The access cookie gone (as when it expires): the next reads are refused, the session is
+    # renewed with the refresh cookie, and the page opens as if nothing happened.
+    page.context.clear_cookies(name="phoenix-access-token")
+    page.get_by_test_id("app-header").get_by_role("link", name="Projects").click()
+    expect(page.get_by_test_id("project-grid")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/$"))
+    names = {cookie["name"] for cookie in page.context.cookies()}
+    assert "phoenix-access-token" in names
+
+    # Both cookies gone: nothing to renew, so the login page, which brings the user back.
+    page.context.clear_cookies()
+    page.locator(f'[data-project="{project}"]').click()
+    expect(page).to_have_url(
+        re.compile(rf"/login\?returnTo=%2Fprojects%2F{re.escape(quote(project))}%2Ftraces$")
+    )
+
+
 def test_a_reset_link_from_an_admin_sets_a_password_once(
     browser: Browser, browser_page: Page, platform: RunningPlatform, admin_api: httpx.Client
 ) -> None:
