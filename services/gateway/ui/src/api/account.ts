@@ -102,6 +102,21 @@ export async function logIn(login: string, password: string): Promise<void> {
   );
 }
 
+/** The sentence shown for a refused login: the API's, with how long to wait after too many
+ * attempts when the API's words don't say it already. */
+export function loginProblem(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (
+    error instanceof LoginError &&
+    error.status === 429 &&
+    error.retryAfterSeconds !== null &&
+    !/try again/i.test(error.message)
+  ) {
+    return `${error.message} Try again in ${error.retryAfterSeconds} s.`;
+  }
+  return error.message;
+}
+
 /** `POST /auth/logout`: the session ends on the server and its cookies are cleared. */
 export async function logOut(): Promise<void> {
   await restJson<null>("POST", "/auth/logout");

@@ -8,25 +8,10 @@ import { useState } from "react";
 import type { FormEvent } from "react";
 import { Navigate, useNavigate, useSearchParams } from "react-router";
 
-import { fetchViewer, LoginError, logIn, useViewerQuery, VIEWER_KEY } from "../api/account";
+import { fetchViewer, logIn, loginProblem, useViewerQuery, VIEWER_KEY } from "../api/account";
 import { safeReturnTo } from "../api/session";
 import { AuthFrame, PasswordField } from "../components/auth/AuthFrame";
 import { CHANGE_PASSWORD_PATH } from "../components/auth/ViewerGate";
-
-/** The sentence shown for a refused login: the API's, with how long to wait after too many
- * attempts when the API's words don't say it already. */
-function loginProblem(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  if (
-    error instanceof LoginError &&
-    error.status === 429 &&
-    error.retryAfterSeconds !== null &&
-    !/try again/i.test(error.message)
-  ) {
-    return `${error.message} Try again in ${error.retryAfterSeconds} s.`;
-  }
-  return error.message;
-}
 
 export default function LoginPage() {
   const [searchParams] = useSearchParams();
