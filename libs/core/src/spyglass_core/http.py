@@ -108,6 +108,10 @@ class HttpServerService(BackgroundService):
             access_log=False,
             timeout_graceful_shutdown=max(1, int(self._drain_seconds)),
             lifespan="on",
+            # The peer is the peer: uvicorn would otherwise take X-Forwarded-For and -Proto from
+            # any local client as the truth. Who to believe is each app's decision (the
+            # gateway's SPYGLASS_GATEWAY_TRUSTED_PROXIES).
+            proxy_headers=False,
         )
         self._server = _UnmanagedServer(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name=self.name)

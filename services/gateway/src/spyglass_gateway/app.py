@@ -26,7 +26,7 @@ from spyglass_core.http import HttpServerService
 from spyglass_core.lifecycle import BackgroundService, close_on_exit
 from spyglass_db import check_database, create_engine, database_readiness
 from spyglass_gateway.authentication import EdgeAuthentication, is_public
-from spyglass_gateway.proxy import create_upstream_session, forward
+from spyglass_gateway.proxy import client_address, create_upstream_session, forward
 from spyglass_gateway.security_headers import (
     HSTS,
     UiSecurityHeaders,
@@ -73,6 +73,7 @@ class Forwarder:
         self._http = http
         self._authentication = authentication
         self._query_api = (settings.server.query_api_url, "query API")
+        self._trusted_proxies = settings.server.trusted_proxies
         self._ingest = (settings.server.ingest_url, "ingest")
 
     def upstream(self, method: str, path: str) -> tuple[str, str] | None:
@@ -104,7 +105,14 @@ class Forwarder:
                         await refusal(scope, receive, send)
                         return
                 added = _TLS_HEADERS if over_tls(scope) else ()
-                answer = await forward(self._http, scope, receive, *upstream, added)
+                answer = await forward(
+                    self._http,
+                    scope,
+                    receive,
+                    *upstream,
+                    added,
+                    client_address(scope, self._trusted_proxies),
+                )
                 await answer(scope, receive, send)
                 return
         await self._app(scope, receive, send)

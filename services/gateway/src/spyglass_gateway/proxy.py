@@ -118,6 +118,25 @@ def create_upstream_session(timeout_seconds: float) -> aiohttp.ClientSession:
     )
 
 
+def client_address(scope: HTTPScope, trusted_proxies: int) -> str | None:
+    """The client's address: the peer's, or with ``trusted_proxies`` proxies in front (each
+    appending its peer to ``X-Forwarded-For``) the entry that many places from the end."""
+    peer = scope.get("client")
+    address = peer[0] if peer else None
+    if trusted_proxies <= 0:
+        return address
+    entries = [
+        entry.strip()
+        for key, value in scope["headers"]
+        if key == b"x-forwarded-for"
+        for entry in value.decode("latin-1").split(",")
+        if entry.strip()
+    ]
+    if not entries:
+        return address
+    return entries[-trusted_proxies] if len(entries) >= trusted_proxies else entries[0]
+
+
 async def forward(
     http: aiohttp.ClientSession,
     scope: HTTPScope,
@@ -125,6 +144,7 @@ async def forward(
     upstream: str,
     name: str,
     added_headers: Sequence[tuple[bytes, bytes]] = (),
+    client_address: str | None = None,
 ) -> Answer | StreamedAnswer:
     """Send the client's request to the same path on ``upstream`` and pass back its answer.
 
@@ -136,6 +156,8 @@ async def forward(
         name: the upstream's name in the messages of a 502 or 504 ("query API").
         added_headers: headers of the gateway's own for the upstream's answer (HSTS over TLS),
             besides ``nosniff``.
+        client_address: sent as the only ``X-Forwarded-For`` (what the client sent is
+            dropped: it could name anyone).
 
     Returns:
         An ASGI answer: the upstream's, or a 502 / 504 problem with ``Retry-After``.
@@ -151,8 +173,10 @@ async def forward(
     headers = [
         (key.decode("latin-1"), value.decode("latin-1"))
         for key, value in scope["headers"]
-        if key not in _SKIPPED_HEADERS
+        if key not in _SKIPPED_HEADERS and key != b"x-forwarded-for"
     ]
+    if client_address:
+        headers.append(("X-Forwarded-For", client_address))
     body = _RequestBody(scope["headers"], receive)
     data: bytes | AsyncIterator[bytes] | None = None
     if body.length is not None and body.length <= BUFFERED_REQUEST_BYTES:

@@ -63,6 +63,16 @@ class GatewayServerSettings(ServerSettings):
         "the gateway answers no CORS request.",
     )
 
+    trusted_proxies: int = Field(
+        default=0,
+        ge=0,
+        le=10,
+        description="Proxies in front of the gateway (an ingress: 1) whose `X-Forwarded-For` "
+        "entries it believes. The gateway tells the query API the client's address (per-address "
+        "login limits) as the entry that many places from the end; 0: the address it is "
+        "reached from, whatever the client wrote.",
+    )
+
     @field_validator("query_api_url", "ingest_url")
     @classmethod
     def _http_url(cls, value: str) -> str:

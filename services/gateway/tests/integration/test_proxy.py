@@ -194,6 +194,28 @@ def test_requests_reach_the_upstream_as_the_client_sent_them(
     assert posted["body"] == "posted"
 
 
+def test_the_upstream_hears_the_clients_address_not_what_the_client_claims(
+    gateway: str, exchange: _Exchange, spawn_service: SpawnService
+) -> None:
+    claimed = {"X-Forwarded-For": "203.0.113.7"}
+    httpx.get(f"{gateway}/v1/echo", headers=claimed, timeout=30)
+    # Behind one trusted proxy (an ingress appending its peer), that proxy's entry is believed.
+    behind_ingress = start_gateway(
+        spawn_service,
+        SPYGLASS_GATEWAY_QUERY_API_URL=f"http://{exchange.address}",
+        SPYGLASS_GATEWAY_TRUSTED_PROXIES="1",
+    )
+    httpx.get(
+        f"{behind_ingress}/v1/echo",
+        headers={"X-Forwarded-For": "203.0.113.7, 198.51.100.2"},
+        timeout=30,
+    )
+    direct, proxied = (dict(request["headers"]) for request in exchange.requests)  # type: ignore[arg-type]
+
+    assert direct["x-forwarded-for"] == "127.0.0.1"
+    assert proxied["x-forwarded-for"] == "198.51.100.2"
+
+
 def test_bodies_are_streamed_both_ways(gateway: str, exchange: _Exchange) -> None:
     def request_body() -> Iterator[bytes]:
         yield b"first chunk;"
