@@ -197,6 +197,17 @@ def test_the_default_admin_changes_the_password_then_manages_users_and_keys(
     admin_row.get_by_label("Role of admin").select_option("MEMBER")
     expect(admin_row.get_by_role("alert")).to_contain_text("last admin")
     expect(admin_row.get_by_label("Role of admin")).to_have_value("ADMIN")
+    expect(admin_row.get_by_role("button", name="Delete admin")).to_have_count(0)
+
+    # A user deleted after the confirmation is gone from the list, read again too.
+    member_row = page.get_by_test_id("users-table").get_by_role("row", name=made["Member"])
+    member_row.get_by_role("button", name=f"Delete {made['Member']}").click()
+    expect(
+        page.get_by_test_id("users-table").get_by_role("row", name=made["Member"])
+    ).to_have_count(0)
+    page.reload()
+    expect(page.get_by_test_id("users-table")).not_to_contain_text(made["Member"])
+    expect(page.get_by_test_id("users-table")).to_contain_text(made["Viewer"])
 
     # An API key of the admin's own: shown once, working, then revoked.
     page.get_by_role("link", name="API keys").click()
