@@ -279,7 +279,7 @@ def _waiting(rule: ActiveRule) -> str:
 
 
 async def _count(connection: AsyncConnection, decisions: Decisions, now: datetime) -> None:
-    rule_ids = sorted(set(decisions.matched) | set(decisions.shed))
+    rule_ids = sorted(set(decisions.matched) | set(decisions.sampled_out) | set(decisions.shed))
     if not rule_ids:
         return
     minute = now.replace(second=0, microsecond=0)

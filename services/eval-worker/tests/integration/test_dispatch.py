@@ -184,6 +184,7 @@ async def test_a_span_rule_samples_before_it_matches(
         kind = "LLM" if index % 2 else "CHAIN"
         await create_span(connection, project, trace, trace[-16:], kind, NOW)
     rule = await _rule(connection, project, "llm", filter="span_kind == 'LLM'", rate=0.3)
+    await _rule(connection, project, "tools", filter="span_kind == 'TOOL'", rate=0.3)
 
     decisions = await _decide(engine, [(trace, trace[-16:]) for trace in traces])
 
@@ -193,6 +194,15 @@ async def test_a_span_rule_samples_before_it_matches(
     assert decisions.sampled_out[rule] == 100 - len(sampled)
     assert decisions.matched[rule] == len([index for index in sampled if index % 2])
     assert len(decisions.queued) == decisions.matched[rule]
+    # A rule that matched nothing still counts what it sampled out.
+    counts = await connection.fetch(
+        "SELECT r.name, c.matched, c.sampled_out FROM evaluation_rule_counts AS c "
+        "JOIN evaluation_rules AS r ON r.id = c.rule_id ORDER BY r.name"
+    )
+    assert [tuple(row) for row in counts] == [
+        ("llm", decisions.matched[rule], 100 - len(sampled)),
+        ("tools", 0, 100 - len(sampled)),
+    ]
 
 
 async def test_a_possible_repeat_counts_the_spans_it_decides_first(

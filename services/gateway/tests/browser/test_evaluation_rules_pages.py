@@ -101,16 +101,16 @@ def create_rule(
 def until_the_dispatcher_applies(platform: RunningPlatform, project: str, rule_id: str) -> None:
     """Returns once the dispatcher decides the project's spans with rule ``rule_id``: it reads
     its rules every so often, so a span stored just after the rule was created may be decided
-    without it. Probe runs, which the rule matches and samples out (no job), are sent until one
-    is counted as matched."""
+    without it. Probe runs, which the rule samples out (no job), are sent until one is counted
+    as sampled out."""
 
-    def matched() -> None:
+    def sampled_out() -> None:
         rule = api(platform, "GET", f"/v1/evaluation_rules/{rule_id}")["data"]
-        assert rule["figures"]["matched"] > 0, rule["figures"]
+        assert rule["figures"]["sampled_out"] > 0, rule["figures"]
 
     def probe_counted() -> None:
         store(platform, project, run_drawn(sampled=False))
-        assert_eventually(matched, timeout=5.0, interval=0.25)
+        assert_eventually(sampled_out, timeout=5.0, interval=0.25)
 
     assert_eventually(probe_counted, timeout=SCORING_TIMEOUT_MS / 1000)
 
