@@ -17,12 +17,12 @@ from typing import Any
 import httpx
 import pytest
 
-from spyglass_auth import TokenCodec, TokenKind
 from spyglass_core.settings import DbSettings
 from spyglass_db import auth as auth_store
 from spyglass_db import create_engine
 from spyglass_launcher.ports import free_port
 from spyglass_llm.secrets import SecretBox, upsert_or_delete_secrets
+from tests.support.auth_callers import user_key
 from tests.support.database import fetch
 from tests.support.fake_provider_fixtures import FakeProviderServer
 from tests.support.ingest import StartIngest
@@ -362,33 +362,6 @@ def test_cancel_stops_the_calls_and_resume_finishes_the_rest(
     assert len(runs) == 100
 
 
-async def _member_key(database_url: str) -> tuple[int, str]:
-    """A member and a bearer key of theirs."""
-    engine = create_engine(DbSettings(url=database_url))
-    try:
-        async with engine.begin() as connection:
-            member = await auth_store.create_user(
-                connection,
-                email="member@example.com",
-                username="member",
-                role="MEMBER",
-                password_hash=None,
-                password_needs_reset=False,
-            )
-            key = await auth_store.create_key(
-                connection,
-                user_id=member.id,
-                kind="USER",
-                name="jobs",
-                description=None,
-                project_name=None,
-                expires_at=None,
-            )
-    finally:
-        await engine.dispose()
-    return member.id, TokenCodec(AUTH_SECRET).issue(TokenKind.API_KEY, key.id)
-
-
 async def _set_role(database_url: str, user_id: int, role: str | None) -> None:
     """Change the user's role, or delete the user (None)."""
     engine = create_engine(DbSettings(url=database_url))
@@ -407,7 +380,7 @@ async def _set_role(database_url: str, user_id: int, role: str | None) -> None:
 def test_a_job_whose_requester_lost_the_right_pauses_saying_why(
     jobs_platform: JobsPlatform, change: str | None
 ) -> None:
-    member, key = asyncio.run(_member_key(jobs_platform.database_url))
+    member, key = asyncio.run(user_key(jobs_platform.database_url, "MEMBER", AUTH_SECRET))
     jobs_platform.headers = {"authorization": f"Bearer {key}"}
     dataset = jobs_platform.create_dataset("requested", 5)
     job = jobs_platform.start_job(dataset)

@@ -58,6 +58,29 @@ async def _key(
     return codec.issue(TokenKind.API_KEY, key.id)
 
 
+async def user_key(
+    database_url: str, role: str, secret: str = SECRET, name: str | None = None
+) -> tuple[int, str]:
+    """A user of ``role`` (named after it, or ``name``) and a bearer key of theirs, signed
+    with ``secret``: (user id, key)."""
+    username = name or role.lower()
+    engine = create_engine(DbSettings(url=database_url))
+    try:
+        async with engine.begin() as connection:
+            user = await store.create_user(
+                connection,
+                email=f"{username}@example.com",
+                username=username,
+                role=role,
+                password_hash=None,
+                password_needs_reset=False,
+            )
+            token = await _key(connection, TokenCodec(secret), user.id, "USER")
+    finally:
+        await engine.dispose()
+    return user.id, token
+
+
 @asynccontextmanager
 async def authed_api(database_url: str) -> AsyncIterator[AuthedApi]:
     """The query API with auth on over this test's database, and a token per caller."""

@@ -3,86 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
-import httpx
 import pytest
 
-from spyglass_auth import AuthSettings, TokenCodec, TokenKind
-from spyglass_core.settings import DbSettings
-from spyglass_db import auth as store
-from spyglass_db import create_engine, create_session_maker
-from spyglass_query_api.app import QueryApiResources, create_app, statement_pool
-from spyglass_query_api.settings import QueryApiSettings
-
-SECRET = "a-long-enough-secret-with-digits-0123456789"
-ADMIN_SECRET = "the-admin-secret-is-long-too-9876543210"
-
-
-@dataclass
-class Door:
-    client: httpx.AsyncClient
-    keys: dict[str, str]
-    """A bearer token per role: viewer, member, admin, ingest (an ingest key of "shop")."""
-
-    def as_(self, who: str) -> dict[str, str]:
-        return {"authorization": f"Bearer {self.keys[who]}"}
+from tests.support.auth_callers import ADMIN_SECRET, AuthedApi, authed_api
 
 
 @pytest.fixture
-async def door(database_url: str) -> AsyncIterator[Door]:
-    settings = QueryApiSettings(
-        db=DbSettings(url=database_url),
-        auth=AuthSettings(enabled=True, secret=SECRET, admin_secret=ADMIN_SECRET),
-    )
-    engine = create_engine(settings.db)
-    statements = statement_pool(settings)
-    app = create_app(
-        settings, QueryApiResources(engine, create_session_maker(engine), statements=statements)
-    )
-    codec = TokenCodec(SECRET)
-    keys: dict[str, str] = {"system": ADMIN_SECRET}
-    async with engine.begin() as connection:
-        for role in ("VIEWER", "MEMBER", "ADMIN"):
-            user = await store.create_user(
-                connection,
-                email=f"{role.lower()}@example.com",
-                username=role.lower(),
-                role=role,
-                password_hash=None,
-                password_needs_reset=False,
-            )
-            key = await store.create_key(
-                connection,
-                user_id=user.id,
-                kind="USER",
-                name="test",
-                description=None,
-                project_name=None,
-                expires_at=None,
-            )
-            keys[role.lower()] = codec.issue(TokenKind.API_KEY, key.id)
-            if role == "MEMBER":
-                ingest = await store.create_key(
-                    connection,
-                    user_id=user.id,
-                    kind="INGEST",
-                    name="collector",
-                    description=None,
-                    project_name="shop",
-                    expires_at=None,
-                )
-                keys["ingest"] = codec.issue(TokenKind.API_KEY, ingest.id)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
-        yield Door(client, keys)
-    for close in app.on_shutdown:
-        await close()
-    await statements.close()
-    await engine.dispose()
+async def door(database_url: str) -> AsyncIterator[AuthedApi]:
+    async with authed_api(database_url) as api:
+        api.tokens["system"] = ADMIN_SECRET  # the admin secret acts as the system user
+        api.tokens["ingest"] = api.tokens["ingest key"]
+        yield api
 
 
-async def test_without_a_valid_credential_only_public_routes_answer(door: Door) -> None:
+async def test_without_a_valid_credential_only_public_routes_answer(door: AuthedApi) -> None:
     client = door.client
     refused = await client.get("/v1/projects")
     assert refused.status_code == 401
@@ -99,7 +34,7 @@ async def test_without_a_valid_credential_only_public_routes_answer(door: Door) 
     assert graphql.status_code == 401
 
 
-async def test_viewers_read_members_write(door: Door) -> None:
+async def test_viewers_read_members_write(door: AuthedApi) -> None:
     client = door.client
     assert (await client.get("/v1/projects", headers=door.as_("viewer"))).status_code == 200
     refused = await client.post(
@@ -122,7 +57,7 @@ async def test_viewers_read_members_write(door: Door) -> None:
     assert (ingest.status_code, ingest.text) == (403, "An ingest key can only send spans")
 
 
-async def test_a_viewers_graphql_mutation_is_refused_before_it_runs(door: Door) -> None:
+async def test_a_viewers_graphql_mutation_is_refused_before_it_runs(door: AuthedApi) -> None:
     client = door.client
     query = {"query": "{ projects { edges { node { name } } } }"}
     read = await client.post("/graphql", json=query, headers=door.as_("viewer"))

@@ -9,46 +9,20 @@ import httpx
 import pytest
 from phoenix.client import Client
 
-from spyglass_auth import TokenCodec, TokenKind
-from spyglass_core.settings import DbSettings
-from spyglass_db import auth as auth_store
-from spyglass_db import create_engine
+from tests.support.auth_callers import user_key
 from tests.support.processes import QueryApiProcess
 
 SECRET = "a-phoenix-client-secret-long-enough-0123456789"
-
-
-async def _key(database_url: str, role: str) -> str:
-    engine = create_engine(DbSettings(url=database_url))
-    try:
-        async with engine.begin() as connection:
-            user = await auth_store.create_user(
-                connection,
-                email=f"{role.lower()}@example.com",
-                username=role.lower(),
-                role=role,
-                password_hash=None,
-                password_needs_reset=False,
-            )
-            key = await auth_store.create_key(
-                connection,
-                user_id=user.id,
-                kind="USER",
-                name="phoenix-client",
-                description=None,
-                project_name=None,
-                expires_at=None,
-            )
-    finally:
-        await engine.dispose()
-    return TokenCodec(SECRET).issue(TokenKind.API_KEY, key.id)
 
 
 async def test_phoenix_clients_api_key_opens_the_door(
     start_query_api: Callable[..., Awaitable[QueryApiProcess]], database_url: str
 ) -> None:
     api = await start_query_api(SPYGLASS_ENABLE_AUTH="true", SPYGLASS_SECRET=SECRET)
-    member, viewer = await _key(database_url, "MEMBER"), await _key(database_url, "VIEWER")
+    (_, member), (_, viewer) = (
+        await user_key(database_url, "MEMBER", SECRET),
+        await user_key(database_url, "VIEWER", SECRET),
+    )
 
     as_member = Client(base_url=api.base_url, api_key=member)
     made = as_member.projects.create(name="from-the-client")

@@ -28,10 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from spyglass_auth import TokenCodec, TokenKind
-from spyglass_core.settings import DbSettings
-from spyglass_db import auth as auth_store
-from spyglass_db import create_engine
+from tests.support.auth_callers import user_key
 from tests.support.processes import QueryApiProcess
 
 pytestmark = pytest.mark.slow
@@ -86,33 +83,6 @@ async def query_api_url(
     return (await start_query_api(SPYGLASS_ENABLE_AUTH="true", SPYGLASS_SECRET=SECRET)).base_url
 
 
-async def _admin_key(database_url: str) -> str:
-    """A key of an admin of the test's database: the fuzzer goes through every door."""
-    engine = create_engine(DbSettings(url=database_url))
-    try:
-        async with engine.begin() as connection:
-            admin = await auth_store.create_user(
-                connection,
-                email="fuzzer@example.com",
-                username="fuzzer",
-                role="ADMIN",
-                password_hash=None,
-                password_needs_reset=False,
-            )
-            key = await auth_store.create_key(
-                connection,
-                user_id=admin.id,
-                kind="USER",
-                name="fuzzer",
-                description=None,
-                project_name=None,
-                expires_at=None,
-            )
-    finally:
-        await engine.dispose()
-    return TokenCodec(SECRET).issue(TokenKind.API_KEY, key.id)
-
-
 def _fuzz(base_url: str, key: str) -> list[str]:
     """Run every operation in both modes as an admin; the failures, one line (and report)
     each."""
@@ -149,7 +119,7 @@ def _fuzz(base_url: str, key: str) -> list[str]:
 async def test_every_operation_answers_within_its_document(
     query_api_url: str, database_url: str
 ) -> None:
-    key = await _admin_key(database_url)
+    _, key = await user_key(database_url, "ADMIN", SECRET, name="fuzzer")
     failures = await asyncio.to_thread(_fuzz, query_api_url, key)
 
     assert not failures, "\n\n".join(failures)
