@@ -162,7 +162,8 @@ async def decide(
             if key is None or target is None:
                 continue
             decisions.matched[rule_id] += 1
-            if not is_sampled(key, rule.sampling_rate):
+            # A SPAN or TRACE rule drew by trace id before matching; a SESSION rule draws now.
+            if rule.target == "SESSION" and not is_sampled(key, rule.sampling_rate):
                 decisions.sampled_out[rule_id] += 1
                 continue
             if (rule_id, target) in seen:
